@@ -1,0 +1,1 @@
+"""The demo API. Replace these modules with your own; keep `handler.platform`."""

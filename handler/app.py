@@ -1,0 +1,83 @@
+"""Application factory: routers, middleware, error handlers and the lifespan in one place."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+
+from handler.api import demo, stream, users
+from handler.api.graphql import graphql_router
+from handler.platform.errors import install_error_handlers
+from handler.platform.logs import configure_logging
+from handler.platform.middleware import (
+    CustomHeaderMiddleware,
+    ProcessTimeMiddleware,
+    RequestIdMiddleware,
+    UnhandledErrorMiddleware,
+)
+from handler.settings import Settings, get_settings
+
+logger = logging.getLogger(__name__)
+
+DESCRIPTION = """
+One FastAPI application that runs unchanged on uvicorn and on AWS Lambda.
+
+* **Versioned API** under `/api/v1` and `/api/v2`
+* **GraphQL** at `/graphql`
+* **Server-sent events** at `/stream`
+"""
+
+TAGS = [
+    {"name": "v1", "description": "Version 1 of the users API."},
+    {"name": "v2", "description": "Version 2: adds `meta` to the users listing."},
+    {"name": "stream", "description": "Server-sent events, streamed as they are produced."},
+    {"name": "graphql", "description": "Strawberry GraphQL endpoint."},
+    {"name": "demo", "description": "Error handling demonstrations."},
+    {"name": "ops", "description": "Health and lifespan state."},
+]
+
+
+def _lifespan(settings: Settings) -> Any:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
+        # Each shared resource enters this stack once; on Lambda that is once per
+        # execution environment, not per invocation (handler.platform.lambda_http).
+        async with AsyncExitStack():
+            logger.info("lifespan startup (%s)", settings.environment)
+            yield {"settings": settings, "started_at": time.time()}
+            logger.info("lifespan shutdown")
+
+    return lifespan
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    configure_logging(settings)
+    app = FastAPI(
+        title="FastAPI Serverless",
+        description=DESCRIPTION,
+        version="1.0.0",
+        openapi_tags=TAGS,
+        lifespan=_lifespan(settings),
+    )
+    app.state.settings = settings
+
+    app.include_router(users.v1)
+    app.include_router(users.v2)
+    app.include_router(stream.router)
+    app.include_router(demo.router)
+    app.include_router(graphql_router(graphiql=settings.is_development), prefix="/graphql")
+
+    install_error_handlers(app)
+    # Last added is outermost: the 500 answer still gets the timing and custom headers,
+    # and every log line inside carries the request id.
+    app.add_middleware(UnhandledErrorMiddleware)
+    app.add_middleware(CustomHeaderMiddleware, value=settings.custom_header_value)
+    app.add_middleware(ProcessTimeMiddleware)
+    app.add_middleware(RequestIdMiddleware)
+    return app

@@ -1,0 +1,13 @@
+"""Lambda entry for HTTP events (API Gateway REST v1 / HTTP API v2, ALB, Function URL).
+
+Importing this module is the init phase: the app is built and its lifespan entered once.
+"""
+
+from __future__ import annotations
+
+from handler.app import create_app
+from handler.platform.lambda_adapter import LambdaHttpAdapter
+
+app = create_app()
+handler = LambdaHttpAdapter(app)
+handler.shutdown_on_sigterm()

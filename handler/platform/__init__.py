@@ -1,0 +1,1 @@
+"""The reusable layer: keep it when you replace `handler.api` with your own routes."""

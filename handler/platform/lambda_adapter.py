@@ -1,0 +1,130 @@
+"""Run an ASGI app on Lambda: Mangum translates events, this adapter owns the lifespan.
+
+Stock `Mangum(app)` enters and leaves the lifespan around every invocation, so every
+pool or client the lifespan creates is rebuilt per request. Here the lifespan is
+entered once, when the execution environment initialises, its state is copied into
+every request scope (as uvicorn does), and SIGTERM runs the shutdown.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import signal
+import sys
+from types import FrameType
+from typing import Any
+
+from mangum import Mangum
+from mangum.protocols.http import HTTPCycle
+from starlette.types import ASGIApp
+
+from handler.platform.lifespan import LifespanRunner
+from handler.platform.logs import bind_lambda_context
+
+logger = logging.getLogger(__name__)
+
+EXPECTED_EVENTS = (
+    "an API Gateway REST (v1) or HTTP API (v2) proxy event, an ALB target event, "
+    "or a Lambda Function URL event"
+)
+_MALFORMED = (KeyError, TypeError, ValueError, AttributeError, IndexError)
+
+
+class LambdaHttpAdapter:
+    """`handler(event, context)` for HTTP events; raises at construction if startup fails."""
+
+    def __init__(self, app: ASGIApp, *, text_mime_types: list[str] | None = None) -> None:
+        self.app = app
+        # Our own loop, set as current so Mangum and libraries that ask for "the" loop
+        # agree with the one the lifespan's resources are bound to.
+        self.loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(self.loop)
+        self._mangum = Mangum(app, lifespan="off", text_mime_types=text_mime_types)
+        self._lifespan = LifespanRunner(app)
+        self.loop.run_until_complete(self._lifespan.startup())
+
+    def __call__(self, event: Any, context: Any) -> dict[str, Any]:
+        bind_lambda_context(context)
+        if not isinstance(event, dict):
+            return _bad_event(f"event is {type(event).__name__}, not a JSON object")
+        try:
+            source = self._mangum.infer(event, context)
+        except RuntimeError:
+            return _bad_event(f"no known event shape; keys: {sorted(event)[:20]}")
+        try:
+            scope = source.scope
+            body = source.body
+        except _MALFORMED as exc:
+            return _bad_event(f"malformed {type(source).__name__} event: {exc!r}")
+        scope["state"] = self._lifespan.state.copy()
+        _apply_stage_prefix(scope, event)
+        cycle = HTTPCycle(scope, body)
+        self.loop.run_until_complete(cycle.run(self.app))
+        response: dict[str, Any] = source(
+            {"status": cycle.status, "headers": cycle.headers, "body": cycle.body}
+        )
+        return response
+
+    def close(self) -> None:
+        """Run the lifespan shutdown (idempotent)."""
+        if self.loop.is_closed():
+            return
+        try:
+            self.loop.run_until_complete(self._lifespan.shutdown())
+        finally:
+            self.loop.close()
+
+    def shutdown_on_sigterm(self) -> None:
+        """Lambda sends SIGTERM before it ends an environment (when an extension is
+        registered); run the lifespan shutdown then, so pools close cleanly."""
+        signal.signal(signal.SIGTERM, self._on_sigterm)
+
+    def _on_sigterm(self, signum: int, frame: FrameType | None) -> None:
+        if self.loop.is_running():
+            # Not expected on Lambda (SIGTERM comes between invocations); never block
+            # a running loop from inside it.
+            logger.warning("SIGTERM during an invocation; shutdown skipped")
+            return
+        logger.info("SIGTERM: running lifespan shutdown")
+        try:
+            self.close()
+        finally:
+            for handler in logging.getLogger().handlers:
+                handler.flush()
+            sys.exit(0)
+
+
+def _apply_stage_prefix(scope: dict[str, Any], event: dict[str, Any]) -> None:
+    """Expose an API Gateway stage (or custom-domain base path) as the ASGI `root_path`,
+    so generated URLs (`/prod/docs` -> `/prod/openapi.json`) keep the prefix."""
+    context = event.get("requestContext") or {}
+    prefix = ""
+    if "httpMethod" in event and isinstance(context.get("path"), str):
+        # REST v1: `path` is the resource path, requestContext.path the one the client used.
+        full, path = context["path"], event.get("path") or "/"
+        if full != path and full.endswith(path):
+            prefix = full[: len(full) - len(path)].rstrip("/")
+    elif event.get("version") == "2.0":
+        stage = context.get("stage") or "$default"
+        candidate = f"/{stage}"
+        if stage != "$default" and (
+            scope["path"] == candidate or scope["path"].startswith(candidate + "/")
+        ):
+            prefix = candidate
+    if prefix:
+        scope["root_path"] = prefix
+        if not scope["path"].startswith(prefix + "/") and scope["path"] != prefix:
+            scope["path"] = prefix + scope["path"]
+
+
+def _bad_event(detail: str) -> dict[str, Any]:
+    logger.error("unsupported event: %s; expected %s", detail, EXPECTED_EVENTS)
+    body = {"error": "Unsupported event", "detail": detail, "expected": EXPECTED_EVENTS}
+    return {
+        "statusCode": 400,
+        "headers": {"content-type": "application/json"},
+        "body": json.dumps(body),
+        "isBase64Encoded": False,
+    }

@@ -1,0 +1,53 @@
+"""Logging: readable text locally, Powertools JSON with the Lambda request id on Lambda.
+
+The formatter goes on the root logger, so every module's `logging.getLogger(__name__)`
+(and uvicorn's, Mangum's, boto's) writes the same structured lines.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from dataclasses import asdict
+from typing import TYPE_CHECKING, Any
+
+from handler.settings import Settings
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
+
+_json_formatter: LambdaPowertoolsFormatter | None = None
+_TEXT_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
+
+
+def configure_logging(settings: Settings) -> None:
+    """Install one stdout handler on the root logger (idempotent: the last call wins)."""
+    global _json_formatter  # noqa: PLW0603 - one process-wide logging configuration
+    formatter: logging.Formatter
+    if settings.json_logs:
+        from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
+
+        _json_formatter = LambdaPowertoolsFormatter(service=settings.service_name)
+        formatter = _json_formatter
+    else:
+        _json_formatter = None
+        formatter = logging.Formatter(_TEXT_FORMAT)
+    stream = logging.StreamHandler(sys.stdout)
+    stream.setFormatter(formatter)
+    root = logging.getLogger()
+    # The Lambda runtime pre-installs its own handler; replace it so lines are not doubled.
+    root.handlers[:] = [stream]
+    root.setLevel(settings.log_level)
+
+
+def bind_lambda_context(context: Any, **extra: Any) -> None:
+    """Stamp the invocation's request id (and extras) on every following JSON log line."""
+    if _json_formatter is None or context is None:
+        return
+    from aws_lambda_powertools.logging.lambda_context import build_lambda_context_model
+
+    try:
+        keys = asdict(build_lambda_context_model(context))
+    except AttributeError:  # a hand-made context in a test or a direct invoke
+        keys = {"function_request_id": getattr(context, "aws_request_id", None)}
+    _json_formatter.append_keys(**keys, **extra)

@@ -1,0 +1,134 @@
+"""Pure ASGI middleware: no task group, no body relay, contextvars intact."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from contextvars import ContextVar
+
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+logger = logging.getLogger(__name__)
+
+# The id of the HTTP request being served, for logs and for task envelopes.
+request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
+
+
+class ProcessTimeMiddleware:
+    """Adds `X-Process-Time`: seconds from the request to the start of the response."""
+
+    def __init__(self, app: ASGIApp, header: str = "X-Process-Time") -> None:
+        self.app = app
+        self.header = header
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+
+        async def send_with_time(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                elapsed = time.perf_counter() - start
+                MutableHeaders(scope=message).append(self.header, f"{elapsed:.6f}")
+            await send(message)
+
+        await self.app(scope, receive, send_with_time)
+
+
+class CustomHeaderMiddleware:
+    """Adds one fixed header to every HTTP response."""
+
+    def __init__(self, app: ASGIApp, name: str = "X-Custom", value: str = "") -> None:
+        self.app = app
+        self.name = name
+        self.value = value
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_header(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                MutableHeaders(scope=message).append(self.name, self.value)
+            await send(message)
+
+        await self.app(scope, receive, send_with_header)
+
+
+class RequestIdMiddleware:
+    """Names each request: API Gateway's request id on Lambda, a fresh uuid locally.
+
+    A client-sent `X-Request-ID` is not trusted as the id (it would let a caller forge
+    log correlation); the id is echoed back in the response header instead.
+    """
+
+    def __init__(self, app: ASGIApp, header: str = "X-Request-ID") -> None:
+        self.app = app
+        self.header = header
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        event = scope.get("aws.event") or {}
+        request_id = (event.get("requestContext") or {}).get("requestId") or uuid.uuid4().hex
+        token = request_id_var.set(request_id)
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                MutableHeaders(scope=message).append(self.header, request_id)
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            request_id_var.reset(token)
+
+
+class UnhandledErrorMiddleware:
+    """Turns any exception that escaped the app into a 500 JSON answer with no trace.
+
+    The traceback is logged once, here, with the request id; the client learns nothing
+    about the failure. Once a response has started (a stream) a clean answer is no
+    longer possible, so the error is re-raised for the server to abort the connection.
+    """
+
+    body = json.dumps({"error": "Internal server error"}).encode()
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def track_start(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, track_start)
+        except Exception:
+            logger.exception(
+                "unhandled error on %s %s (request %s)",
+                scope.get("method"),
+                scope.get("path"),
+                request_id_var.get(),
+            )
+            if started:
+                raise
+            headers = [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(self.body)).encode()),
+            ]
+            await send({"type": "http.response.start", "status": 500, "headers": headers})
+            await send({"type": "http.response.body", "body": self.body})

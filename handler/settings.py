@@ -1,0 +1,70 @@
+"""The one place that reads the environment.
+
+Every adapter is chosen from these fields: an empty value selects the local,
+in-memory implementation; a set value selects the AWS one. Infra sets exactly
+these names on the functions (a test checks it).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Environment = Literal["development", "test", "production"]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    environment: Environment = "development"
+    service_name: str = "fastapi-serverless"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # "auto" logs JSON on Lambda (AWS_LAMBDA_FUNCTION_NAME is set) and text elsewhere.
+    log_format: Literal["auto", "json", "text"] = "auto"
+    # Set by the Lambda runtime; read only to detect where we run.
+    aws_lambda_function_name: str = ""
+
+    # Local server (python -m local). Lambda Web Adapter also reads PORT.
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+
+    # Demo surface knobs.
+    custom_header_value: str = "fastapi-serverless"
+    stream_interval: float = Field(default=1.0, ge=0.0, le=60.0)
+
+    # Adapters: empty selects the in-memory/in-process implementation.
+    redis_url: str = ""
+    task_queue_url: str = ""
+    task_dlq_url: str = ""
+    connections_table: str = ""
+    ws_callback_url: str = ""
+    idempotency_table: str = ""
+    aws_endpoint_url: str = ""
+
+    @property
+    def on_lambda(self) -> bool:
+        return bool(self.aws_lambda_function_name)
+
+    @property
+    def json_logs(self) -> bool:
+        return self.log_format == "json" or (self.log_format == "auto" and self.on_lambda)
+
+    @property
+    def is_development(self) -> bool:
+        return self.environment == "development"
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_production(self) -> Settings:
+        if self.environment == "production" and self.redis_url.startswith("redis://"):
+            host = self.redis_url.split("@")[-1].split("/")[0].split(":")[0]
+            if host not in {"127.0.0.1", "localhost"}:
+                raise ValueError("REDIS_URL must use TLS (rediss://) in production")
+        return self
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

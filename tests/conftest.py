@@ -1,0 +1,128 @@
+"""Shared fixtures: settings, the local app, the Lambda adapter, real servers, Redis."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+import uvicorn
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from handler.app import create_app
+from handler.platform.lambda_adapter import LambdaHttpAdapter
+from handler.settings import Settings
+from tests.support import EVENTS, load_event
+
+__all__ = ["EVENTS", "load_event"]
+
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/15"
+
+
+def _require(flag: str, reason: str) -> None:
+    """Skip with a reason, or fail when CI says this dependency must be present."""
+    if os.environ.get(flag) == "1":
+        pytest.fail(f"{reason} ({flag}=1 forbids skipping)")
+    pytest.skip(reason)
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return Settings(environment="test", stream_interval=0.05)
+
+
+@pytest.fixture
+def app(settings: Settings) -> FastAPI:
+    return create_app(settings)
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def lambda_handler(app: FastAPI) -> Iterator[LambdaHttpAdapter]:
+    adapter = LambdaHttpAdapter(app)
+    yield adapter
+    adapter.close()
+
+
+@dataclass
+class FakeLambdaContext:
+    aws_request_id: str = "req-0001"
+    function_name: str = "http"
+    memory_limit_in_mb: int = 512
+    invoked_function_arn: str = "arn:aws:lambda:eu-west-1:123456789012:function:http"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 30_000
+
+
+@pytest.fixture
+def lambda_context() -> FakeLambdaContext:
+    return FakeLambdaContext()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class LiveServer:
+    """A real uvicorn server on a free loopback port, in a thread of this process."""
+
+    def __init__(self, app: Any) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_config=None)
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> LiveServer:
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("uvicorn did not start")
+            time.sleep(0.01)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture
+def live_server(app: FastAPI) -> Iterator[LiveServer]:
+    with LiveServer(app) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """A Redis that answers, or a skip (a failure under REQUIRE_REDIS=1)."""
+    url = os.environ.get("REDIS_URL") or DEFAULT_REDIS_URL
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+    except redis.RedisError as exc:
+        _require("REQUIRE_REDIS", f"no Redis answers at {url}: {exc}")
+    return url
+
+
+@pytest.fixture(scope="session")
+def node_available() -> None:
+    if shutil.which("node") is None:
+        _require("REQUIRE_NODE", "node is not installed (the CDK needs it)")
