@@ -1,0 +1,28 @@
+"""Run every `tests/bench/bench_*.py` module's `main()` in name order (or those named)."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import sys
+import time
+
+import tests.bench
+
+
+def main(argv: list[str]) -> None:
+    names = sorted(
+        info.name
+        for info in pkgutil.iter_modules(tests.bench.__path__)
+        if info.name.startswith("bench_")
+    )
+    wanted = [n for n in names if not argv or any(a in n for a in argv)]
+    for name in wanted:
+        print(f"\n== {name.removeprefix('bench_')} ==", flush=True)
+        started = time.perf_counter()
+        importlib.import_module(f"tests.bench.{name}").main()
+        print(f"   ({time.perf_counter() - started:.1f} s)", flush=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

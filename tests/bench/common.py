@@ -1,0 +1,34 @@
+"""Timing helpers: medians over repeats, printed as one aligned line per figure."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+
+
+def per_call(fn: Callable[[], object], *, number: int, repeats: int = 7) -> float:
+    """Median over `repeats` of the mean seconds per call over `number` calls."""
+    fn()  # warm up: first-call imports and caches are not what we measure
+    samples = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for _ in range(number):
+            fn()
+        samples.append((time.perf_counter() - start) / number)
+    return statistics.median(samples)
+
+
+def spread(samples: list[float]) -> str:
+    """min..max around the median, as a percentage: the noise seen in this run."""
+    med = statistics.median(samples)
+    return f"±{100 * (max(samples) - min(samples)) / (2 * med):.0f}%"
+
+
+def show(label: str, value: float, unit: str = "us", note: str = "") -> None:
+    scale = {"us": 1e6, "ms": 1e3, "s": 1.0}[unit]
+    print(f"  {label:<52} {value * scale:>10.1f} {unit}  {note}", flush=True)
+
+
+def ratio(label: str, value: float, target: str = "") -> None:
+    print(f"  {label:<52} {value:>10.2f} x  {target}", flush=True)
