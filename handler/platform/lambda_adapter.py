@@ -9,12 +9,13 @@ every request scope (as uvicorn does), and SIGTERM runs the shutdown.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import json
 import logging
 import signal
 import sys
 from types import FrameType
-from typing import Any
+from typing import Any, cast
 
 from mangum import Mangum
 from mangum.protocols.http import HTTPCycle
@@ -41,7 +42,7 @@ class LambdaHttpAdapter:
         # agree with the one the lifespan's resources are bound to.
         self.loop = asyncio.new_event_loop()
         asyncio.set_event_loop(self.loop)
-        self._mangum = Mangum(app, lifespan="off", text_mime_types=text_mime_types)
+        self._mangum = Mangum(cast(Any, app), lifespan="off", text_mime_types=text_mime_types)
         self._lifespan = LifespanRunner(app)
         self.loop.run_until_complete(self._lifespan.startup())
 
@@ -59,9 +60,11 @@ class LambdaHttpAdapter:
         except _MALFORMED as exc:
             return _bad_event(f"malformed {type(source).__name__} event: {exc!r}")
         scope["state"] = self._lifespan.state.copy()
-        _apply_stage_prefix(scope, event)
+        _apply_stage_prefix(cast(dict[str, Any], scope), event)
+        if "elb" in (event.get("requestContext") or {}):
+            scope["client"] = _alb_client(scope["client"])
         cycle = HTTPCycle(scope, body)
-        self.loop.run_until_complete(cycle.run(self.app))
+        self.loop.run_until_complete(cycle.run(cast(Any, self.app)))
         response: dict[str, Any] = source(
             {"status": cycle.status, "headers": cycle.headers, "body": cycle.body}
         )
@@ -75,11 +78,15 @@ class LambdaHttpAdapter:
             self.loop.run_until_complete(self._lifespan.shutdown())
         finally:
             self.loop.close()
+            # Leave no closed loop behind as "current" for the next user of asyncio.
+            asyncio.set_event_loop(None)
 
-    def shutdown_on_sigterm(self) -> None:
+    def install_shutdown_hooks(self) -> None:
         """Lambda sends SIGTERM before it ends an environment (when an extension is
-        registered); run the lifespan shutdown then, so pools close cleanly."""
+        registered): run the lifespan shutdown then, so pools close cleanly. A process
+        that simply exits (a script, a local run) shuts down the same way."""
         signal.signal(signal.SIGTERM, self._on_sigterm)
+        atexit.register(self.close)
 
     def _on_sigterm(self, signum: int, frame: FrameType | None) -> None:
         if self.loop.is_running():
@@ -117,6 +124,12 @@ def _apply_stage_prefix(scope: dict[str, Any], event: dict[str, Any]) -> None:
         scope["root_path"] = prefix
         if not scope["path"].startswith(prefix + "/") and scope["path"] != prefix:
             scope["path"] = prefix + scope["path"]
+
+
+def _alb_client(client: tuple[str, int]) -> tuple[str, int]:
+    """An ALB appends the peer it saw to X-Forwarded-For; earlier entries are whatever the
+    client sent. Mangum takes the whole header, so keep only the last, trustworthy entry."""
+    return client[0].rsplit(",", 1)[-1].strip(), client[1]
 
 
 def _bad_event(detail: str) -> dict[str, Any]:
