@@ -10,10 +10,11 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from handler.api import demo, stream, users
+from handler.api import chat_routes, demo, stream, users
 from handler.api.graphql import graphql_router
 from handler.platform.errors import install_error_handlers
 from handler.platform.logs import configure_logging
+from handler.platform.realtime import local_realtime
 from handler.platform.middleware import (
     CustomHeaderMiddleware,
     ProcessTimeMiddleware,
@@ -39,6 +40,7 @@ TAGS = [
     {"name": "graphql", "description": "Strawberry GraphQL endpoint."},
     {"name": "demo", "description": "Error handling demonstrations."},
     {"name": "ops", "description": "Health and lifespan state."},
+    {"name": "chat", "description": "WebSocket chat at `/ws/{client_id}`."},
 ]
 
 
@@ -47,9 +49,10 @@ def _lifespan(settings: Settings) -> Any:
     async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
         # Each shared resource enters this stack once; on Lambda that is once per
         # execution environment, not per invocation (handler.platform.lambda_http).
-        async with AsyncExitStack():
+        async with AsyncExitStack() as stack:
             logger.info("lifespan startup (%s)", settings.environment)
-            yield {"settings": settings, "started_at": time.time()}
+            realtime = await stack.enter_async_context(local_realtime(settings))
+            yield {"settings": settings, "started_at": time.time(), "realtime": realtime}
             logger.info("lifespan shutdown")
 
     return lifespan
@@ -71,6 +74,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(users.v2)
     app.include_router(stream.router)
     app.include_router(demo.router)
+    app.include_router(chat_routes.router)
     app.include_router(graphql_router(graphiql=settings.is_development), prefix="/graphql")
 
     install_error_handlers(app)
