@@ -14,13 +14,13 @@ from handler.api import chat_routes, demo, stream, users
 from handler.api.graphql import graphql_router
 from handler.platform.errors import install_error_handlers
 from handler.platform.logs import configure_logging
-from handler.platform.realtime import local_realtime
 from handler.platform.middleware import (
     CustomHeaderMiddleware,
     ProcessTimeMiddleware,
     RequestIdMiddleware,
     UnhandledErrorMiddleware,
 )
+from handler.platform.realtime import local_realtime
 from handler.settings import Settings, get_settings
 
 logger = logging.getLogger(__name__)

@@ -24,10 +24,10 @@ from handler.platform.realtime.types import (
 
 __all__ = [
     "BroadcastResult",
+    "ConnectRequest",
     "Connection",
     "ConnectionGone",
     "ConnectionRegistry",
-    "ConnectRequest",
     "Delivery",
     "Dispatcher",
     "Hub",

@@ -35,6 +35,7 @@ class WebSocketEndpoint(ABC):
 
     async def on_disconnect(self, hub: Hub, connection_id: str) -> None:
         """Called after a connection closed (best effort on AWS); nothing by default."""
+        return None
 
 
 class Dispatcher:
@@ -63,12 +64,12 @@ class Dispatcher:
             text = check_message(body)
             connection = await self.hub.connection(connection_id)
             if connection is None:
-                raise MessageRefused(
-                    "unknown_connection", "this connection is not registered; reconnect", status_code=410
-                )
+                detail = "this connection is not registered; reconnect"
+                raise MessageRefused("unknown_connection", detail, status_code=410)
         except MessageRefused as exc:
             logger.info("message from %s refused: %s", connection_id, exc.detail)
-            await self.hub.send(connection_id, json.dumps({"error": exc.code, "detail": exc.detail}))
+            error = json.dumps({"error": exc.code, "detail": exc.detail})
+            await self.hub.send(connection_id, error)
             raise
         await self.endpoint.on_message(self.hub, connection, text)
 

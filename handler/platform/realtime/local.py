@@ -23,7 +23,7 @@ from handler.platform.realtime.types import (
 )
 
 if TYPE_CHECKING:
-    from handler.platform.realtime.dispatch import Dispatcher
+    from handler.platform.realtime.endpoint import Dispatcher
 
 logger = logging.getLogger(__name__)
 
@@ -52,8 +52,9 @@ class LocalSocketSender(Sender):
         self._sockets: dict[str, _Socket] = {}
         self._closing: set[asyncio.Task[None]] = set()
 
-    def attach(self, connection_id: str, websocket: WebSocket) -> None:
-        self._sockets[connection_id] = _Socket(websocket)
+    def attach(self, connection_id: str, websocket: WebSocket) -> _Socket:
+        socket = self._sockets[connection_id] = _Socket(websocket)
+        return socket
 
     def detach(self, connection_id: str) -> None:
         self._sockets.pop(connection_id, None)
@@ -114,24 +115,29 @@ async def serve_socket(
     except Refused as exc:
         await _deny(websocket, exc)
         return
-    await websocket.accept()
-    # Attach before joining: a broadcast that sees the connection must find its socket.
-    sender.attach(connection_id, websocket)
-    await dispatcher.join(connection)
+    socket = sender.attach(connection_id, websocket)
     try:
+        # Joined and accepted under the socket's lock: a broadcast that sees this
+        # connection waits for the handshake instead of losing its message.
+        async with socket.lock:
+            await dispatcher.join(connection)
+            await websocket.accept()
+        await _receive_loop(websocket, dispatcher, connection_id)
+    finally:
+        sender.detach(connection_id)
+        await dispatcher.disconnect(connection_id)
+
+
+async def _receive_loop(websocket: WebSocket, dispatcher: Dispatcher, connection_id: str) -> None:
+    with contextlib.suppress(WebSocketDisconnect):
         while True:
             message = await websocket.receive()
             if message["type"] == "websocket.disconnect":
-                break
+                return
             text = message.get("text")
             body = text if text is not None else message.get("bytes")
             with contextlib.suppress(MessageRefused):  # the sender got the error; go on
                 await dispatcher.receive(connection_id, body)
-    except WebSocketDisconnect:
-        pass
-    finally:
-        sender.detach(connection_id)
-        await dispatcher.disconnect(connection_id)
 
 
 async def _deny(websocket: WebSocket, exc: Refused) -> None:

@@ -42,3 +42,4 @@ class Sender(ABC):
 
     async def close(self) -> None:
         """Release pools and sockets; the default has nothing to release."""
+        return None
