@@ -9,6 +9,7 @@ import random
 import socket
 from collections.abc import Awaitable, Callable
 
+import httpx
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
@@ -214,3 +215,13 @@ def test_client_that_vanishes_is_reported_gone(live_server: LiveServer, settings
             assert len(await local_hub(settings).connections()) == 1
 
     asyncio.run(scenario())
+
+
+def test_chat_page_is_served_and_hidden_from_the_schema(live_server: LiveServer) -> None:
+    page = httpx.get(f"{live_server.url}/chat")
+    schema = httpx.get(f"{live_server.url}/openapi.json").json()
+
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    assert "new WebSocket(" in page.text
+    assert "/chat" not in schema["paths"]
