@@ -55,11 +55,12 @@ def bench_connections_api() -> None:
         hub = Hub(registry, sender, concurrency=64)
         asyncio.run(hub.broadcast("warm-up"))  # client built, pool connections opened
 
-        samples = []
+        samples, cpu = [], []
         for _ in range(REPEATS):
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), time.process_time()
             result = asyncio.run(hub.broadcast("hello"))
             samples.append(time.perf_counter() - started)
+            cpu.append(time.process_time() - cpu_started)
             assert result.sent == TARGETS, result
         concurrent = statistics.median(samples)
 
@@ -72,14 +73,12 @@ def bench_connections_api() -> None:
     finally:
         stub.terminate()
         stub.wait()
-    show(
-        f"@connections broadcast, {TARGETS} targets (64 in flight)",
-        concurrent,
-        "s",
-        spread(samples),
-    )
+    label = f"@connections broadcast, {TARGETS} targets (64 in flight)"
+    show(label, concurrent, "s", f"{spread(samples)}  target: <= 1 s")
+    # botocore spends most of a post in Python (build, sign, parse): this is the floor.
+    show("  of which CPU in this process (botocore, GIL-bound)", statistics.median(cpu), "s")
     show(f"sequential loop, {SEQUENTIAL_SAMPLE} posts scaled to {TARGETS}", sequential, "s")
-    ratio("speed-up over the sequential loop", sequential / concurrent, "target: <= 1 s")
+    ratio("speed-up over the sequential loop", sequential / concurrent)
 
 
 class SeedManager:
