@@ -59,9 +59,6 @@ class LocalSocketSender(Sender):
     def detach(self, connection_id: str) -> None:
         self._sockets.pop(connection_id, None)
 
-    def __len__(self) -> int:
-        return len(self._sockets)
-
     async def send(self, connection_id: str, text: str) -> None:
         socket = self._sockets.get(connection_id)
         if socket is None:

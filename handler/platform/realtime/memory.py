@@ -24,6 +24,3 @@ class MemoryRegistry(ConnectionRegistry):
 
     async def live(self, *, now: float) -> list[Connection]:
         return [c for c in self._connections.values() if c.live(now)]
-
-    def __len__(self) -> int:
-        return len(self._connections)

@@ -42,10 +42,6 @@ class BroadcastResult:
     failed: int = 0
     gone_ids: list[str] = field(default_factory=list)
 
-    @property
-    def attempted(self) -> int:
-        return self.sent + self.gone + self.failed
-
 
 class RealtimeError(Exception):
     """Base of the realtime layer's errors."""
