@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
-from handler.api import demo, stream, users
+from handler.api import chat_routes, demo, stream, users
 from handler.platform.errors import install_error_handlers
 from handler.platform.lazy import LazyApp
 from handler.platform.logs import configure_logging
@@ -22,6 +22,7 @@ from handler.platform.middleware import (
     RequestIdMiddleware,
     UnhandledErrorMiddleware,
 )
+from handler.platform.realtime import local_realtime
 from handler.settings import Settings, get_settings
 
 logger = logging.getLogger(__name__)
@@ -41,6 +42,7 @@ TAGS = [
     {"name": "stream", "description": "Server-sent events, streamed as they are produced."},
     {"name": "demo", "description": "Error handling demonstrations."},
     {"name": "ops", "description": "Health and lifespan state."},
+    {"name": "chat", "description": "WebSocket chat at `/ws/{client_id}`."},
 ]
 
 
@@ -49,9 +51,10 @@ def _lifespan(settings: Settings) -> Any:
     async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
         # Each shared resource enters this stack once; on Lambda that is once per
         # execution environment, not per invocation (handler.platform.lambda_http).
-        async with AsyncExitStack():
+        async with AsyncExitStack() as stack:
             logger.info("lifespan startup (%s)", settings.environment)
-            yield {"settings": settings, "started_at": time.time()}
+            realtime = await stack.enter_async_context(local_realtime(settings))
+            yield {"settings": settings, "started_at": time.time(), "realtime": realtime}
             logger.info("lifespan shutdown")
 
     return lifespan
@@ -79,6 +82,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(users.v2)
     app.include_router(stream.router)
     app.include_router(demo.router)
+    app.include_router(chat_routes.router)
     graphql = LazyApp(lambda: _graphql_app(graphiql=settings.is_development))
     app.router.routes.append(Route("/graphql", graphql, methods=["GET", "POST"]))
 

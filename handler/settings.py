@@ -44,6 +44,11 @@ class Settings(BaseSettings):
     idempotency_table: str = ""
     aws_endpoint_url: str = ""
 
+    # WebSockets: sends in flight per broadcast, and how long one send may take before the
+    # target is dropped (local socket) or the post given up (@connections).
+    ws_send_concurrency: int = Field(default=64, ge=1, le=512)
+    ws_send_timeout: float = Field(default=5.0, gt=0.0, le=60.0)
+
     @property
     def on_lambda(self) -> bool:
         return bool(self.aws_lambda_function_name)

@@ -1,0 +1,16 @@
+"""Lambda entry for API Gateway WebSocket routes ($connect, $default, $disconnect).
+
+Thin on purpose: it builds no HTTP app and imports no FastAPI; the hub (DynamoDB
+registry + @connections sender) is created on the first event and reused while warm.
+"""
+
+from __future__ import annotations
+
+from handler.api.chat import endpoint
+from handler.platform.logs import configure_logging
+from handler.platform.realtime.aws import LambdaWebSocketAdapter
+from handler.platform.realtime.factory import aws_hub
+from handler.settings import get_settings
+
+configure_logging(get_settings())
+handler = LambdaWebSocketAdapter(endpoint, lambda: aws_hub(get_settings()))

@@ -1,0 +1,42 @@
+"""Realtime: WebSocket endpoints written once, driven by local sockets or API Gateway.
+
+Ports: `ConnectionRegistry` (memory, DynamoDB) and `Sender` (local sockets, @connections).
+A `Hub` sends and broadcasts through them; a `WebSocketEndpoint` holds the handlers; a
+`Dispatcher` feeds it events from either driver (`serve_socket` locally,
+`LambdaWebSocketAdapter` on AWS). `broadcast(text)` reaches every client from anywhere.
+"""
+
+from __future__ import annotations
+
+from handler.platform.realtime.endpoint import Dispatcher, WebSocketEndpoint
+from handler.platform.realtime.factory import broadcast, hub_for, local_realtime
+from handler.platform.realtime.hub import Delivery, Hub
+from handler.platform.realtime.ports import ConnectionRegistry, Sender
+from handler.platform.realtime.types import (
+    BroadcastResult,
+    Connection,
+    ConnectionGone,
+    ConnectRequest,
+    MessageRefused,
+    Refused,
+    SendFailed,
+)
+
+__all__ = [
+    "BroadcastResult",
+    "ConnectRequest",
+    "Connection",
+    "ConnectionGone",
+    "ConnectionRegistry",
+    "Delivery",
+    "Dispatcher",
+    "Hub",
+    "MessageRefused",
+    "Refused",
+    "SendFailed",
+    "Sender",
+    "WebSocketEndpoint",
+    "broadcast",
+    "hub_for",
+    "local_realtime",
+]

@@ -1,0 +1,96 @@
+"""The event-level API: an endpoint's handlers, written once, and the dispatcher that both
+drivers (the local `/ws` route and the Lambda WebSocket adapter) call with the same events."""
+
+from __future__ import annotations
+
+import json
+import logging
+from abc import ABC, abstractmethod
+
+from handler.platform.realtime.hub import Hub
+from handler.platform.realtime.types import (
+    MAX_CONNECTION_SECONDS,
+    MAX_MESSAGE_BYTES,
+    Connection,
+    ConnectRequest,
+    MessageRefused,
+)
+
+logger = logging.getLogger(__name__)
+
+# Rows outlive the 2 h API Gateway cap by this much, so clock skew never hides a live socket.
+TTL_MARGIN_SECONDS = 5 * 60
+
+
+class WebSocketEndpoint(ABC):
+    """Handlers for one WebSocket endpoint. They see a `Hub`, never a socket or an event."""
+
+    @abstractmethod
+    async def on_connect(self, request: ConnectRequest) -> str:
+        """Return the client id for this connection, or raise `Refused(status, reason)`."""
+
+    @abstractmethod
+    async def on_message(self, hub: Hub, connection: Connection, text: str) -> None:
+        """Handle one text message (already checked: non-empty text within the size limit)."""
+
+    async def on_disconnect(self, hub: Hub, connection_id: str) -> None:
+        """Called after a connection closed (best effort on AWS); nothing by default."""
+        return None
+
+
+class Dispatcher:
+    """Routes connect/message/disconnect events to an endpoint and keeps the registry right."""
+
+    def __init__(self, endpoint: WebSocketEndpoint, hub: Hub) -> None:
+        self.endpoint = endpoint
+        self.hub = hub
+
+    async def accept(
+        self, request: ConnectRequest, *, connected_at: float, expires: bool = False
+    ) -> Connection:
+        """Ask the endpoint; raises `Refused`. `expires`: API Gateway ends this connection
+        after 2 h, so the row gets a `ttl` (local sockets have no such cap)."""
+        client_id = await self.endpoint.on_connect(request)
+        ttl = int(connected_at + MAX_CONNECTION_SECONDS + TTL_MARGIN_SECONDS) if expires else None
+        return Connection(request.connection_id, client_id, connected_at, ttl)
+
+    async def join(self, connection: Connection) -> None:
+        await self.hub.join(connection)
+
+    async def receive(self, connection_id: str, body: str | bytes | None) -> None:
+        """Check one incoming message and hand it to the endpoint; a refused message is
+        answered to its sender as `{"error": code, "detail": ...}` and re-raised."""
+        try:
+            text = check_message(body)
+            connection = await self.hub.connection(connection_id)
+            if connection is None:
+                detail = "this connection is not registered; reconnect"
+                raise MessageRefused("unknown_connection", detail, status_code=410)
+        except MessageRefused as exc:
+            logger.info("message from %s refused: %s", connection_id, exc.detail)
+            error = json.dumps({"error": exc.code, "detail": exc.detail})
+            await self.hub.send(connection_id, error)
+            raise
+        await self.endpoint.on_message(self.hub, connection, text)
+
+    async def disconnect(self, connection_id: str) -> None:
+        await self.hub.leave(connection_id)
+        await self.endpoint.on_disconnect(self.hub, connection_id)
+
+
+def check_message(body: str | bytes | None) -> str:
+    """The text of an acceptable message, or `MessageRefused` saying what is wrong."""
+    size = len(body.encode("utf-8", "surrogatepass") if isinstance(body, str) else body or b"")
+    if size > MAX_MESSAGE_BYTES:
+        raise MessageRefused(
+            "message_too_large",
+            f"message is {size} bytes; the limit is {MAX_MESSAGE_BYTES} bytes (128 KB)",
+            status_code=413,
+        )
+    if isinstance(body, bytes | bytearray):
+        raise MessageRefused(
+            "binary_not_supported", "binary frames are not accepted; send text", status_code=415
+        )
+    if not body:
+        raise MessageRefused("empty_message", "empty messages are not accepted")
+    return body

@@ -1,0 +1,111 @@
+"""The hub: send to one connection or broadcast to many, through the two ports.
+
+A broadcast runs at most `concurrency` sends at once (a fixed set of worker coroutines
+pulling from one list, so 10,000 targets never become 10,000 tasks). A gone target is
+forgotten there and then; any other failure is logged and counted, and the broadcast goes on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Iterable, Iterator
+from enum import Enum
+
+from handler.platform.realtime.ports import ConnectionRegistry, Sender
+from handler.platform.realtime.types import (
+    BroadcastResult,
+    Connection,
+    ConnectionGone,
+    SendFailed,
+)
+
+logger = logging.getLogger(__name__)
+
+
+class Delivery(Enum):
+    SENT = "sent"
+    GONE = "gone"
+    FAILED = "failed"
+
+
+class Hub:
+    def __init__(
+        self,
+        registry: ConnectionRegistry,
+        sender: Sender,
+        *,
+        concurrency: int = 64,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        if concurrency < 1:
+            raise ValueError("concurrency must be at least 1")
+        self.registry = registry
+        self.sender = sender
+        self.concurrency = concurrency
+        self.clock = clock
+
+    async def join(self, connection: Connection) -> None:
+        await self.registry.add(connection)
+
+    async def leave(self, connection_id: str) -> None:
+        await self.registry.remove(connection_id)
+
+    async def connection(self, connection_id: str) -> Connection | None:
+        return await self.registry.get(connection_id, now=self.clock())
+
+    async def connections(self) -> list[Connection]:
+        return await self.registry.live(now=self.clock())
+
+    async def send(self, connection_id: str, text: str) -> Delivery:
+        """Deliver to one connection; a gone one is forgotten. Never raises a send error."""
+        try:
+            await self.sender.send(connection_id, text)
+        except ConnectionGone:
+            logger.info("connection %s is gone; forgetting it", connection_id)
+            await self.registry.remove(connection_id)
+            return Delivery.GONE
+        except SendFailed as exc:
+            logger.warning("%s", exc)
+            return Delivery.FAILED
+        except Exception:
+            # A bug in one send (an adapter letting a vendor error through) must not end
+            # the broadcast for everyone else.
+            logger.exception("unexpected error sending to %s", connection_id)
+            return Delivery.FAILED
+        return Delivery.SENT
+
+    async def broadcast(self, text: str) -> BroadcastResult:
+        """Send `text` to every live connection."""
+        return await self.send_many(await self.connections(), text)
+
+    async def send_many(self, targets: Iterable[Connection], text: str) -> BroadcastResult:
+        """Send `text` to each target, `concurrency` at a time (a room is just a target list)."""
+        result = BroadcastResult()
+        batch = list(targets)
+        pending: Iterator[Connection] = iter(batch)
+
+        async def worker() -> None:
+            # Pulling from a shared iterator is safe: `next` never awaits.
+            for target in pending:
+                outcome = await self.send(target.connection_id, text)
+                if outcome is Delivery.SENT:
+                    result.sent += 1
+                elif outcome is Delivery.GONE:
+                    result.gone += 1
+                    result.gone_ids.append(target.connection_id)
+                else:
+                    result.failed += 1
+
+        workers = [asyncio.create_task(worker()) for _ in range(min(self.concurrency, len(batch)))]
+        try:
+            await asyncio.gather(*workers)
+        finally:
+            for task in workers:
+                task.cancel()
+        if result.gone or result.failed:
+            logger.info(
+                "broadcast: %d sent, %d gone, %d failed", result.sent, result.gone, result.failed
+            )
+        return result

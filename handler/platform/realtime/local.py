@@ -1,0 +1,147 @@
+"""Local sockets: the sender that writes to Starlette WebSockets, and the driver that turns
+one real socket into the same connect/message/disconnect events API Gateway delivers."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from starlette.responses import JSONResponse
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from handler.platform.realtime.ports import Sender
+from handler.platform.realtime.types import (
+    ConnectionGone,
+    ConnectRequest,
+    MessageRefused,
+    Refused,
+)
+
+if TYPE_CHECKING:
+    from handler.platform.realtime.endpoint import Dispatcher
+
+logger = logging.getLogger(__name__)
+
+# 1013 "Try Again Later": the server drops a client that cannot keep up.
+_TOO_SLOW = 1013
+
+
+class _Socket:
+    def __init__(self, websocket: WebSocket) -> None:
+        self.websocket = websocket
+        self.loop = asyncio.get_running_loop()
+        # One write at a time per socket keeps each client's messages whole and in order.
+        self.lock = asyncio.Lock()
+
+
+class LocalSocketSender(Sender):
+    """Writes to sockets attached by `serve_socket`.
+
+    Each send waits at most `timeout` seconds: a client that does not read (its buffers
+    full) or has vanished is closed and reported gone, so it never stalls a broadcast.
+    Callable from any thread or loop: a send is run on the loop that owns the socket.
+    """
+
+    def __init__(self, *, timeout: float = 5.0) -> None:
+        self.timeout = timeout
+        self._sockets: dict[str, _Socket] = {}
+        self._closing: set[asyncio.Task[None]] = set()
+
+    def attach(self, connection_id: str, websocket: WebSocket) -> _Socket:
+        socket = self._sockets[connection_id] = _Socket(websocket)
+        return socket
+
+    def detach(self, connection_id: str) -> None:
+        self._sockets.pop(connection_id, None)
+
+    async def send(self, connection_id: str, text: str) -> None:
+        socket = self._sockets.get(connection_id)
+        if socket is None:
+            raise ConnectionGone(connection_id)
+        if socket.loop is asyncio.get_running_loop():
+            await self._send(connection_id, socket, text)
+        else:
+            call = self._send(connection_id, socket, text)
+            await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(call, socket.loop))
+
+    async def _send(self, connection_id: str, socket: _Socket, text: str) -> None:
+        try:
+            async with asyncio.timeout(self.timeout), socket.lock:
+                await socket.websocket.send_text(text)
+        except TimeoutError:
+            # A cancelled write may have left half a frame: this socket cannot be reused.
+            logger.warning("client %s too slow (>%ss); closing it", connection_id, self.timeout)
+            self._close_later(connection_id, socket)
+            raise ConnectionGone(connection_id) from None
+        except (WebSocketDisconnect, RuntimeError, OSError):
+            self.detach(connection_id)
+            raise ConnectionGone(connection_id) from None
+
+    def _close_later(self, connection_id: str, socket: _Socket) -> None:
+        self.detach(connection_id)
+        task = asyncio.create_task(_close_quietly(socket.websocket))
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
+
+
+async def _close_quietly(websocket: WebSocket) -> None:
+    try:
+        async with asyncio.timeout(1):
+            await websocket.close(code=_TOO_SLOW, reason="too slow")
+    except (TimeoutError, WebSocketDisconnect, RuntimeError, OSError):
+        pass  # the peer is already gone, or will be when the server drops the transport
+
+
+async def serve_socket(
+    websocket: WebSocket, dispatcher: Dispatcher, params: Mapping[str, str]
+) -> None:
+    """Drive `dispatcher` over one real socket until it closes (the local `/ws` route)."""
+    sender = dispatcher.hub.sender
+    if not isinstance(sender, LocalSocketSender):
+        raise TypeError("local sockets need a hub with a LocalSocketSender")
+    connection_id = uuid.uuid4().hex
+    client = websocket.client.host if websocket.client else ""
+    request = ConnectRequest(connection_id, params, source_ip=client)
+    try:
+        connection = await dispatcher.accept(request, connected_at=time.time())
+    except Refused as exc:
+        await _deny(websocket, exc)
+        return
+    socket = sender.attach(connection_id, websocket)
+    try:
+        # Joined and accepted under the socket's lock: a broadcast that sees this
+        # connection waits for the handshake instead of losing its message.
+        async with socket.lock:
+            await dispatcher.join(connection)
+            await websocket.accept()
+        await _receive_loop(websocket, dispatcher, connection_id)
+    finally:
+        sender.detach(connection_id)
+        await dispatcher.disconnect(connection_id)
+
+
+async def _receive_loop(websocket: WebSocket, dispatcher: Dispatcher, connection_id: str) -> None:
+    with contextlib.suppress(WebSocketDisconnect):
+        while True:
+            message = await websocket.receive()
+            if message["type"] == "websocket.disconnect":
+                return
+            text = message.get("text")
+            body = text if text is not None else message.get("bytes")
+            with contextlib.suppress(MessageRefused):  # the sender got the error; go on
+                await dispatcher.receive(connection_id, body)
+
+
+async def _deny(websocket: WebSocket, exc: Refused) -> None:
+    """Answer the handshake with the refusal's status, as API Gateway does for $connect."""
+    try:
+        await websocket.send_denial_response(
+            JSONResponse({"error": exc.reason}, status_code=exc.status_code)
+        )
+    except RuntimeError:  # a server without the denial-response extension: close (HTTP 403)
+        await websocket.close(code=1008, reason=exc.reason)

@@ -1,0 +1,45 @@
+"""The two ports a hub needs: where connections are recorded, and how text reaches them."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+
+from handler.platform.realtime.types import Connection
+
+
+class ConnectionRegistry(ABC):
+    """Records open connections. Adapters: in-memory (one process), DynamoDB (a fleet).
+
+    Reads never return a connection past its `ttl`, even if storage still holds it
+    (DynamoDB deletes expired items lazily, up to days later).
+    """
+
+    @abstractmethod
+    async def add(self, connection: Connection) -> None: ...
+
+    @abstractmethod
+    async def remove(self, connection_id: str) -> None:
+        """Forget a connection; forgetting an unknown one is not an error."""
+
+    @abstractmethod
+    async def get(self, connection_id: str, *, now: float) -> Connection | None:
+        """The live connection with this id, or None."""
+
+    @abstractmethod
+    async def live(self, *, now: float) -> list[Connection]:
+        """Every live connection."""
+
+
+class Sender(ABC):
+    """Delivers one text message to one connection.
+
+    `send` raises `ConnectionGone` when the target no longer exists (the caller then
+    forgets it) and `SendFailed` for any other failure; it never raises vendor errors.
+    """
+
+    @abstractmethod
+    async def send(self, connection_id: str, text: str) -> None: ...
+
+    async def close(self) -> None:
+        """Release pools and sockets; the default has nothing to release."""
+        return None

@@ -1,0 +1,85 @@
+"""Shared vocabulary of the realtime layer: connections, requests, results and errors."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+# API Gateway WebSocket limits (a connection lives at most 2 h; a message is at most 128 KB).
+MAX_CONNECTION_SECONDS = 2 * 60 * 60
+MAX_MESSAGE_BYTES = 128 * 1024
+
+
+@dataclass(frozen=True)
+class Connection:
+    """One open socket. `ttl` (epoch seconds) is when the row stops being live; None: never."""
+
+    connection_id: str
+    client_id: str
+    connected_at: float
+    ttl: int | None = None
+
+    def live(self, now: float) -> bool:
+        return self.ttl is None or self.ttl > now
+
+
+@dataclass(frozen=True)
+class ConnectRequest:
+    """What a client offers when it connects: path parameters locally, the query string on
+    API Gateway (both arrive as `params`)."""
+
+    connection_id: str
+    params: Mapping[str, str]
+    source_ip: str = ""
+
+
+@dataclass
+class BroadcastResult:
+    """How one broadcast went: delivered, found gone (and deleted), failed otherwise."""
+
+    sent: int = 0
+    gone: int = 0
+    failed: int = 0
+    gone_ids: list[str] = field(default_factory=list)
+
+
+class RealtimeError(Exception):
+    """Base of the realtime layer's errors."""
+
+
+class ConnectionGone(RealtimeError):
+    """The target connection no longer exists (API Gateway's 410 GoneException, a closed
+    local socket, or a local client too slow to take a message within the send timeout)."""
+
+    def __init__(self, connection_id: str) -> None:
+        super().__init__(f"connection {connection_id} is gone")
+        self.connection_id = connection_id
+
+
+class SendFailed(RealtimeError):
+    """A send failed for another reason (throttling, network, permissions); the connection
+    may still be alive, so it is kept."""
+
+    def __init__(self, connection_id: str, reason: str) -> None:
+        super().__init__(f"send to {connection_id} failed: {reason}")
+        self.connection_id = connection_id
+        self.reason = reason
+
+
+class Refused(RealtimeError):
+    """An endpoint refuses a connection: the handshake answers `status_code`."""
+
+    def __init__(self, status_code: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status_code = status_code
+        self.reason = reason
+
+
+class MessageRefused(RealtimeError):
+    """An incoming message is not accepted; the sender gets `{"error": code, "detail": ...}`."""
+
+    def __init__(self, code: str, detail: str, *, status_code: int = 400) -> None:
+        super().__init__(detail)
+        self.code = code
+        self.detail = detail
+        self.status_code = status_code

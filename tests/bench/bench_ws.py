@@ -1,0 +1,132 @@
+"""WebSockets: broadcast to 1,000 connections.
+
+1. AWS path: the hub's bounded-concurrency broadcast through a stand-in for the
+   @connections API (a real loopback HTTP server, 20 ms per post, another process),
+   against the stock loop (one boto3 `post_to_connection` after another) timed on a
+   sample in the same run and scaled to 1,000. Target <= 1 s (the loop: ~20 s).
+2. Local path: one chat message broadcast to 1,000 real sockets on uvicorn, against the
+   seed's `ConnectionManager` loop (`for ws in active: await ws.send_text(...)`) served
+   by the same server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+from fastapi import WebSocket, WebSocketDisconnect
+
+from handler.app import create_app
+from handler.platform.realtime import Connection, Hub
+from handler.platform.realtime.management import ManagementApiSender
+from handler.platform.realtime.memory import MemoryRegistry
+from handler.settings import Settings
+from tests.bench.common import ratio, show, spread
+from tests.conftest import LiveServer
+
+TARGETS = 1_000
+POST_DELAY = 0.020
+SEQUENTIAL_SAMPLE = 50
+REPEATS = 5
+
+
+def _peer(*args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "tests.bench.ws_peers", *args], stdout=subprocess.PIPE, text=True
+    )
+
+
+def bench_connections_api() -> None:
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
+    stub = _peer("stub", str(POST_DELAY))
+    try:
+        assert stub.stdout is not None
+        endpoint = f"http://127.0.0.1:{stub.stdout.readline().strip()}"
+        sender = ManagementApiSender(endpoint, concurrency=64, region_name="us-east-1")
+        registry = MemoryRegistry()
+        for i in range(TARGETS):
+            asyncio.run(registry.add(Connection(f"conn-{i}", str(i), 0.0)))
+        hub = Hub(registry, sender, concurrency=64)
+        asyncio.run(hub.broadcast("warm-up"))  # client built, pool connections opened
+
+        samples, cpu = [], []
+        for _ in range(REPEATS):
+            started, cpu_started = time.perf_counter(), time.process_time()
+            result = asyncio.run(hub.broadcast("hello"))
+            samples.append(time.perf_counter() - started)
+            cpu.append(time.process_time() - cpu_started)
+            assert result.sent == TARGETS, result
+        concurrent = statistics.median(samples)
+
+        client = sender.client  # the stock loop: same client, one post after another
+        started = time.perf_counter()
+        for i in range(SEQUENTIAL_SAMPLE):
+            client.post_to_connection(ConnectionId=f"conn-{i}", Data=b"hello")
+        sequential = (time.perf_counter() - started) / SEQUENTIAL_SAMPLE * TARGETS
+        asyncio.run(sender.close())
+    finally:
+        stub.terminate()
+        stub.wait()
+    label = f"@connections broadcast, {TARGETS} targets (64 in flight)"
+    show(label, concurrent, "s", f"{spread(samples)}  target: <= 1 s")
+    # botocore spends most of a post in Python (build, sign, parse): this is the floor.
+    show("  of which CPU in this process (botocore, GIL-bound)", statistics.median(cpu), "s")
+    show(f"sequential loop, {SEQUENTIAL_SAMPLE} posts scaled to {TARGETS}", sequential, "s")
+    ratio("speed-up over the sequential loop", sequential / concurrent)
+
+
+class SeedManager:
+    """The seed's ConnectionManager, verbatim in behaviour: a list and a sequential loop."""
+
+    def __init__(self) -> None:
+        self.active: list[WebSocket] = []
+
+    async def broadcast(self, message: str) -> None:
+        for connection in self.active:
+            await connection.send_text(message)
+
+
+def _app_with_seed_route() -> object:
+    app = create_app(Settings(environment="test", log_level="WARNING"))
+    manager = SeedManager()
+
+    @app.websocket("/seed/{client_id}")
+    async def seed(websocket: WebSocket, client_id: int) -> None:
+        await websocket.accept()
+        manager.active.append(websocket)
+        try:
+            while True:
+                text = await websocket.receive_text()
+                await manager.broadcast(f"Client {client_id}: {text}")
+        except WebSocketDisconnect:
+            manager.active.remove(websocket)
+
+    return app
+
+
+def bench_local_sockets() -> None:
+    rounds = 15
+    with LiveServer(_app_with_seed_route()) as server:
+        base = f"ws://127.0.0.1:{server.port}"
+        peer = _peer("clients", str(TARGETS), str(rounds), f"{base}/ws", f"{base}/seed")
+        out, _ = peer.communicate(timeout=300)
+    ours, seed = json.loads(out.strip().splitlines()[-1])
+    hub, loop = statistics.median(ours), statistics.median(seed)
+    show(f"local broadcast to {TARGETS} sockets (hub)", hub, "ms", spread(ours))
+    show(f"local broadcast to {TARGETS} sockets (seed loop)", loop, "ms", spread(seed))
+    ratio("hub time / seed loop time (send to last receipt)", hub / loop)
+
+
+def main() -> None:
+    bench_connections_api()
+    bench_local_sockets()
+
+
+if __name__ == "__main__":
+    main()

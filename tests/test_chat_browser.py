@@ -1,0 +1,63 @@
+"""The chat page in a real browser: two headless Chromium pages talk through the local server."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+from tests.conftest import LiveServer, _require
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+# Never `playwright install`: it downloads a browser; the Debian package is the browser here.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        _require("REQUIRE_BROWSER", f"{CHROMIUM} is absent (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        yield browser
+        browser.close()
+
+
+def test_two_pages_chat_through_the_local_server(live_server: LiveServer, browser: Browser) -> None:
+    from playwright.sync_api import expect
+
+    one = browser.new_page()
+    two = browser.new_page()
+    one.goto(f"{live_server.url}/chat?client=1")
+    two.goto(f"{live_server.url}/chat?client=2")
+    expect(one.locator("#status")).to_have_text("connected as client 1")
+    expect(two.locator("#status")).to_have_text("connected as client 2")
+
+    one.fill("input[name=text]", "hello from one")
+    one.press("input[name=text]", "Enter")
+    expect(two.locator("#messages li")).to_have_text(["Client 1: hello from one"])
+
+    two.fill("input[name=text]", "<b>hi</b> back")
+    two.click("#send button")
+    both = ["Client 1: hello from one", "Client 2: <b>hi</b> back"]
+    expect(one.locator("#messages li")).to_have_text(both)  # shown as text, not markup
+    expect(two.locator("#messages li")).to_have_text(both)
+    expect(one.locator("#messages b")).to_have_count(0)

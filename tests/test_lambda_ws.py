@@ -1,0 +1,381 @@
+"""The chat on AWS: `lambda_ws.handler` with DynamoDB and @connections under moto."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import importlib
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import quote
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+from moto import mock_aws
+from moto.apigatewaymanagementapi.models import apigatewaymanagementapi_backends
+from moto.core import DEFAULT_ACCOUNT_ID
+
+from handler.api.chat import endpoint
+from handler.platform.realtime import ConnectionGone, Hub, SendFailed, broadcast, hub_for
+from handler.platform.realtime.aws import LambdaWebSocketAdapter
+from handler.platform.realtime.dynamodb import DynamoDBRegistry
+from handler.platform.realtime.factory import aws_hub
+from handler.platform.realtime.management import ManagementApiSender
+from handler.platform.realtime.types import MAX_MESSAGE_BYTES
+from handler.settings import Settings, get_settings
+from tests.conftest import FakeLambdaContext
+from tests.support import load_event
+
+REGION = "eu-west-1"
+TABLE = "connections"
+CALLBACK_URL = f"https://abc123defg.execute-api.{REGION}.amazonaws.com/prod"
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    with mock_aws():
+        boto3.client("dynamodb").create_table(
+            TableName=TABLE,
+            KeySchema=[{"AttributeName": "connectionId", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "connectionId", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        aws_hub.cache_clear()
+        yield
+        aws_hub.cache_clear()
+
+
+@pytest.fixture
+def aws_settings(aws: None) -> Settings:
+    return Settings(environment="test", connections_table=TABLE, ws_callback_url=CALLBACK_URL)
+
+
+@pytest.fixture
+def ws(aws_settings: Settings) -> Iterator[LambdaWebSocketAdapter]:
+    adapter = LambdaWebSocketAdapter(endpoint, lambda: aws_hub(aws_settings))
+    yield adapter
+    adapter.loop.close()
+
+
+def fresh(event: dict[str, Any]) -> dict[str, Any]:
+    """The recorded event as if it happened now: its row's ttl derives from connectedAt."""
+    event["requestContext"]["connectedAt"] = int(time.time() * 1000)
+    return event
+
+
+def connect(connection_id: str, client_id: str | None = "7") -> dict[str, Any]:
+    event = fresh(load_event("ws_connect"))
+    event["requestContext"]["connectionId"] = connection_id
+    query = {"client_id": client_id} if client_id is not None else None
+    event["queryStringParameters"] = query
+    event["multiValueQueryStringParameters"] = {k: [v] for k, v in (query or {}).items()}
+    return event
+
+
+def message(connection_id: str, body: str | bytes | None) -> dict[str, Any]:
+    event = load_event("ws_default")
+    event["requestContext"]["connectionId"] = connection_id
+    if isinstance(body, bytes):
+        event["body"], event["isBase64Encoded"] = base64.b64encode(body).decode(), True
+    else:
+        event["body"] = body
+    return event
+
+
+def disconnect(connection_id: str) -> dict[str, Any]:
+    event = load_event("ws_disconnect")
+    event["requestContext"]["connectionId"] = connection_id
+    return event
+
+
+def posted(connection_id: str) -> bytes:
+    """Everything @connections received for this id (moto concatenates the posts)."""
+    backend = apigatewaymanagementapi_backends[DEFAULT_ACCOUNT_ID][REGION]
+    # moto keys connections by the id as it appears, percent-encoded, in the URL path.
+    connection = backend.connections.get(quote(connection_id, safe=""))
+    return connection.data if connection is not None else b""
+
+
+def stored() -> dict[str, dict[str, Any]]:
+    items = boto3.client("dynamodb").scan(TableName=TABLE)["Items"]
+    return {item["connectionId"]["S"]: item for item in items}
+
+
+def call(ws: LambdaWebSocketAdapter, event: dict[str, Any]) -> dict[str, Any]:
+    return ws(event, FakeLambdaContext())
+
+
+def test_recorded_events_drive_the_chat(ws: LambdaWebSocketAdapter) -> None:
+    assert call(ws, fresh(load_event("ws_connect")))["statusCode"] == 200
+    assert call(ws, connect("conn-8", "8"))["statusCode"] == 200
+
+    assert call(ws, load_event("ws_default"))["statusCode"] == 200
+
+    assert posted("WyHPAfymhcwCENw=") == b"Client 7: hello"
+    assert posted("conn-8") == b"Client 7: hello"
+    assert call(ws, load_event("ws_disconnect"))["statusCode"] == 200
+    assert set(stored()) == {"conn-8"}
+
+
+def test_connect_stores_client_id_and_ttl_past_two_hours(ws: LambdaWebSocketAdapter) -> None:
+    call(ws, load_event("ws_connect"))  # as recorded: connectedAt 1721554758417 ms
+
+    item = stored()["WyHPAfymhcwCENw="]
+    connected_at = 1721554758.417  # requestContext.connectedAt, in ms in the event
+    assert item["clientId"] == {"S": "7"}
+    assert float(item["connectedAt"]["N"]) == pytest.approx(connected_at)
+    margin = int(item["ttl"]["N"]) - (connected_at + 2 * 3600)
+    assert 0 < margin <= 15 * 60
+
+
+@pytest.mark.parametrize(
+    ("client_id", "status"), [(None, 400), ("", 400), ("abc", 403), ("1" * 19, 403)]
+)
+def test_connect_without_a_valid_client_id_is_refused(
+    ws: LambdaWebSocketAdapter, client_id: str | None, status: int
+) -> None:
+    answer = call(ws, connect("conn-x", client_id))
+
+    assert answer["statusCode"] == status
+    assert "client_id" in json.loads(answer["body"])["detail"]
+    assert stored() == {}
+
+
+def test_message_reaches_every_connection_including_the_sender(
+    ws: LambdaWebSocketAdapter,
+) -> None:
+    for n in (1, 2, 3):
+        call(ws, connect(f"conn-{n}", str(n)))
+
+    call(ws, message("conn-2", "hi all"))
+    call(ws, message("conn-3", "yo"))
+
+    for n in (1, 2, 3):
+        assert posted(f"conn-{n}") == b"Client 2: hi allClient 3: yo"
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "error"),
+    [
+        ("x" * (MAX_MESSAGE_BYTES + 1), 413, "message_too_large"),
+        ("é" * (MAX_MESSAGE_BYTES // 2 + 1), 413, "message_too_large"),
+        (b"\x00\x01binary", 415, "binary_not_supported"),
+        ("", 400, "empty_message"),
+        (None, 400, "empty_message"),
+    ],
+)
+def test_refused_message_is_answered_to_its_sender_only(
+    ws: LambdaWebSocketAdapter, body: str | bytes | None, status: int, error: str
+) -> None:
+    call(ws, connect("conn-1", "1"))
+    call(ws, connect("conn-2", "2"))
+
+    answer = call(ws, message("conn-1", body))
+
+    assert answer["statusCode"] == status
+    assert json.loads(answer["body"])["error"] == error
+    assert json.loads(posted("conn-1"))["error"] == error
+    assert posted("conn-2") == b""
+
+
+def test_message_at_the_limit_is_accepted(ws: LambdaWebSocketAdapter) -> None:
+    call(ws, connect("conn-1", "1"))
+    text = "x" * (MAX_MESSAGE_BYTES - 100)
+
+    assert call(ws, message("conn-1", text))["statusCode"] == 200
+    assert posted("conn-1") == f"Client 1: {text}".encode()
+
+
+def test_message_from_an_unregistered_connection_is_refused(ws: LambdaWebSocketAdapter) -> None:
+    answer = call(ws, message("never-connected", "hi"))
+
+    assert answer["statusCode"] == 410
+    assert json.loads(posted("never-connected"))["error"] == "unknown_connection"
+
+
+def test_unknown_route_key_answers_400(ws: LambdaWebSocketAdapter) -> None:
+    event = message("conn-1", "hi")
+    event["requestContext"]["routeKey"] = "sendMessage"
+
+    answer = call(ws, event)
+
+    assert answer["statusCode"] == 400
+    assert json.loads(answer["body"])["error"] == "unknown_route"
+
+
+@pytest.mark.parametrize("event", [{}, {"requestContext": "x"}, [], {"requestContext": {}}])
+def test_malformed_event_answers_400(ws: LambdaWebSocketAdapter, event: Any) -> None:
+    assert call(ws, event)["statusCode"] == 400
+
+
+def test_broadcast_skips_rows_past_their_ttl(ws: LambdaWebSocketAdapter) -> None:
+    call(ws, connect("live", "1"))
+    # moto never expires items, like DynamoDB before its lazy sweep.
+    boto3.client("dynamodb").put_item(
+        TableName=TABLE,
+        Item={
+            "connectionId": {"S": "stale"},
+            "clientId": {"S": "2"},
+            "connectedAt": {"N": "1000"},
+            "ttl": {"N": str(int(time.time()) - 1)},
+        },
+    )
+
+    call(ws, message("live", "hi"))
+    answer = call(ws, message("stale", "still here?"))
+
+    assert posted("live") == b"Client 1: hi"
+    assert (
+        posted("stale")
+        == json.dumps(
+            {
+                "error": "unknown_connection",
+                "detail": "this connection is not registered; reconnect",
+            }
+        ).encode()
+    )
+    assert answer["statusCode"] == 410
+
+
+class FlakyApi(ManagementApiSender):
+    """The real moto-backed sender, except that API Gateway reports some targets gone
+    (moto never raises GoneException) and throttles others."""
+
+    def __init__(self, gone: set[str], throttled: set[str]) -> None:
+        super().__init__(CALLBACK_URL, concurrency=4)
+        self.gone, self.throttled = gone, throttled
+
+    def _post(self, connection_id: str, text: str) -> None:
+        if connection_id in self.gone:
+            raise ConnectionGone(connection_id)
+        if connection_id in self.throttled:
+            raise SendFailed(connection_id, "LimitExceededException")
+        super()._post(connection_id, text)
+
+
+def test_gone_target_is_deleted_and_other_failures_do_not_abort(aws_settings: Settings) -> None:
+    api = FlakyApi(gone={"conn-2", "conn-4"}, throttled={"conn-3"})
+    hub = Hub(DynamoDBRegistry(TABLE), api, concurrency=4)
+    ws = LambdaWebSocketAdapter(endpoint, lambda: hub)
+    for n in range(1, 7):
+        call(ws, connect(f"conn-{n}", str(n)))
+
+    assert call(ws, message("conn-2", "bye"))["statusCode"] == 200
+
+    # The sender (conn-2) is itself gone: it is deleted as a target, like conn-4.
+    assert set(stored()) == {"conn-1", "conn-3", "conn-5", "conn-6"}
+    for n in (1, 5, 6):
+        assert posted(f"conn-{n}") == b"Client 2: bye"
+    ws.loop.close()
+
+
+def test_broadcast_result_counts_each_outcome(aws_settings: Settings) -> None:
+    api = FlakyApi(gone={"b"}, throttled={"c"})
+    hub = Hub(DynamoDBRegistry(TABLE), api, concurrency=2)
+    ws = LambdaWebSocketAdapter(endpoint, lambda: hub)
+    for name in "abcd":
+        call(ws, connect(name, "1"))
+
+    result = ws.loop.run_until_complete(hub.broadcast("news"))
+
+    assert (result.sent, result.gone, result.failed) == (2, 1, 1)
+    assert result.gone_ids == ["b"]
+    ws.loop.close()
+
+
+def test_entry_module_builds_its_hub_from_the_environment(
+    aws: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CONNECTIONS_TABLE", TABLE)
+    monkeypatch.setenv("WS_CALLBACK_URL", CALLBACK_URL)
+    get_settings.cache_clear()
+    try:
+        import handler.lambda_ws
+
+        lambda_ws = importlib.reload(handler.lambda_ws)
+        answer = lambda_ws.handler(fresh(load_event("ws_connect")), FakeLambdaContext())
+        assert answer["statusCode"] == 200
+        assert lambda_ws.handler(load_event("ws_default"), FakeLambdaContext())["statusCode"] == 200
+        assert posted("WyHPAfymhcwCENw=") == b"Client 7: hello"
+    finally:
+        get_settings.cache_clear()
+
+
+def test_entry_module_imports_neither_fastapi_nor_boto3() -> None:
+    code = (
+        "import sys, handler.lambda_ws; "
+        "print(sorted({'fastapi', 'starlette', 'boto3'} & set(sys.modules)))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def stubbed_sender() -> tuple[ManagementApiSender, Stubber]:
+    client = boto3.client(
+        "apigatewaymanagementapi",
+        endpoint_url=CALLBACK_URL,
+        region_name=REGION,
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+    )
+    return ManagementApiSender(CALLBACK_URL, client=client), Stubber(client)
+
+
+def test_gone_exception_becomes_connection_gone() -> None:
+    sender, stubber = stubbed_sender()
+    stubber.add_client_error(
+        "post_to_connection",
+        service_error_code="GoneException",
+        http_status_code=410,
+        expected_params={"ConnectionId": "c1", "Data": b"hi"},
+    )
+    with stubber, pytest.raises(ConnectionGone) as caught:
+        asyncio.run(sender.send("c1", "hi"))
+    assert caught.value.connection_id == "c1"
+
+
+@pytest.mark.parametrize(
+    ("code", "status"),
+    [
+        ("LimitExceededException", 429),
+        ("ForbiddenException", 403),
+        ("PayloadTooLargeException", 413),
+    ],
+)
+def test_other_api_errors_become_send_failed(code: str, status: int) -> None:
+    sender, stubber = stubbed_sender()
+    stubber.add_client_error("post_to_connection", service_error_code=code, http_status_code=status)
+    with stubber, pytest.raises(SendFailed) as caught:
+        asyncio.run(sender.send("c1", "hi"))
+    assert caught.value.reason == code
+
+
+def test_unreachable_endpoint_becomes_send_failed() -> None:
+    # A closed loopback port: botocore's EndpointConnectionError must not escape.
+    sender = ManagementApiSender("http://127.0.0.1:9", timeout=0.5, region_name=REGION)
+    with pytest.raises(SendFailed):
+        asyncio.run(sender.send("c1", "hi"))
+
+
+def test_broadcast_function_uses_dynamodb_and_connections(
+    ws: LambdaWebSocketAdapter, aws_settings: Settings
+) -> None:
+    call(ws, connect("conn-1", "1"))
+
+    result = asyncio.run(broadcast("maintenance at noon", aws_settings))
+
+    assert (result.sent, result.gone, result.failed) == (1, 0, 0)
+    assert posted("conn-1") == b"maintenance at noon"
+
+
+@pytest.mark.parametrize("names", [{"connections_table": TABLE}, {"ws_callback_url": CALLBACK_URL}])
+def test_half_configured_aws_realtime_is_refused(names: dict[str, str]) -> None:
+    with pytest.raises(ValueError, match="together"):
+        hub_for(Settings(environment="test", **names))

@@ -1,0 +1,128 @@
+"""The hub's contract, independent of any transport: bounded fan-out, gone targets
+forgotten, other failures counted, never an aborted broadcast."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from handler.platform.realtime import (
+    Connection,
+    ConnectionGone,
+    Delivery,
+    Hub,
+    MessageRefused,
+    Sender,
+    SendFailed,
+)
+from handler.platform.realtime.endpoint import check_message
+from handler.platform.realtime.memory import MemoryRegistry
+from handler.platform.realtime.types import MAX_MESSAGE_BYTES
+
+
+class RecordingSender(Sender):
+    """Delivers into a dict after a short pause; some ids are gone, some fail, one is a bug."""
+
+    def __init__(
+        self, *, gone: frozenset[str] = frozenset(), failing: frozenset[str] = frozenset()
+    ) -> None:
+        self.gone, self.failing = gone, failing
+        self.received: dict[str, list[str]] = {}
+        self.in_flight = 0
+        self.peak = 0
+
+    async def send(self, connection_id: str, text: str) -> None:
+        self.in_flight += 1
+        self.peak = max(self.peak, self.in_flight)
+        try:
+            await asyncio.sleep(0.001)
+            if connection_id in self.gone:
+                raise ConnectionGone(connection_id)
+            if connection_id in self.failing:
+                raise SendFailed(connection_id, "throttled")
+            if connection_id == "bug":
+                raise KeyError("an adapter bug")
+            self.received.setdefault(connection_id, []).append(text)
+        finally:
+            self.in_flight -= 1
+
+
+def hub_with(ids: list[str], sender: RecordingSender, concurrency: int = 4) -> Hub:
+    hub = Hub(MemoryRegistry(), sender, concurrency=concurrency)
+    for cid in ids:
+        asyncio.run(hub.join(Connection(cid, "1", 0.0)))
+    return hub
+
+
+def test_broadcast_never_runs_more_sends_than_the_bound() -> None:
+    sender = RecordingSender()
+    hub = hub_with([f"c{i}" for i in range(50)], sender, concurrency=4)
+
+    result = asyncio.run(hub.broadcast("hi"))
+
+    assert result.sent == 50
+    assert sender.peak == 4
+    assert all(texts == ["hi"] for texts in sender.received.values())
+
+
+def test_gone_targets_are_forgotten_and_failures_counted_without_aborting() -> None:
+    sender = RecordingSender(gone=frozenset({"c1", "c3"}), failing=frozenset({"c2"}))
+    hub = hub_with(["c0", "c1", "c2", "c3", "bug", "c5"], sender)
+
+    result = asyncio.run(hub.broadcast("hi"))
+
+    assert (result.sent, result.gone, result.failed) == (2, 2, 2)
+    assert sorted(result.gone_ids) == ["c1", "c3"]
+    assert sorted(c.connection_id for c in asyncio.run(hub.connections())) == [
+        "bug",
+        "c0",
+        "c2",
+        "c5",
+    ]
+
+
+def test_send_to_one_reports_its_delivery() -> None:
+    sender = RecordingSender(gone=frozenset({"old"}))
+    hub = hub_with(["new", "old"], sender)
+
+    assert asyncio.run(hub.send("new", "x")) is Delivery.SENT
+    assert asyncio.run(hub.send("old", "x")) is Delivery.GONE
+    assert asyncio.run(hub.connection("old")) is None
+
+
+def test_connections_past_their_ttl_are_not_live() -> None:
+    hub = Hub(MemoryRegistry(), RecordingSender(), clock=lambda: 1000.0)
+    asyncio.run(hub.join(Connection("expired", "1", 0.0, ttl=999)))
+    asyncio.run(hub.join(Connection("fresh", "2", 0.0, ttl=1001)))
+    asyncio.run(hub.join(Connection("local", "3", 0.0, ttl=None)))
+
+    live = {c.connection_id for c in asyncio.run(hub.connections())}
+
+    assert live == {"fresh", "local"}
+    assert asyncio.run(hub.connection("expired")) is None
+
+
+def test_concurrency_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="concurrency"):
+        Hub(MemoryRegistry(), RecordingSender(), concurrency=0)
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        ("a" * (MAX_MESSAGE_BYTES + 1), "message_too_large"),
+        ("€" * (MAX_MESSAGE_BYTES // 3 + 1), "message_too_large"),  # bytes, not characters
+        (b"raw", "binary_not_supported"),
+        ("", "empty_message"),
+        (None, "empty_message"),
+    ],
+)
+def test_unacceptable_messages_are_refused_with_a_code(body: str | bytes | None, code: str) -> None:
+    with pytest.raises(MessageRefused) as caught:
+        check_message(body)
+    assert caught.value.code == code
+
+
+def test_message_of_exactly_the_limit_is_accepted() -> None:
+    assert check_message("a" * MAX_MESSAGE_BYTES) == "a" * MAX_MESSAGE_BYTES
