@@ -37,7 +37,7 @@ def test_notification_through_both_lambdas_sends_the_email(
 
     assert response["statusCode"] == 200
     task_id = json.loads(response["body"])["task_id"]
-    assert OUTBOX == type(OUTBOX)(), "on the AWS path nothing runs in the HTTP function"
+    assert len(OUTBOX) == 0, "on the AWS path nothing runs in the HTTP function"
     messages = aws.messages(aws.queue_url)
     assert len(messages) == 1
     envelope = json.loads(messages[0]["Body"])
