@@ -214,3 +214,31 @@ def test_stream_through_mangum_arrives_whole(
     assert header(response, "content-type").startswith("text/event-stream")
     events = [line for line in body(response).decode().splitlines() if line.startswith("data:")]
     assert events == [f"data: {i}" for i in range(10)]
+
+
+async def _silent_app(scope: Any, receive: Any, send: Any) -> None:
+    if scope["type"] == "lifespan":
+        await receive()
+        await send({"type": "lifespan.startup.complete"})
+        await receive()
+        await send({"type": "lifespan.shutdown.complete"})
+
+
+async def _crashing_app(scope: Any, receive: Any, send: Any) -> None:
+    if scope["type"] == "lifespan":
+        await _silent_app(scope, receive, send)
+        return
+    raise RuntimeError("raised outside every error handler")
+
+
+@pytest.mark.parametrize("app", [_silent_app, _crashing_app])
+def test_an_app_that_never_answers_still_gets_a_500(
+    lambda_context: FakeLambdaContext, app: Any
+) -> None:
+    adapter = LambdaHttpAdapter(app)
+    try:
+        response = adapter(http_event("http_api_v2", path="/x"), lambda_context)
+    finally:
+        adapter.close()
+    assert response["statusCode"] == 500
+    assert json.loads(response["body"]) == {"error": "Internal server error"}

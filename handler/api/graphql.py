@@ -1,9 +1,13 @@
-"""GraphQL with strawberry at /graphql: `query { user(id: 1) { name age } }`."""
+"""GraphQL with strawberry at /graphql: `query { user(id: 1) { name age } }`.
+
+`handler.app` mounts `build_graphql_app` through `LazyApp`, so strawberry is imported
+on the first GraphQL request, not during a Lambda cold start.
+"""
 
 from __future__ import annotations
 
 import strawberry
-from strawberry.fastapi import GraphQLRouter
+from strawberry.asgi import GraphQL
 
 
 @strawberry.type
@@ -25,5 +29,5 @@ class Query:
 schema = strawberry.Schema(query=Query)
 
 
-def graphql_router(*, graphiql: bool) -> GraphQLRouter[None, None]:
-    return GraphQLRouter(schema, graphql_ide="graphiql" if graphiql else None, tags=["graphql"])
+def build_graphql_app(*, graphiql: bool) -> GraphQL[None, None]:
+    return GraphQL(schema, graphql_ide="graphiql" if graphiql else None)

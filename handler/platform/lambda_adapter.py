@@ -14,13 +14,15 @@ import json
 import logging
 import signal
 import sys
+from functools import cached_property
 from types import FrameType
 from typing import Any, cast
 
 from mangum import Mangum
-from mangum.protocols.http import HTTPCycle
+from mangum.handlers import ALB, APIGateway, HTTPGateway, LambdaAtEdge
 from starlette.types import ASGIApp
 
+from handler.platform.lambda_cycle import run_http_cycle
 from handler.platform.lifespan import LifespanRunner
 from handler.platform.logs import bind_lambda_context
 
@@ -33,6 +35,15 @@ EXPECTED_EVENTS = (
 _MALFORMED = (KeyError, TypeError, ValueError, AttributeError, IndexError)
 
 
+def _scope_once(source: type) -> type:
+    """Mangum's event handlers rebuild `scope` on every access (twice per invocation
+    for HTTP API events); cache it per event instead."""
+    return type(source.__name__, (source,), {"scope": cached_property(source.scope.fget)})  # type: ignore[attr-defined]
+
+
+EVENT_SOURCES = [_scope_once(source) for source in (ALB, HTTPGateway, APIGateway, LambdaAtEdge)]
+
+
 class LambdaHttpAdapter:
     """`handler(event, context)` for HTTP events; raises at construction if startup fails."""
 
@@ -42,7 +53,12 @@ class LambdaHttpAdapter:
         # agree with the one the lifespan's resources are bound to.
         self.loop = asyncio.new_event_loop()
         asyncio.set_event_loop(self.loop)
-        self._mangum = Mangum(cast(Any, app), lifespan="off", text_mime_types=text_mime_types)
+        self._mangum = Mangum(
+            cast(Any, app),
+            lifespan="off",
+            custom_handlers=EVENT_SOURCES,
+            text_mime_types=text_mime_types,
+        )
         self._lifespan = LifespanRunner(app)
         self.loop.run_until_complete(self._lifespan.startup())
 
@@ -55,19 +71,16 @@ class LambdaHttpAdapter:
         except RuntimeError:
             return _bad_event(f"no known event shape; keys: {sorted(event)[:20]}")
         try:
-            scope = source.scope
+            scope = cast(dict[str, Any], source.scope)
             body = source.body
         except _MALFORMED as exc:
             return _bad_event(f"malformed {type(source).__name__} event: {exc!r}")
         scope["state"] = self._lifespan.state.copy()
-        _apply_stage_prefix(cast(dict[str, Any], scope), event)
+        _apply_stage_prefix(scope, event)
         if "elb" in (event.get("requestContext") or {}):
             scope["client"] = _alb_client(scope["client"])
-        cycle = HTTPCycle(scope, body)
-        self.loop.run_until_complete(cycle.run(cast(Any, self.app)))
-        response: dict[str, Any] = source(
-            {"status": cycle.status, "headers": cycle.headers, "body": cycle.body}
-        )
+        answer = self.loop.run_until_complete(run_http_cycle(self.app, scope, body))
+        response: dict[str, Any] = source(cast(Any, answer))
         return response
 
     def close(self) -> None:

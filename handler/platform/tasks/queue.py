@@ -73,8 +73,13 @@ def task_queue_from_settings(settings: Settings) -> TaskQueue:
         return InProcessQueue()
     from handler.platform.tasks.sqs import SqsQueue
 
-    return SqsQueue(
+    queue = SqsQueue(
         settings.task_queue_url,
         endpoint_url=settings.aws_endpoint_url or None,
         max_batch_bytes=settings.task_max_message_bytes,
     )
+    if settings.on_lambda:
+        # Build the client in the init phase (boto3's import and endpoint setup take a
+        # few hundred ms), not in the first request that adds a task.
+        queue.client  # noqa: B018
+    return queue
