@@ -11,6 +11,7 @@ from typing import Any
 
 from handler.api import notification_tasks  # noqa: F401 - registers send_email
 from handler.platform.logs import bind_lambda_context, configure_logging
+from handler.platform.tasks.context import install_task_log_filter
 from handler.platform.tasks.worker import TaskWorker
 from handler.settings import get_settings
 
@@ -20,6 +21,7 @@ def worker() -> TaskWorker:
     """Built on the first invocation and kept for the life of the environment."""
     settings = get_settings()
     configure_logging(settings)
+    install_task_log_filter()
     return TaskWorker.from_settings(settings)
 
 

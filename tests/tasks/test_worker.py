@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 from typing import Any
@@ -192,3 +193,36 @@ def test_worker_logs_carry_task_and_request_ids(
     assert by_task[failed.id].exc_info is not None
     assert {by_task[done.id].request_id, by_task[failed.id].request_id} == {"req-42"}
     assert by_task[failed.id].receive_count == "1"
+
+
+def test_the_tasks_own_json_log_lines_carry_task_and_request_ids(
+    lambda_context: FakeLambdaContext,
+) -> None:
+    from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
+
+    from handler.platform.tasks.context import install_task_log_filter
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(LambdaPowertoolsFormatter(service="test"))
+    chatty = logging.getLogger("tests.chatty_task")
+    chatty.addHandler(handler)
+    chatty.setLevel(logging.INFO)
+    install_task_log_filter(chatty)
+    registry = TaskRegistry()
+
+    @registry.task
+    def chat() -> None:
+        chatty.info("hello from inside the task")
+
+    worker = TaskWorker(persistence=InMemoryPersistenceLayer(), dead_letters=None, tasks=registry)
+    task = encode_task(registry.get("chat"), (), {}, request_id="req-7", max_bytes=1 << 20)
+    try:
+        worker.handle(sqs_event(message("m-1", task.body)), lambda_context)
+        chatty.info("after the task")
+    finally:
+        chatty.removeHandler(handler)
+
+    inside, after = (json.loads(line) for line in stream.getvalue().splitlines())
+    assert (inside["task_id"], inside["request_id"]) == (task.id, "req-7")
+    assert "task_id" not in after
