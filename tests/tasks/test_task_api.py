@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
+import boto3
 import pytest
+from botocore.stub import Stubber
 from fastapi import BackgroundTasks
 from pydantic import BaseModel
 
@@ -14,6 +16,7 @@ from handler.platform.tasks.envelope import TaskEnvelope
 from handler.platform.tasks.errors import (
     PoisonMessage,
     TaskArgumentError,
+    TaskQueueUnavailable,
     TaskTooLarge,
     UnknownTask,
 )
@@ -147,3 +150,50 @@ def test_sqs_batches_respect_the_total_size_limit(aws: Aws) -> None:
 
     assert calls == [2, 1]
     assert len(aws.messages(aws.queue_url)) == 3
+
+
+def stubbed_queue(*responses: dict[str, object]) -> tuple[SqsQueue, Stubber]:
+    """SQS answering with partial failures, which moto never produces."""
+    client = boto3.client("sqs", region_name="eu-west-1")
+    stubber = Stubber(client)
+    for response in responses:
+        stubber.add_response("send_message_batch", response)
+    stubber.activate()
+    return SqsQueue("https://sqs.eu-west-1.amazonaws.com/1/tasks", client=client), stubber
+
+
+def failed(task_id: str, *, sender_fault: bool = False) -> dict[str, object]:
+    return {"Id": task_id, "SenderFault": sender_fault, "Code": "InternalError"}
+
+
+def sent(task_id: str) -> dict[str, str]:
+    return {"Id": task_id, "MessageId": "m-" + task_id, "MD5OfMessageBody": "x"}
+
+
+@pytest.mark.usefixtures("aws_env")
+def test_entries_sqs_failed_are_retried_once() -> None:
+    pending = new_tasks()
+    first, second = (pending.add_task(greet, f"{n}@example.com") for n in "ab")
+    queue, stubber = stubbed_queue(
+        {"Successful": [sent(first)], "Failed": [failed(second)]},
+        {"Successful": [sent(second)], "Failed": []},
+    )
+
+    queue.send_now(pending.pending)
+
+    stubber.assert_no_pending_responses()
+
+
+@pytest.mark.usefixtures("aws_env")
+def test_entries_failing_twice_or_by_sender_fault_raise_unavailable() -> None:
+    pending = new_tasks()
+    task_id = pending.add_task(greet, "ada@example.com")
+    twice, _ = stubbed_queue(
+        {"Successful": [], "Failed": [failed(task_id)]},
+        {"Successful": [], "Failed": [failed(task_id)]},
+    )
+    sender, _ = stubbed_queue({"Successful": [], "Failed": [failed(task_id, sender_fault=True)]})
+
+    for queue in (twice, sender):
+        with pytest.raises(TaskQueueUnavailable, match=r"1 task\(s\) not queued"):
+            queue.send_now(pending.pending)
