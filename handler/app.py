@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
-from handler.api import chat_routes, demo, stream, users
+from handler.api import chat_routes, demo, notifications, stream, users
 from handler.platform.errors import install_error_handlers
 from handler.platform.lazy import LazyApp
 from handler.platform.logs import configure_logging
@@ -23,6 +23,7 @@ from handler.platform.middleware import (
     UnhandledErrorMiddleware,
 )
 from handler.platform.realtime import local_realtime
+from handler.platform.tasks.queue import task_queue_from_settings
 from handler.settings import Settings, get_settings
 
 logger = logging.getLogger(__name__)
@@ -41,6 +42,7 @@ TAGS = [
     {"name": "v2", "description": "Version 2: adds `meta` to the users listing."},
     {"name": "stream", "description": "Server-sent events, streamed as they are produced."},
     {"name": "demo", "description": "Error handling demonstrations."},
+    {"name": "tasks", "description": "Background tasks: in-process locally, SQS on AWS."},
     {"name": "ops", "description": "Health and lifespan state."},
     {"name": "chat", "description": "WebSocket chat at `/ws/{client_id}`."},
 ]
@@ -53,8 +55,11 @@ def _lifespan(settings: Settings) -> Any:
         # execution environment, not per invocation (handler.platform.lambda_http).
         async with AsyncExitStack() as stack:
             logger.info("lifespan startup (%s)", settings.environment)
-            realtime = await stack.enter_async_context(local_realtime(settings))
-            yield {"settings": settings, "started_at": time.time(), "realtime": realtime}
+            state: dict[str, Any] = {"settings": settings, "started_at": time.time()}
+            state["task_queue"] = task_queue_from_settings(settings)
+            stack.callback(state["task_queue"].close)
+            state["realtime"] = await stack.enter_async_context(local_realtime(settings))
+            yield state
             logger.info("lifespan shutdown")
 
     return lifespan
@@ -83,6 +88,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(stream.router)
     app.include_router(demo.router)
     app.include_router(chat_routes.router)
+    app.include_router(notifications.router)
     graphql = LazyApp(lambda: _graphql_app(graphiql=settings.is_development))
     app.router.routes.append(Route("/graphql", graphql, methods=["GET", "POST"]))
 

@@ -49,6 +49,12 @@ class Settings(BaseSettings):
     ws_send_concurrency: int = Field(default=64, ge=1, le=512)
     ws_send_timeout: float = Field(default=5.0, gt=0.0, le=60.0)
 
+    # Background tasks (handler.platform.tasks). SQS takes messages up to 1 MiB (256 KiB
+    # before 2025); lower this if the queue's MaximumMessageSize is set lower.
+    task_max_message_bytes: int = Field(default=1_048_576, ge=1024, le=1_048_576)
+    # How long a finished task id is remembered: a redelivery within it does not rerun.
+    task_idempotency_seconds: int = Field(default=3600, ge=60)
+
     @property
     def on_lambda(self) -> bool:
         return bool(self.aws_lambda_function_name)

@@ -1,0 +1,31 @@
+"""Lambda entry for SQS batches of tasks -> `{"batchItemFailures": [...]}`.
+
+No HTTP app here. The task modules are imported below by name in code: a fixed list,
+so a message can only ever choose among these registered tasks.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from handler.api import notification_tasks  # noqa: F401 - registers send_email
+from handler.platform.logs import bind_lambda_context, configure_logging
+from handler.platform.tasks.context import install_task_log_filter
+from handler.platform.tasks.worker import TaskWorker
+from handler.settings import get_settings
+
+
+@cache
+def worker() -> TaskWorker:
+    """Built on the first invocation and kept for the life of the environment."""
+    settings = get_settings()
+    configure_logging(settings)
+    install_task_log_filter()
+    return TaskWorker.from_settings(settings)
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    task_worker = worker()
+    bind_lambda_context(context)
+    return task_worker.handle(event, context)

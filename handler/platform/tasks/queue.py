@@ -1,0 +1,85 @@
+"""The `TaskQueue` port and its in-process adapter (the SQS one is in `sqs.py`)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Protocol
+
+from starlette.background import BackgroundTasks
+
+from handler.platform.tasks.context import log_keys, task_log_context
+from handler.platform.tasks.envelope import EncodedTask, TaskEnvelope
+from handler.platform.tasks.registry import TaskRegistry, registry
+from handler.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+
+class TaskQueue(Protocol):
+    """Where a request's tasks go once its handler has returned, before the response.
+
+    `send` returns only when every task is accepted (it will run at least once), and
+    raises `TaskQueueUnavailable` otherwise. `background` runs after the response is
+    sent; an in-process queue uses it, a remote one ignores it.
+    """
+
+    async def send(self, tasks: Sequence[EncodedTask], background: BackgroundTasks) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class InProcessQueue:
+    """Runs each task in this process after the response, as Starlette's BackgroundTasks.
+
+    A failing task is logged with its id and swallowed: it never reaches the server,
+    and the request's other tasks still run.
+    """
+
+    def __init__(self, tasks: TaskRegistry = registry) -> None:
+        self._registry = tasks
+
+    async def send(self, tasks: Sequence[EncodedTask], background: BackgroundTasks) -> None:
+        for encoded in tasks:
+            background.add_task(self.run, encoded.envelope)
+
+    async def run(self, envelope: TaskEnvelope) -> None:
+        with task_log_context(envelope):
+            try:
+                spec = self._registry.get(envelope.name)
+                await spec.call_async(spec.bind(envelope.args, envelope.keyword_args))
+            except Exception:
+                logger.exception(
+                    "task %s (%s) failed; request %s",
+                    envelope.id,
+                    envelope.name,
+                    envelope.request_id,
+                    extra=log_keys(envelope),
+                )
+                return
+        logger.debug("task %s (%s) done", envelope.id, envelope.name, extra=log_keys(envelope))
+
+    def close(self) -> None:
+        pass
+
+
+def task_queue_from_settings(settings: Settings) -> TaskQueue:
+    """SQS when TASK_QUEUE_URL is set, in-process otherwise."""
+    if not settings.task_queue_url:
+        if settings.on_lambda:
+            logger.warning(
+                "TASK_QUEUE_URL is unset on Lambda: tasks run in-process, before the response"
+            )
+        return InProcessQueue()
+    from handler.platform.tasks.sqs import SqsQueue
+
+    queue = SqsQueue(
+        settings.task_queue_url,
+        endpoint_url=settings.aws_endpoint_url or None,
+        max_batch_bytes=settings.task_max_message_bytes,
+    )
+    if settings.on_lambda:
+        # Build the client in the init phase (boto3's import and endpoint setup take a
+        # few hundred ms), not in the first request that adds a task.
+        queue.client  # noqa: B018
+    return queue

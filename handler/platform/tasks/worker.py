@@ -1,0 +1,171 @@
+"""The worker: an SQS batch in, `{"batchItemFailures": [...]}` out.
+
+Per message, one of three outcomes:
+- the task ran (or had already run: same task id) -> acknowledged;
+- the task raised -> a batch item failure: SQS retries it, then its redrive policy
+  moves it to the dead-letter queue;
+- the message can never succeed (not an envelope, unknown task, arguments that do not
+  bind) -> sent to the dead-letter queue with the reason, then acknowledged. If that
+  send fails, it is a batch item failure instead: a message is never dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import TYPE_CHECKING, Any, Protocol
+
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+)
+
+from handler.platform.tasks.context import log_keys, task_log_context
+from handler.platform.tasks.envelope import TaskEnvelope
+from handler.platform.tasks.errors import PoisonMessage, UnknownTask
+from handler.platform.tasks.registry import TaskRegistry, TaskSpec, registry
+
+if TYPE_CHECKING:
+    import inspect
+
+    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+    from aws_lambda_powertools.utilities.idempotency import BasePersistenceLayer
+
+    from handler.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+
+class DeadLetters(Protocol):
+    def send(self, body: str, *, reason: str, detail: str, attributes: dict[str, str]) -> None:
+        """Park the message; raise if it was not parked."""
+
+
+class TaskWorker:
+    def __init__(
+        self,
+        *,
+        persistence: BasePersistenceLayer,
+        dead_letters: DeadLetters | None,
+        tasks: TaskRegistry = registry,
+        idempotency_seconds: int = 3600,
+    ) -> None:
+        self._registry = tasks
+        self._dead_letters = dead_letters
+        self._config = IdempotencyConfig(
+            event_key_jmespath="id",
+            raise_on_no_idempotency_key=True,
+            expires_after_seconds=idempotency_seconds,
+        )
+        # The key is "task#<hash of the task id>": stable across function renames.
+        self._run_once = idempotent_function(
+            data_keyword_argument="key",
+            persistence_store=persistence,
+            config=self._config,
+            key_prefix="task",
+        )(self._execute)
+        self._processor = BatchProcessor(EventType.SQS, raise_on_entire_batch_failure=False)
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, tasks: TaskRegistry = registry) -> TaskWorker:
+        from handler.platform.tasks.idempotency import persistence_from_settings
+        from handler.platform.tasks.sqs import SqsDeadLetters
+
+        dead_letters = None
+        if settings.task_dlq_url:
+            endpoint = settings.aws_endpoint_url or None
+            dead_letters = SqsDeadLetters(settings.task_dlq_url, endpoint_url=endpoint)
+        return cls(
+            persistence=persistence_from_settings(settings),
+            dead_letters=dead_letters,
+            tasks=tasks,
+            idempotency_seconds=settings.task_idempotency_seconds,
+        )
+
+    def handle(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+        if context is not None:
+            # In-progress records expire with this invocation: a timed-out run can retry.
+            self._config.register_lambda_context(context)
+        response = process_partial_response(
+            event=event, record_handler=self._handle_record, processor=self._processor
+        )
+        return dict(response)
+
+    def _handle_record(self, record: SQSRecord) -> None:
+        try:
+            envelope = TaskEnvelope.decode(record.body)
+            spec = self._spec(envelope.name)
+            bound = spec.bind(envelope.args, envelope.keyword_args)
+        except PoisonMessage as poison:
+            self._dead_letter(record, poison)
+            return
+        receives = record.raw_event.get("attributes", {}).get("ApproximateReceiveCount")
+        keys = log_keys(envelope, message_id=record.message_id, receive_count=receives)
+        try:
+            self._run_once(key={"id": envelope.id}, envelope=envelope, spec=spec, bound=bound)
+        except IdempotencyAlreadyInProgressError:
+            logger.warning("task %s is running elsewhere; retry later", envelope.id, extra=keys)
+            raise
+        except Exception:
+            logger.exception(
+                "task %s (%s) failed; request %s, receive %s",
+                envelope.id,
+                envelope.name,
+                envelope.request_id,
+                receives,
+                extra=keys,
+            )
+            raise
+
+    def _spec(self, name: str) -> TaskSpec:
+        try:
+            return self._registry.get(name)
+        except UnknownTask as exc:
+            raise PoisonMessage("unknown-task", str(exc)) from None
+
+    def _execute(
+        self,
+        *,
+        key: dict[str, str],
+        envelope: TaskEnvelope,
+        spec: TaskSpec,
+        bound: inspect.BoundArguments,
+    ) -> dict[str, str]:
+        """Runs once per task id (Powertools stores this return value, not the task's)."""
+        started = time.perf_counter()
+        with task_log_context(envelope):
+            result = spec.call(bound)
+            if spec.is_async:
+                # One loop for the life of the environment, as the HTTP adapter keeps.
+                self._loop = self._loop or asyncio.new_event_loop()
+                self._loop.run_until_complete(result)
+        ms = (time.perf_counter() - started) * 1000
+        keys = log_keys(envelope)
+        logger.info("task %s (%s) done in %.1f ms", envelope.id, envelope.name, ms, extra=keys)
+        return {"task_id": envelope.id}
+
+    def _dead_letter(self, record: SQSRecord, poison: PoisonMessage) -> None:
+        extra = {"message_id": record.message_id, "reason": poison.reason}
+        if self._dead_letters is None:
+            # Without TASK_DLQ_URL, keep the message: the queue's redrive policy moves it
+            # to its dead-letter queue after maxReceiveCount, and nothing is lost.
+            logger.error("poison message %s (no TASK_DLQ_URL): %s", record.message_id, poison)
+            raise poison
+        try:
+            self._dead_letters.send(
+                record.body,
+                reason=poison.reason,
+                detail=poison.detail,
+                attributes={"source_message_id": record.message_id},
+            )
+        except Exception:
+            logger.exception("poison message %s not dead-lettered; left on the queue", poison)
+            raise
+        logger.error("poison message %s dead-lettered: %s", record.message_id, poison, extra=extra)
