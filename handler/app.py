@@ -10,7 +10,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from handler.api import demo, stream, users
+from handler.api import caching, demo, stream, users
 from handler.api.graphql import graphql_router
 from handler.platform.errors import install_error_handlers
 from handler.platform.logs import configure_logging
@@ -20,6 +20,7 @@ from handler.platform.middleware import (
     RequestIdMiddleware,
     UnhandledErrorMiddleware,
 )
+from handler.platform.shared_state import open_cache_and_limits
 from handler.settings import Settings, get_settings
 
 logger = logging.getLogger(__name__)
@@ -38,6 +39,7 @@ TAGS = [
     {"name": "stream", "description": "Server-sent events, streamed as they are produced."},
     {"name": "graphql", "description": "Strawberry GraphQL endpoint."},
     {"name": "demo", "description": "Error handling demonstrations."},
+    {"name": "caching", "description": "A cached route and a rate-limited route."},
     {"name": "ops", "description": "Health and lifespan state."},
 ]
 
@@ -47,9 +49,11 @@ def _lifespan(settings: Settings) -> Any:
     async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
         # Each shared resource enters this stack once; on Lambda that is once per
         # execution environment, not per invocation (handler.platform.lambda_http).
-        async with AsyncExitStack():
+        async with AsyncExitStack() as stack:
             logger.info("lifespan startup (%s)", settings.environment)
-            yield {"settings": settings, "started_at": time.time()}
+            state: dict[str, Any] = {"settings": settings, "started_at": time.time()}
+            state.update(await stack.enter_async_context(open_cache_and_limits(settings)))
+            yield state
             logger.info("lifespan shutdown")
 
     return lifespan
@@ -71,6 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(users.v2)
     app.include_router(stream.router)
     app.include_router(demo.router)
+    app.include_router(caching.router)
     app.include_router(graphql_router(graphiql=settings.is_development), prefix="/graphql")
 
     install_error_handlers(app)
