@@ -9,10 +9,12 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
+from starlette.routing import Route
+from starlette.types import ASGIApp
 
 from handler.api import caching, demo, stream, users
-from handler.api.graphql import graphql_router
 from handler.platform.errors import install_error_handlers
+from handler.platform.lazy import LazyApp
 from handler.platform.logs import configure_logging
 from handler.platform.middleware import (
     CustomHeaderMiddleware,
@@ -29,7 +31,8 @@ DESCRIPTION = """
 One FastAPI application that runs unchanged on uvicorn and on AWS Lambda.
 
 * **Versioned API** under `/api/v1` and `/api/v2`
-* **GraphQL** at `/graphql`
+* **GraphQL** at `/graphql` (strawberry; its schema is served by introspection, and
+  GraphiQL runs there in development)
 * **Server-sent events** at `/stream`
 """
 
@@ -37,7 +40,6 @@ TAGS = [
     {"name": "v1", "description": "Version 1 of the users API."},
     {"name": "v2", "description": "Version 2: adds `meta` to the users listing."},
     {"name": "stream", "description": "Server-sent events, streamed as they are produced."},
-    {"name": "graphql", "description": "Strawberry GraphQL endpoint."},
     {"name": "demo", "description": "Error handling demonstrations."},
     {"name": "caching", "description": "A cached route and a rate-limited route."},
     {"name": "ops", "description": "Health and lifespan state."},
@@ -59,6 +61,12 @@ def _lifespan(settings: Settings) -> Any:
     return lifespan
 
 
+def _graphql_app(*, graphiql: bool) -> ASGIApp:
+    from handler.api.graphql import build_graphql_app
+
+    return build_graphql_app(graphiql=graphiql)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings)
@@ -76,7 +84,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(stream.router)
     app.include_router(demo.router)
     app.include_router(caching.router)
-    app.include_router(graphql_router(graphiql=settings.is_development), prefix="/graphql")
+    graphql = LazyApp(lambda: _graphql_app(graphiql=settings.is_development))
+    app.router.routes.append(Route("/graphql", graphql, methods=["GET", "POST"]))
 
     install_error_handlers(app)
     # Last added is outermost: the 500 answer still gets the timing and custom headers,

@@ -10,4 +10,4 @@ from handler.platform.lambda_adapter import LambdaHttpAdapter
 
 app = create_app()
 handler = LambdaHttpAdapter(app)
-handler.shutdown_on_sigterm()
+handler.install_shutdown_hooks()

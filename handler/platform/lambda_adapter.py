@@ -9,17 +9,20 @@ every request scope (as uvicorn does), and SIGTERM runs the shutdown.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import json
 import logging
 import signal
 import sys
+from functools import cached_property
 from types import FrameType
-from typing import Any
+from typing import Any, cast
 
 from mangum import Mangum
-from mangum.protocols.http import HTTPCycle
+from mangum.handlers import ALB, APIGateway, HTTPGateway, LambdaAtEdge
 from starlette.types import ASGIApp
 
+from handler.platform.lambda_cycle import run_http_cycle
 from handler.platform.lifespan import LifespanRunner
 from handler.platform.logs import bind_lambda_context
 
@@ -32,6 +35,15 @@ EXPECTED_EVENTS = (
 _MALFORMED = (KeyError, TypeError, ValueError, AttributeError, IndexError)
 
 
+def _scope_once(source: type) -> type:
+    """Mangum's event handlers rebuild `scope` on every access (twice per invocation
+    for HTTP API events); cache it per event instead."""
+    return type(source.__name__, (source,), {"scope": cached_property(source.scope.fget)})  # type: ignore[attr-defined]
+
+
+EVENT_SOURCES = [_scope_once(source) for source in (ALB, HTTPGateway, APIGateway, LambdaAtEdge)]
+
+
 class LambdaHttpAdapter:
     """`handler(event, context)` for HTTP events; raises at construction if startup fails."""
 
@@ -41,7 +53,12 @@ class LambdaHttpAdapter:
         # agree with the one the lifespan's resources are bound to.
         self.loop = asyncio.new_event_loop()
         asyncio.set_event_loop(self.loop)
-        self._mangum = Mangum(app, lifespan="off", text_mime_types=text_mime_types)
+        self._mangum = Mangum(
+            cast(Any, app),
+            lifespan="off",
+            custom_handlers=EVENT_SOURCES,
+            text_mime_types=text_mime_types,
+        )
         self._lifespan = LifespanRunner(app)
         self.loop.run_until_complete(self._lifespan.startup())
 
@@ -54,17 +71,16 @@ class LambdaHttpAdapter:
         except RuntimeError:
             return _bad_event(f"no known event shape; keys: {sorted(event)[:20]}")
         try:
-            scope = source.scope
+            scope = cast(dict[str, Any], source.scope)
             body = source.body
         except _MALFORMED as exc:
             return _bad_event(f"malformed {type(source).__name__} event: {exc!r}")
         scope["state"] = self._lifespan.state.copy()
         _apply_stage_prefix(scope, event)
-        cycle = HTTPCycle(scope, body)
-        self.loop.run_until_complete(cycle.run(self.app))
-        response: dict[str, Any] = source(
-            {"status": cycle.status, "headers": cycle.headers, "body": cycle.body}
-        )
+        if "elb" in (event.get("requestContext") or {}):
+            scope["client"] = _alb_client(scope["client"])
+        answer = self.loop.run_until_complete(run_http_cycle(self.app, scope, body))
+        response: dict[str, Any] = source(cast(Any, answer))
         return response
 
     def close(self) -> None:
@@ -75,11 +91,15 @@ class LambdaHttpAdapter:
             self.loop.run_until_complete(self._lifespan.shutdown())
         finally:
             self.loop.close()
+            # Leave no closed loop behind as "current" for the next user of asyncio.
+            asyncio.set_event_loop(None)
 
-    def shutdown_on_sigterm(self) -> None:
+    def install_shutdown_hooks(self) -> None:
         """Lambda sends SIGTERM before it ends an environment (when an extension is
-        registered); run the lifespan shutdown then, so pools close cleanly."""
+        registered): run the lifespan shutdown then, so pools close cleanly. A process
+        that simply exits (a script, a local run) shuts down the same way."""
         signal.signal(signal.SIGTERM, self._on_sigterm)
+        atexit.register(self.close)
 
     def _on_sigterm(self, signum: int, frame: FrameType | None) -> None:
         if self.loop.is_running():
@@ -117,6 +137,12 @@ def _apply_stage_prefix(scope: dict[str, Any], event: dict[str, Any]) -> None:
         scope["root_path"] = prefix
         if not scope["path"].startswith(prefix + "/") and scope["path"] != prefix:
             scope["path"] = prefix + scope["path"]
+
+
+def _alb_client(client: tuple[str, int]) -> tuple[str, int]:
+    """An ALB appends the peer it saw to X-Forwarded-For; earlier entries are whatever the
+    client sent. Mangum takes the whole header, so keep only the last, trustworthy entry."""
+    return client[0].rsplit(",", 1)[-1].strip(), client[1]
 
 
 def _bad_event(detail: str) -> dict[str, Any]:

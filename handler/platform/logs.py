@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import sys
-from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 from handler.settings import Settings
@@ -47,7 +46,7 @@ def bind_lambda_context(context: Any, **extra: Any) -> None:
     from aws_lambda_powertools.logging.lambda_context import build_lambda_context_model
 
     try:
-        keys = asdict(build_lambda_context_model(context))
+        keys = vars(build_lambda_context_model(context))
     except AttributeError:  # a hand-made context in a test or a direct invoke
         keys = {"function_request_id": getattr(context, "aws_request_id", None)}
     _json_formatter.append_keys(**keys, **extra)

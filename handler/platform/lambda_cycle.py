@@ -1,0 +1,59 @@
+"""One HTTP request/response through an ASGI app, buffered for a Lambda response.
+
+Mangum's HTTPCycle does the same with a queue, a state machine and a BytesIO; this one
+does only what a buffered Lambda answer needs, and always produces a response (an app
+that ends without answering gets a 500 instead of an AttributeError in the adapter).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from starlette.types import ASGIApp, Message
+
+access_log = logging.getLogger("handler.access")
+
+_NO_RESPONSE = {
+    "status": 500,
+    "headers": [(b"content-type", b"application/json")],
+    "body": b'{"error": "Internal server error"}',
+}
+
+
+async def run_http_cycle(app: ASGIApp, scope: dict[str, Any], body: bytes) -> dict[str, Any]:
+    """Run `app` on one request; return Mangum's response dict (status, headers, body)."""
+    status: int | None = None
+    headers: list[Any] = []
+    chunks: list[bytes] = []
+    complete = asyncio.Event()
+    request: Message | None = {"type": "http.request", "body": body, "more_body": False}
+
+    async def receive() -> Message:
+        nonlocal request
+        if request is not None:
+            message, request = request, None
+            return message
+        await complete.wait()  # the client "disconnects" once the answer is whole
+        return {"type": "http.disconnect"}
+
+    async def send(message: Message) -> None:
+        nonlocal status, headers
+        if message["type"] == "http.response.start":
+            status, headers = message["status"], list(message.get("headers", []))
+        elif message["type"] == "http.response.body" and status is not None:
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                complete.set()
+
+    try:
+        await app(scope, receive, send)
+    except Exception:
+        access_log.exception("%s %s failed", scope["method"], scope["path"])
+    if status is None or not complete.is_set():
+        response = dict(_NO_RESPONSE)
+    else:
+        response = {"status": status, "headers": headers, "body": b"".join(chunks)}
+    access_log.info("%s %s %s", scope["method"], scope["path"], response["status"])
+    return response

@@ -1,0 +1,97 @@
+"""The seed's HTTP features through the local app (TestClient, lifespan entered)."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from fastapi.testclient import TestClient
+
+from handler.app import create_app
+from handler.settings import Settings
+
+
+def test_versioned_users_keep_their_shapes(client: TestClient) -> None:
+    assert client.get("/api/v1/users").json() == {"version": "1", "users": []}
+    assert client.get("/api/v2/users").json() == {"version": "2", "users": [], "meta": {}}
+
+
+@pytest.mark.parametrize("path", ["/api/v1/users", "/nowhere", "/unicorns/yolo", "/boom"])
+def test_every_response_carries_timing_and_custom_headers(client: TestClient, path: str) -> None:
+    response = client.get(path)
+    assert float(response.headers["x-process-time"]) >= 0
+    assert response.headers["x-custom"] == "fastapi-serverless"
+    assert response.headers["x-request-id"]
+
+
+def test_custom_error_answers_its_name_path_and_code(client: TestClient) -> None:
+    response = client.get("/unicorns/yolo")
+    assert response.status_code == 418
+    assert response.json() == {"error": "yolo", "path": "http://testserver/unicorns/yolo"}
+    assert client.get("/unicorns/sparkle").json() == {"unicorn_name": "sparkle"}
+
+
+def test_unhandled_error_is_500_json_without_trace_and_logged(
+    client: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.ERROR):
+        response = client.get("/boom")
+    assert response.status_code == 500
+    assert response.json() == {"error": "Internal server error"}
+    assert "Traceback" not in response.text
+    assert "must never reach" not in response.text
+    logged = [r for r in caplog.records if r.exc_info]
+    assert logged, "the error is logged with its traceback"
+    assert "must never reach" in str(logged[0].exc_info[1])  # type: ignore[index]
+
+
+def test_openapi_describes_the_api_and_hides_internal(client: TestClient) -> None:
+    schema = client.get("/openapi.json").json()
+    assert schema["info"]["title"] == "FastAPI Serverless"
+    assert schema["info"]["version"] == "1.0.0"
+    assert "runs unchanged" in schema["info"]["description"]
+    tags = {tag["name"]: tag["description"] for tag in schema["tags"]}
+    assert {"v1", "v2"} <= tags.keys()
+    assert all(tags.values())
+    assert schema["paths"]["/api/v1/users"]["get"]["tags"] == ["v1"]
+    assert schema["paths"]["/api/v2/users"]["get"]["tags"] == ["v2"]
+    assert "/internal" not in schema["paths"]
+    assert client.get("/internal").status_code == 200
+
+
+def test_docs_and_redoc_pages_load_the_schema(client: TestClient) -> None:
+    assert "/openapi.json" in client.get("/docs").text
+    assert "/openapi.json" in client.get("/redoc").text
+
+
+def test_graphql_answers_the_user_query(client: TestClient) -> None:
+    query = {"query": "query { user(id: 1) { name age } }"}
+    response = client.post("/graphql", json=query)
+    assert response.json() == {"data": {"user": {"name": "Patrick", "age": 100}}}
+    missing = client.post("/graphql", json={"query": "{ user(id: 99) { name } }"})
+    assert missing.json() == {"data": {"user": None}}
+
+
+def test_graphiql_is_served_in_development_only() -> None:
+    html = {"accept": "text/html"}
+    with TestClient(create_app(Settings(environment="development"))) as dev:
+        assert "graphiql" in dev.get("/graphql", headers=html).text.lower()
+    with TestClient(create_app(Settings(environment="production"))) as prod:
+        assert prod.get("/graphql", headers=html).status_code == 404
+
+
+def test_lifespan_state_reaches_every_request(client: TestClient) -> None:
+    first = client.get("/health").json()
+    second = client.get("/health").json()
+    assert first["status"] == "ok"
+    assert first["started_at"] == second["started_at"]
+    assert second["uptime"] >= first["uptime"]
+
+
+def test_request_id_is_fresh_per_request_and_not_taken_from_the_client(
+    client: TestClient,
+) -> None:
+    one = client.get("/api/v1/users", headers={"x-request-id": "forged"})
+    two = client.get("/api/v1/users")
+    assert one.headers["x-request-id"] != "forged"
+    assert one.headers["x-request-id"] != two.headers["x-request-id"]

@@ -1,0 +1,47 @@
+"""Settings: one validated object; unsafe production values are refused."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from handler.settings import Settings
+
+
+def test_empty_environment_selects_local_adapters(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("REDIS_URL", "TASK_QUEUE_URL", "CONNECTIONS_TABLE", "AWS_LAMBDA_FUNCTION_NAME"):
+        monkeypatch.delenv(name, raising=False)
+    settings = Settings()
+    assert (settings.redis_url, settings.task_queue_url, settings.connections_table) == ("", "", "")
+    assert not settings.on_lambda
+    assert not settings.json_logs
+
+
+def test_environment_variables_fill_the_fields(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REDIS_URL", "rediss://cache.example:6379")
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "http")
+    monkeypatch.setenv("PORT", "9000")
+    settings = Settings()
+    assert settings.redis_url == "rediss://cache.example:6379"
+    assert settings.on_lambda
+    assert settings.json_logs
+    assert settings.port == 9000
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"environment": "production", "redis_url": "redis://cache.internal:6379"},
+        {"port": 0},
+        {"stream_interval": -1},
+        {"log_level": "CHATTY"},
+    ],
+)
+def test_unsafe_or_invalid_values_are_refused(fields: dict[str, object]) -> None:
+    with pytest.raises(ValidationError):
+        Settings(**fields)  # type: ignore[arg-type]
+
+
+def test_production_accepts_tls_redis() -> None:
+    settings = Settings(environment="production", redis_url="rediss://cache.internal:6379")
+    assert settings.redis_url.startswith("rediss://")
