@@ -30,7 +30,6 @@ from handler.platform.cache import CacheDep, ResponseCache
 F = TypeVar("F", bound=Callable[..., Any])
 MAX_KEY_QUERY = 200
 _NOT_STORED = {b"set-cookie", b"content-length"}
-_EXTRA = {"_cache_request": Request, "_cache_response": Response, "_cache_store": CacheDep}
 
 
 def cached(ttl: float | timedelta) -> Callable[[F], F]:
@@ -40,19 +39,17 @@ def cached(ttl: float | timedelta) -> Callable[[F], F]:
 
     def decorate(endpoint: F) -> F:
         call = _as_async(endpoint)
+        signature, request_name, response_name = _with_extra_params(endpoint)
+        ours = {n for n in (request_name, response_name) if n.startswith("_cache_")}
 
         @functools.wraps(endpoint)
-        async def wrapper(
-            *args: Any,
-            _cache_request: Request,
-            _cache_response: Response,
-            _cache_store: ResponseCache,
-            **kwargs: Any,
-        ) -> Any:
-            compute = functools.partial(call, *args, **kwargs)
-            return await _serve(_cache_store, _cache_request, _cache_response, seconds, compute)
+        async def wrapper(*args: Any, _cache_store: ResponseCache, **kwargs: Any) -> Any:
+            request, response = kwargs[request_name], kwargs[response_name]
+            own = {k: v for k, v in kwargs.items() if k not in ours}
+            compute = functools.partial(call, *args, **own)
+            return await _serve(_cache_store, request, response, seconds, compute)
 
-        wrapper.__signature__ = _with_extra_params(endpoint)  # type: ignore[attr-defined]
+        wrapper.__signature__ = signature  # type: ignore[attr-defined]
         return wrapper  # type: ignore[return-value]
 
     return decorate
@@ -144,8 +141,10 @@ def _as_async(endpoint: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
     return functools.partial(run_in_threadpool, endpoint)
 
 
-def _with_extra_params(endpoint: Callable[..., Any]) -> inspect.Signature:
-    """The endpoint's own signature (annotations resolved in its module) plus ours."""
+def _with_extra_params(endpoint: Callable[..., Any]) -> tuple[inspect.Signature, str, str]:
+    """The endpoint's signature (annotations resolved in its module) plus the Request,
+    Response and store we need; FastAPI injects one Request and one Response per
+    endpoint, so the endpoint's own are reused when it declares them."""
     hints = get_type_hints(endpoint, include_extras=True)
     signature = inspect.signature(endpoint)
     params = [
@@ -153,10 +152,23 @@ def _with_extra_params(endpoint: Callable[..., Any]) -> inspect.Signature:
     ]
     if any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in params):
         raise TypeError(f"@cached cannot wrap {endpoint.__name__}: it takes *args/**kwargs")
-    params += [
-        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation)
-        for name, annotation in _EXTRA.items()
-    ]
-    return signature.replace(
-        parameters=params, return_annotation=hints.get("return", signature.return_annotation)
+    names = {}
+    for name, kind in (("_cache_request", Request), ("_cache_response", Response)):
+        mine = [p.name for p in params if _is_subclass(p.annotation, kind)]
+        names[name] = mine[0] if mine else name
+        if not mine:
+            params.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=kind))
+    params.append(
+        inspect.Parameter("_cache_store", inspect.Parameter.KEYWORD_ONLY, annotation=CacheDep)
     )
+    return (
+        signature.replace(
+            parameters=params, return_annotation=hints.get("return", signature.return_annotation)
+        ),
+        names["_cache_request"],
+        names["_cache_response"],
+    )
+
+
+def _is_subclass(annotation: Any, kind: type) -> bool:
+    return isinstance(annotation, type) and issubclass(annotation, kind)
