@@ -46,12 +46,13 @@ class Breaker:
         pause = min(self.cap, self.backoff * 2**self._failures)
         self._failures += 1
         self._open_until = self._clock() + pause
+        cause = exc.__cause__ or exc  # vendor wrappers (cashews, limits) carry no detail
         # One line per trip, not per request: a down Redis must not flood the logs.
         logger.warning(
             "%s unavailable (%s: %s); skipping it for %.1f s",
             self.name,
-            type(exc).__name__,
-            exc or "no detail",
+            type(cause).__name__,
+            cause,
             pause,
         )
 
