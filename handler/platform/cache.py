@@ -73,9 +73,6 @@ class ResponseCache:
         else:
             self._succeeded()
 
-    async def delete(self, key: str) -> None:
-        await self.cache.delete(self.prefix + key)
-
     def _failed(self, exc: BaseException) -> None:
         if self.breaker:
             self.breaker.failure(exc)
@@ -130,7 +127,8 @@ async def open_cache(
         await cache.close()
 
 
-def get_cache(request: Request) -> ResponseCache:
+async def get_cache(request: Request) -> ResponseCache:
+    # async: FastAPI runs a sync dependency in the threadpool, ~0.2 ms a call here.
     cache: ResponseCache | None = getattr(request.state, "cache", None)
     if cache is None:
         raise RuntimeError("no cache in the request state: the app's lifespan did not run")
