@@ -26,7 +26,7 @@ SECRET = "s" * 32
 def settings(request: pytest.FixtureRequest) -> Settings:
     """Every test here runs on both backends: they must behave the same."""
     if request.param == "memory":
-        return Settings(environment="test")
+        return Settings(environment="test", redis_url="")
     return Settings(
         environment="test",
         redis_url=request.getfixturevalue("redis_url"),

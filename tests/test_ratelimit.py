@@ -21,7 +21,7 @@ from tests.support import http_event
 @pytest.fixture(params=["memory", "redis"])
 def settings(request: pytest.FixtureRequest) -> Settings:
     if request.param == "memory":
-        return Settings(environment="test")
+        return Settings(environment="test", redis_url="")
     return Settings(
         environment="test",
         redis_url=request.getfixturevalue("redis_url"),

@@ -93,7 +93,7 @@ def measure(label: str, settings: Settings) -> None:
 def main() -> None:
     logging.disable(logging.WARNING)  # measure the work, not log lines
     try:
-        measure("memory", Settings(environment="test"))
+        measure("memory", Settings(environment="test", redis_url=""))
         prefix = f"bench-{uuid.uuid4().hex[:8]}:"
         try:
             redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
