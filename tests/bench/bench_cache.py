@@ -7,6 +7,7 @@ from __future__ import annotations
 import itertools
 import logging
 import os
+import statistics
 import time
 import uuid
 from collections.abc import Callable
@@ -18,7 +19,7 @@ from handler.api.caching import Computed
 from handler.app import create_app
 from handler.platform.lambda_adapter import LambdaHttpAdapter
 from handler.settings import Settings
-from tests.bench.common import per_call, ratio, show
+from tests.bench.common import ratio, show
 from tests.conftest import FakeLambdaContext
 from tests.support import http_event
 
@@ -59,26 +60,47 @@ def events(path: str, *, vary: str = "") -> Callable[[], dict[str, Any]]:
     return lambda: next(pending)
 
 
-def timed(adapter: LambdaHttpAdapter, next_event: Callable[[], dict[str, Any]]) -> float:
+def interleaved(
+    adapter: LambdaHttpAdapter, variants: dict[str, Callable[[], dict[str, Any]]]
+) -> dict[str, float]:
+    """Median seconds per request of each variant; the variants take turns in every
+    repeat, so load from other processes on this shared machine falls on all alike."""
     context = FakeLambdaContext()
-
-    def call() -> None:
-        answer = adapter(next_event(), context)
-        assert answer["statusCode"] == 200, answer
-
-    return per_call(call, number=NUMBER, repeats=REPEATS)
+    samples: dict[str, list[float]] = {name: [] for name in variants}
+    for next_event in variants.values():  # warm up: first-call imports and caches
+        adapter(next_event(), context)
+    for _ in range(REPEATS):
+        for name, next_event in variants.items():
+            start = time.perf_counter()
+            for _ in range(NUMBER):
+                answer = adapter(next_event(), context)
+                assert answer["statusCode"] == 200, answer
+            samples[name].append((time.perf_counter() - start) / NUMBER)
+    return {name: statistics.median(values) for name, values in samples.items()}
 
 
 def measure(label: str, settings: Settings) -> None:
     adapter = build(settings)
     try:
-        base = timed(adapter, events("/bench/uncached"))
-        hit = timed(adapter, events("/cached"))
-        miss = timed(adapter, events("/cached", vary="query"))
-        unlimited = timed(adapter, events("/bench/unlimited"))
-        limited = timed(adapter, events("/limited", vary="client"))
+        t = interleaved(
+            adapter,
+            {
+                "base": events("/bench/uncached"),
+                "hit": events("/cached"),
+                "miss": events("/cached", vary="query"),
+                "unlimited": events("/bench/unlimited"),
+                "limited": events("/limited", vary="client"),
+            },
+        )
     finally:
         adapter.close()
+    base, hit, miss, unlimited, limited = (
+        t["base"],
+        t["hit"],
+        t["miss"],
+        t["unlimited"],
+        t["limited"],
+    )
     show(f"{label}: same route uncached", base)
     show(f"{label}: /cached hit", hit)
     show(f"{label}: /cached miss (get + compute + set)", miss)
