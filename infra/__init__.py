@@ -1,0 +1,1 @@
+"""AWS CDK app: deploys what handler/ runs. Never imports handler/."""
