@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
-from handler.api import chat_routes, demo, notifications, stream, users
+from handler.api import caching, chat_routes, demo, notifications, stream, users
 from handler.platform.errors import install_error_handlers
 from handler.platform.lazy import LazyApp
 from handler.platform.logs import configure_logging
@@ -23,6 +23,7 @@ from handler.platform.middleware import (
     UnhandledErrorMiddleware,
 )
 from handler.platform.realtime import local_realtime
+from handler.platform.shared_state import open_cache_and_limits
 from handler.platform.tasks.queue import task_queue_from_settings
 from handler.settings import Settings, get_settings
 
@@ -43,6 +44,7 @@ TAGS = [
     {"name": "stream", "description": "Server-sent events, streamed as they are produced."},
     {"name": "demo", "description": "Error handling demonstrations."},
     {"name": "tasks", "description": "Background tasks: in-process locally, SQS on AWS."},
+    {"name": "caching", "description": "A cached route and a rate-limited route."},
     {"name": "ops", "description": "Health and lifespan state."},
     {"name": "chat", "description": "WebSocket chat at `/ws/{client_id}`."},
 ]
@@ -59,6 +61,7 @@ def _lifespan(settings: Settings) -> Any:
             state["task_queue"] = task_queue_from_settings(settings)
             stack.callback(state["task_queue"].close)
             state["realtime"] = await stack.enter_async_context(local_realtime(settings))
+            state.update(await stack.enter_async_context(open_cache_and_limits(settings)))
             yield state
             logger.info("lifespan shutdown")
 
@@ -89,6 +92,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(demo.router)
     app.include_router(chat_routes.router)
     app.include_router(notifications.router)
+    app.include_router(caching.router)
     graphql = LazyApp(lambda: _graphql_app(graphiql=settings.is_development))
     app.router.routes.append(Route("/graphql", graphql, methods=["GET", "POST"]))
 

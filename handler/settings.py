@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Environment = Literal["development", "test", "production"]
@@ -55,6 +55,22 @@ class Settings(BaseSettings):
     # How long a finished task id is remembered: a redelivery within it does not rerun.
     task_idempotency_seconds: int = Field(default=3600, ge=60)
 
+    # Cache and rate limits (handler.platform.cache, handler.platform.ratelimit).
+    # Bound on every Redis operation (connect and read), in seconds: past it the cache
+    # computes fresh and the limiter applies RATE_LIMIT_FAIL_OPEN.
+    redis_timeout: float = Field(default=0.1, gt=0.0, le=10.0)
+    # After a Redis failure, skip Redis for this long, doubling per failed probe up to 30 s.
+    redis_backoff: float = Field(default=1.0, gt=0.0, le=30.0)
+    # Prepended to every cache and rate-limit key: several apps (or test runs) share a Redis.
+    redis_key_prefix: str = "fs:"
+    # HMAC-SHA256 key for cached values (always JSON, never pickle); empty: unsigned JSON.
+    cache_secret: SecretStr = SecretStr("")
+    # Redis unavailable: true lets requests through (logged), false answers 503.
+    rate_limit_fail_open: bool = True
+    # Proxies in front of the app that append to X-Forwarded-For; 0 ignores the header
+    # (API Gateway's source IP is already the client address on Lambda).
+    trusted_proxy_hops: int = Field(default=0, ge=0, le=10)
+
     @property
     def on_lambda(self) -> bool:
         return bool(self.aws_lambda_function_name)
@@ -73,6 +89,9 @@ class Settings(BaseSettings):
             host = self.redis_url.split("@")[-1].split("/")[0].split(":")[0]
             if host not in {"127.0.0.1", "localhost"}:
                 raise ValueError("REDIS_URL must use TLS (rediss://) in production")
+        secret = self.cache_secret.get_secret_value()
+        if secret and len(secret) < 32:
+            raise ValueError("CACHE_SECRET must be at least 32 characters (or empty)")
         return self
 
 

@@ -11,16 +11,21 @@ class AppError(Exception):
 
     status_code = 400
 
-    def __init__(self, name: str, *, status_code: int | None = None) -> None:
+    def __init__(
+        self, name: str, *, status_code: int | None = None, headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(name)
         self.name = name
         if status_code is not None:
             self.status_code = status_code
+        self.headers = headers
 
 
 async def app_error_handler(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AppError)  # noqa: S101 - registered for AppError only
-    return JSONResponse({"error": exc.name, "path": str(request.url)}, exc.status_code)
+    return JSONResponse(
+        {"error": exc.name, "path": str(request.url)}, exc.status_code, headers=exc.headers
+    )
 
 
 def install_error_handlers(app: FastAPI) -> None:

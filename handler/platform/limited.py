@@ -1,0 +1,67 @@
+"""`dependencies=[rate_limit("5/minute")]`: a route's limit, the FastAPI way.
+
+Every answer of a limited route carries `X-RateLimit-Limit`, `-Remaining` and `-Reset`
+(only `-Limit` while failing open: the count is unknown then); over the limit the answer
+is 429 JSON with `Retry-After`.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fastapi import Depends, Request, Response
+from limits import parse
+
+from handler.platform.ratelimit import RateLimited, RateLimiterDep
+from handler.settings import Settings
+
+KeyFunc = Callable[[Request], str | Awaitable[str]]
+
+
+def client_address(request: Request) -> str:
+    """The client's IP address: the one rate-limit key that needs no login.
+
+    On Lambda, Mangum puts API Gateway's `requestContext` source IP in `scope["client"]`;
+    under uvicorn (run with proxy_headers=False) it is the socket peer. A client can write
+    any `X-Forwarded-For` it likes, so the header is read only when TRUSTED_PROXY_HOPS
+    says that many proxies of ours each appended the address they saw: the client is then
+    the entry the outermost of them appended.
+    """
+    settings: Settings = request.app.state.settings
+    peer = request.client.host if request.client else "unknown"
+    hops = settings.trusted_proxy_hops
+    if hops:
+        forwarded = [
+            address.strip()
+            for header in request.headers.getlist("x-forwarded-for")
+            for address in header.split(",")
+            if address.strip()
+        ]
+        if len(forwarded) >= hops:
+            return forwarded[-hops]
+    return peer
+
+
+def rate_limit(limit: str, *, key: KeyFunc = client_address, scope: str | None = None) -> Any:
+    """A dependency enforcing `limit` ("5/minute", "100 per hour") per `key(request)`;
+    the counter is per route unless `scope` names one shared by several routes."""
+    try:
+        # Parsed here, at import, so a misspelt limit fails at startup, not per request.
+        item = parse(limit)
+    except ValueError as exc:
+        raise ValueError(f"bad rate limit {limit!r}: {exc}") from exc
+
+    async def check(request: Request, response: Response, limiter: RateLimiterDep) -> None:
+        identity = key(request)
+        if inspect.isawaitable(identity):
+            identity = await identity
+        route = request.scope.get("route")
+        name: str = scope or getattr(route, "path", None) or request.url.path
+        decision = await limiter.hit(item, name, str(identity))
+        if not decision.allowed:
+            raise RateLimited("Too Many Requests", headers=decision.headers())
+        response.headers.update(decision.headers())
+
+    return Depends(check)

@@ -1,0 +1,154 @@
+"""Rate limits with `limits`: in memory locally, in the shared Redis on AWS.
+
+On Lambda every execution environment is its own process, so only a counter in Redis
+makes "5/minute" mean 5 for the whole fleet rather than 5 per environment.
+
+Strategy: moving window. A fixed window lets a client send the limit at the end of one
+window and again at the start of the next (2x in a few seconds); the sliding-window
+counter approximates the previous window and can admit one extra request near the edge.
+The moving window keeps one timestamp per admitted request, so it is exact; its cost is
+O(limit) memory per client key, small for per-client limits like 5 or 100 per minute.
+Past a few thousand per window, prefer `SlidingWindowCounterRateLimiter`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from limits import RateLimitItem
+from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+from limits.aio.strategies import MovingWindowRateLimiter
+from limits.errors import StorageError
+from redis.asyncio import ConnectionPool
+from redis.exceptions import RedisError
+
+from handler.platform.breaker import Breaker
+from handler.platform.errors import AppError
+from handler.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+STORAGE_ERRORS = (StorageError, RedisError, OSError, TimeoutError)
+
+
+class RateLimited(AppError):
+    status_code = 429
+
+
+class RateLimiterUnavailable(AppError):
+    """Redis is unavailable and RATE_LIMIT_FAIL_OPEN is false."""
+
+    status_code = 503
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    limit: int
+    # None when the store could not be asked (failing open): unknown, not zero.
+    remaining: int | None = None
+    reset_at: float | None = None
+
+    def headers(self) -> dict[str, str]:
+        """`X-RateLimit-Reset` is epoch seconds; `Retry-After` (429 only) is seconds."""
+        headers = {"X-RateLimit-Limit": str(self.limit)}
+        if self.remaining is not None:
+            headers["X-RateLimit-Remaining"] = str(max(0, self.remaining))
+        if self.reset_at is not None:
+            headers["X-RateLimit-Reset"] = str(math.ceil(self.reset_at))
+            if not self.allowed:
+                headers["Retry-After"] = str(max(1, math.ceil(self.reset_at - time.time())))
+        return headers
+
+
+class RateLimiter:
+    """Counts hits per (limit, identifiers) and decides; storage trouble never raises
+    a vendor error: it allows (fail open, logged) or raises `RateLimiterUnavailable`."""
+
+    def __init__(
+        self,
+        storage: Storage,
+        *,
+        timeout: float,
+        fail_open: bool = True,
+        breaker: Breaker | None = None,
+    ) -> None:
+        self.storage = storage
+        self.strategy = MovingWindowRateLimiter(storage)
+        self.timeout = timeout
+        self.fail_open = fail_open
+        self.breaker = breaker
+
+    async def hit(self, item: RateLimitItem, *identifiers: str) -> Decision:
+        if self.breaker and self.breaker.is_open:
+            return self._unavailable(item)
+        try:
+            async with asyncio.timeout(self.timeout):
+                allowed = await self.strategy.hit(item, *identifiers)
+                stats = await self.strategy.get_window_stats(item, *identifiers)
+        except STORAGE_ERRORS as exc:
+            if self.breaker:
+                self.breaker.failure(exc)
+            else:
+                logger.warning("rate-limit storage unavailable: %r", exc)
+            return self._unavailable(item)
+        if self.breaker:
+            self.breaker.success()
+        return Decision(allowed, item.amount, stats.remaining, stats.reset_time)
+
+    def _unavailable(self, item: RateLimitItem) -> Decision:
+        if self.fail_open:
+            return Decision(allowed=True, limit=item.amount)
+        retry = math.ceil(self.breaker.retry_after) if self.breaker else 1
+        raise RateLimiterUnavailable(
+            "Rate limiter unavailable", headers={"Retry-After": str(max(1, retry))}
+        )
+
+
+@asynccontextmanager
+async def open_rate_limiter(
+    settings: Settings, *, pool: ConnectionPool | None = None, breaker: Breaker | None = None
+) -> AsyncIterator[RateLimiter]:
+    storage: Storage
+    if pool is not None:
+        storage = RedisStorage(
+            settings.redis_url,
+            implementation="redispy",
+            # The environment's one pool; limits documents this option, its stub types
+            # **options as scalars only.
+            connection_pool=pool,  # type: ignore[arg-type]
+            key_prefix=f"{settings.redis_key_prefix}limits",
+            wrap_exceptions=True,
+        )
+    else:
+        storage = MemoryStorage()
+    try:
+        yield RateLimiter(
+            storage,
+            timeout=settings.redis_timeout,
+            fail_open=settings.rate_limit_fail_open,
+            breaker=breaker,
+        )
+    finally:
+        timer = getattr(storage, "timer", None)  # MemoryStorage's expiry task
+        if isinstance(timer, asyncio.Task):
+            timer.cancel()
+
+
+async def get_rate_limiter(request: Request) -> RateLimiter:
+    # async: FastAPI runs a sync dependency in the threadpool, ~0.2 ms a call here.
+    limiter: RateLimiter | None = getattr(request.state, "rate_limiter", None)
+    if limiter is None:
+        raise RuntimeError("no rate limiter in the request state: the app's lifespan did not run")
+    return limiter
+
+
+RateLimiterDep = Annotated[RateLimiter, Depends(get_rate_limiter)]

@@ -1,0 +1,33 @@
+"""Cache and rate limiter for the lifespan: one Redis pool and one breaker for both."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from typing import Any
+
+from handler.platform.breaker import Breaker
+from handler.platform.cache import open_cache
+from handler.platform.ratelimit import open_rate_limiter
+from handler.platform.redis_pool import open_redis_pool
+from handler.settings import Settings
+
+
+@asynccontextmanager
+async def open_cache_and_limits(settings: Settings) -> AsyncIterator[dict[str, Any]]:
+    """`{"cache": ResponseCache, "rate_limiter": RateLimiter}` for the lifespan state.
+
+    Nothing here talks to Redis yet: a Redis that is down at startup costs the
+    first request its timeout, not the cold start its life.
+    """
+    async with AsyncExitStack() as stack:
+        pool, breaker = None, None
+        if settings.redis_url:
+            pool = await stack.enter_async_context(open_redis_pool(settings))
+            # Cache and limiter share the server, so they share its health.
+            breaker = Breaker("redis", backoff=settings.redis_backoff)
+        cache = await stack.enter_async_context(open_cache(settings, pool=pool, breaker=breaker))
+        limiter = await stack.enter_async_context(
+            open_rate_limiter(settings, pool=pool, breaker=breaker)
+        )
+        yield {"cache": cache, "rate_limiter": limiter}

@@ -1,0 +1,139 @@
+"""Cache and rate limits on the Lambda path: `/cached` hit and miss vs the same route
+uncached, and the per-request cost of the limiter vs no limiter; memory and Redis on
+loopback (REDIS_URL, default redis://127.0.0.1:6379/15)."""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import os
+import statistics
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import redis
+
+from handler.api.caching import Computed
+from handler.app import create_app
+from handler.platform.lambda_adapter import LambdaHttpAdapter
+from handler.settings import Settings
+from tests.bench.common import ratio, show
+from tests.conftest import FakeLambdaContext
+from tests.support import http_event
+
+NUMBER = 300
+REPEATS = 7
+REDIS_URL = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/15"
+
+
+def build(settings: Settings) -> LambdaHttpAdapter:
+    """The app plus twins of the demo routes without cache and limiter: the baseline."""
+    app = create_app(settings)
+
+    @app.get("/bench/uncached")
+    async def uncached() -> Computed:
+        return Computed(computed_at=time.time(), value=uuid.uuid4().hex)
+
+    @app.get("/bench/unlimited")
+    async def unlimited() -> dict[str, str]:
+        return {"detail": "within the limit"}
+
+    return LambdaHttpAdapter(app)
+
+
+def events(path: str, *, vary: str = "") -> Callable[[], dict[str, Any]]:
+    """Events made before timing starts; `vary` makes each one distinct (a new cache key
+    or a new client address), so a miss is always a miss and no key fills its window."""
+    made = []
+    for n in range(NUMBER * REPEATS + 1):
+        event = http_event(
+            "http_api_v2", path=path, query=[("n", str(n))] if vary == "query" else None
+        )
+        if vary == "client":
+            event["requestContext"]["http"]["sourceIp"] = (
+                f"10.{n // 65536}.{n // 256 % 256}.{n % 256}"
+            )
+        made.append(event)
+    pending = itertools.cycle(made)
+    return lambda: next(pending)
+
+
+def interleaved(
+    adapter: LambdaHttpAdapter, variants: dict[str, Callable[[], dict[str, Any]]]
+) -> dict[str, float]:
+    """Median seconds per request of each variant; the variants take turns in every
+    repeat, so load from other processes on this shared machine falls on all alike."""
+    context = FakeLambdaContext()
+    samples: dict[str, list[float]] = {name: [] for name in variants}
+    for next_event in variants.values():  # warm up: first-call imports and caches
+        adapter(next_event(), context)
+    for _ in range(REPEATS):
+        for name, next_event in variants.items():
+            start = time.perf_counter()
+            for _ in range(NUMBER):
+                answer = adapter(next_event(), context)
+                assert answer["statusCode"] == 200, answer
+            samples[name].append((time.perf_counter() - start) / NUMBER)
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
+def measure(label: str, settings: Settings) -> None:
+    adapter = build(settings)
+    try:
+        t = interleaved(
+            adapter,
+            {
+                "base": events("/bench/uncached"),
+                "hit": events("/cached"),
+                "miss": events("/cached", vary="query"),
+                "unlimited": events("/bench/unlimited"),
+                "limited": events("/limited", vary="client"),
+            },
+        )
+    finally:
+        adapter.close()
+    base, hit, miss, unlimited, limited = (
+        t["base"],
+        t["hit"],
+        t["miss"],
+        t["unlimited"],
+        t["limited"],
+    )
+    show(f"{label}: same route uncached", base)
+    show(f"{label}: /cached hit", hit)
+    show(f"{label}: /cached miss (get + compute + set)", miss)
+    ratio(f"{label}: miss / hit", miss / hit)
+    ratio(f"{label}: hit / uncached (cost of a lookup)", hit / base)
+    show(f"{label}: route without limiter", unlimited)
+    show(f"{label}: /limited (5/minute)", limited)
+    show(f"{label}: added by the limiter", limited - unlimited)
+    ratio(f"{label}: limited / unlimited", limited / unlimited)
+
+
+def main() -> None:
+    logging.disable(logging.WARNING)  # measure the work, not log lines
+    try:
+        measure("memory", Settings(environment="test", redis_url=""))
+        prefix = f"bench-{uuid.uuid4().hex[:8]}:"
+        try:
+            redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
+        except redis.RedisError as exc:
+            print(f"  Redis figures skipped: no Redis at {REDIS_URL} ({exc})")
+            return
+        try:
+            measure(
+                "redis", Settings(environment="test", redis_url=REDIS_URL, redis_key_prefix=prefix)
+            )
+        finally:
+            with redis.Redis.from_url(REDIS_URL) as client:
+                keys = list(client.scan_iter(match=f"{prefix}*"))
+                for start in range(0, len(keys), 1000):
+                    client.delete(*keys[start : start + 1000])
+    finally:
+        logging.disable(logging.NOTSET)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,185 @@
+"""`GET /cached` and `@cached`: in memory and on a real Redis, locally and on Lambda."""
+
+from __future__ import annotations
+
+import json
+import pickle
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+from fastapi import FastAPI, Response
+from fastapi.testclient import TestClient
+
+from handler.app import create_app
+from handler.platform.cached import cached
+from handler.platform.lambda_adapter import LambdaHttpAdapter
+from handler.settings import Settings
+from tests.conftest import FakeLambdaContext
+from tests.support import http_event
+
+SECRET = "s" * 32
+
+
+@pytest.fixture(params=["memory", "redis"])
+def settings(request: pytest.FixtureRequest) -> Settings:
+    """Every test here runs on both backends: they must behave the same."""
+    if request.param == "memory":
+        return Settings(environment="test", redis_url="")
+    return Settings(
+        environment="test",
+        redis_url=request.getfixturevalue("redis_url"),
+        redis_key_prefix=request.getfixturevalue("redis_prefix"),
+    )
+
+
+def test_second_request_is_a_hit_with_the_same_body(client: TestClient) -> None:
+    first = client.get("/cached")
+    second = client.get("/cached")
+    assert first.status_code == second.status_code == 200
+    assert (first.headers["x-cache"], second.headers["x-cache"]) == ("MISS", "HIT")
+    assert second.json() == first.json()
+    assert set(first.json()) == {"computed_at", "value"}
+
+
+def test_query_is_part_of_the_key_whatever_its_order(client: TestClient) -> None:
+    ab = client.get("/cached?a=1&b=2").json()
+    assert client.get("/cached?b=2&a=1").json() == ab
+    assert client.get("/cached?a=1&b=3").json() != ab
+    assert client.get("/cached").json() != ab
+
+
+def test_no_cache_request_recomputes_and_refreshes_the_entry(client: TestClient) -> None:
+    old = client.get("/cached").json()
+    fresh = client.get("/cached", headers={"Cache-Control": "no-cache"})
+    assert fresh.headers["x-cache"] == "MISS"
+    assert fresh.json() != old
+    assert client.get("/cached").json() == fresh.json()
+
+
+def test_no_store_request_neither_reads_nor_writes(client: TestClient) -> None:
+    cached_body = client.get("/cached").json()
+    bypass = client.get("/cached", headers={"Cache-Control": "no-store"})
+    assert bypass.headers["x-cache"] == "BYPASS"
+    assert bypass.json() != cached_body
+    assert client.get("/cached").json() == cached_body
+
+
+def test_answers_that_set_a_cookie_are_never_cached(app: FastAPI) -> None:
+    calls: list[int] = []
+
+    @app.get("/with-cookie")
+    @cached(ttl=60)
+    async def with_cookie(response: Response) -> dict[str, int]:
+        calls.append(1)
+        response.set_cookie("session", "secret")
+        return {"call": len(calls)}
+
+    @app.get("/cookie-response")
+    @cached(ttl=60)
+    async def cookie_response() -> Response:
+        calls.append(1)
+        answer = Response(f"call {len(calls)}")
+        answer.set_cookie("session", "secret")
+        return answer
+
+    with TestClient(app) as client:
+        for path in ("/with-cookie", "/cookie-response"):
+            first, second = client.get(path), client.get(path)
+            assert first.content != second.content
+            assert second.headers["x-cache"] == "BYPASS"
+            assert "session=secret" in second.headers["set-cookie"]
+
+
+def test_response_objects_and_their_headers_are_replayed(app: FastAPI) -> None:
+    @app.get("/plain")
+    @cached(ttl=60)
+    def plain() -> Response:  # a sync endpoint runs in the threadpool, as FastAPI does
+        return Response(b"\x00binary", media_type="application/octet-stream", headers={"X-A": "1"})
+
+    with TestClient(app) as client:
+        first, second = client.get("/plain"), client.get("/plain")
+    assert second.headers["x-cache"] == "HIT"
+    assert second.content == first.content == b"\x00binary"
+    assert second.headers["content-type"] == "application/octet-stream"
+    assert second.headers["x-a"] == "1"
+
+
+def test_cached_rejects_a_ttl_that_is_not_positive() -> None:
+    with pytest.raises(ValueError, match="ttl must be positive"):
+        cached(ttl=0)
+
+
+def test_hit_through_the_lambda_adapter(
+    lambda_handler: LambdaHttpAdapter, lambda_context: FakeLambdaContext
+) -> None:
+    first = lambda_handler(http_event("http_api_v2", path="/cached"), lambda_context)
+    second = lambda_handler(http_event("http_api_v2", path="/cached"), lambda_context)
+    assert first["statusCode"] == second["statusCode"] == 200
+    assert (first["headers"]["x-cache"], second["headers"]["x-cache"]) == ("MISS", "HIT")
+    assert json.loads(second["body"]) == json.loads(first["body"])
+
+
+# Redis only: what is stored, and what happens to values that were not stored by us.
+
+
+@pytest.fixture
+def store(redis_url: str) -> Any:
+    with redis.Redis.from_url(redis_url) as client:
+        yield client
+
+
+def redis_settings(redis_url: str, prefix: str, **extra: Any) -> Settings:
+    return Settings(environment="test", redis_url=redis_url, redis_key_prefix=prefix, **extra)
+
+
+def test_values_are_stored_as_json(redis_url: str, redis_prefix: str, store: Any) -> None:
+    with TestClient(create_app(redis_settings(redis_url, redis_prefix))) as client:
+        body = client.get("/cached").json()
+    raw = store.get(f"{redis_prefix}cache:http:GET:/cached?")
+    assert json.loads(raw)["value"] == body
+
+
+def test_signed_values_carry_an_hmac(redis_url: str, redis_prefix: str, store: Any) -> None:
+    app = create_app(redis_settings(redis_url, redis_prefix, cache_secret=SECRET))
+    with TestClient(app) as client:
+        body = client.get("/cached").json()
+        assert client.get("/cached").headers["x-cache"] == "HIT"
+    raw: bytes = store.get(f"{redis_prefix}cache:http:GET:/cached?")
+    signature, payload = raw.split(b"_", 1)
+    assert signature.startswith(b"sha256:")
+    assert json.loads(payload)["value"] == body
+
+
+def test_a_forged_value_is_ignored_when_values_are_signed(
+    redis_url: str, redis_prefix: str, store: Any
+) -> None:
+    forged = {"value": {"computed_at": 0, "value": "forged"}, "headers": []}
+    store.set(f"{redis_prefix}cache:http:GET:/cached?", json.dumps(forged))
+    app = create_app(redis_settings(redis_url, redis_prefix, cache_secret=SECRET))
+    with TestClient(app) as client:
+        answer = client.get("/cached")
+    assert answer.status_code == 200
+    assert answer.headers["x-cache"] == "MISS"
+    assert answer.json()["value"] != "forged"
+
+
+class _Exploit:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Path.touch, (self.path,))
+
+
+def test_a_pickle_in_redis_is_never_unpickled(
+    redis_url: str, redis_prefix: str, store: Any, tmp_path: Path
+) -> None:
+    marker = tmp_path / "pwned"
+    store.set(f"{redis_prefix}cache:http:GET:/cached?", pickle.dumps(_Exploit(marker)))
+    with TestClient(create_app(redis_settings(redis_url, redis_prefix))) as client:
+        answer = client.get("/cached")
+    assert answer.status_code == 200
+    assert answer.headers["x-cache"] == "MISS"
+    assert not marker.exists()

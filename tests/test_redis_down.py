@@ -1,0 +1,167 @@
+"""Redis refusing, hung, or gone: `/cached` still answers, `/limited` follows the fail
+policy, the added latency stays within REDIS_TIMEOUT, and Redis is not hammered."""
+
+from __future__ import annotations
+
+import socket
+import statistics
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from handler.app import create_app
+from handler.platform.breaker import Breaker
+from handler.platform.lambda_adapter import LambdaHttpAdapter
+from handler.settings import Settings
+from tests.conftest import FakeLambdaContext, free_port
+from tests.support import http_event
+
+TIMEOUT = 0.2
+SLACK = 0.3  # generous: the machine is shared; the point is "bounded", not "fast"
+
+
+class HungRedis:
+    """A TCP server that accepts connections and never answers: Redis stuck or
+    unreachable behind a firewall that lets the handshake through."""
+
+    def __init__(self) -> None:
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.accepted: list[socket.socket] = []
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.accepted.append(conn)
+
+    def close(self) -> None:
+        self.sock.close()
+        for conn in self.accepted:
+            conn.close()
+
+
+@pytest.fixture
+def hung_redis() -> Iterator[HungRedis]:
+    server = HungRedis()
+    yield server
+    server.close()
+
+
+def closed_port_url() -> str:
+    return f"redis://127.0.0.1:{free_port()}/0"
+
+
+def timed(client: TestClient, path: str) -> tuple[float, int, dict[str, str]]:
+    start = time.perf_counter()
+    answer = client.get(path)
+    return time.perf_counter() - start, answer.status_code, dict(answer.headers)
+
+
+def baseline(path: str) -> float:
+    with TestClient(create_app(Settings(environment="test", redis_url=""))) as client:
+        return statistics.median(timed(client, path)[0] for _ in range(5))
+
+
+def test_cached_answers_fresh_when_redis_refuses(capsys: pytest.CaptureFixture[str]) -> None:
+    memory = baseline("/cached")
+    settings = Settings(environment="test", redis_url=closed_port_url(), redis_timeout=TIMEOUT)
+    with TestClient(create_app(settings)) as client:
+        answers = [timed(client, "/cached") for _ in range(5)]
+        bodies = {client.get("/cached").json()["value"] for _ in range(3)}
+    assert [status for _, status, _ in answers] == [200] * 5
+    assert [headers["x-cache"] for _, _, headers in answers] == ["MISS"] * 5
+    assert len(bodies) == 3, "computed fresh every time"
+    assert max(elapsed for elapsed, _, _ in answers) - memory < TIMEOUT + SLACK
+    logged = capsys.readouterr().out
+    assert logged.count("WARNING") == 1, "one warning per outage, not one per request"
+    assert "redis unavailable (ConnectionError" in logged
+
+
+def test_limited_fails_open_by_default_when_redis_is_down() -> None:
+    memory = baseline("/limited")
+    settings = Settings(environment="test", redis_url=closed_port_url(), redis_timeout=TIMEOUT)
+    with TestClient(create_app(settings)) as client:
+        answers = [timed(client, "/limited") for _ in range(7)]
+    assert [status for _, status, _ in answers] == [200] * 7
+    for _, _, headers in answers:
+        assert headers["x-ratelimit-limit"] == "5"
+        assert "x-ratelimit-remaining" not in headers, "unknown while the store is down"
+    assert max(elapsed for elapsed, _, _ in answers) - memory < TIMEOUT + SLACK
+
+
+def test_limited_answers_503_when_configured_to_fail_closed() -> None:
+    settings = Settings(
+        environment="test",
+        redis_url=closed_port_url(),
+        redis_timeout=TIMEOUT,
+        rate_limit_fail_open=False,
+    )
+    with TestClient(create_app(settings)) as client:
+        answer = client.get("/limited")
+        cached = client.get("/cached")
+    assert answer.status_code == 503
+    assert answer.json() == {
+        "error": "Rate limiter unavailable",
+        "path": "http://testserver/limited",
+    }
+    assert int(answer.headers["retry-after"]) >= 1
+    assert cached.status_code == 200, "the cache never fails a request"
+
+
+def test_a_hung_redis_costs_one_timeout_then_is_left_alone(hung_redis: HungRedis) -> None:
+    settings = Settings(
+        environment="test", redis_url=hung_redis.url, redis_timeout=TIMEOUT, redis_backoff=0.5
+    )
+    with TestClient(create_app(settings)) as client:
+        first, status, _ = timed(client, "/cached")
+        connections = len(hung_redis.accepted)
+        later = [timed(client, path) for path in ("/cached", "/limited") * 5]
+        assert len(hung_redis.accepted) == connections, "no new connection while paused"
+        time.sleep(0.6)
+        timed(client, "/cached")  # the pause is over: this request probes Redis again
+        probed = len(hung_redis.accepted)
+    assert status == 200
+    assert TIMEOUT * 0.8 <= first < TIMEOUT + SLACK
+    assert 1 <= connections <= 2
+    assert [s for _, s, _ in later] == [200] * 10
+    assert max(elapsed for elapsed, _, _ in later) < TIMEOUT, "skipped, not waited for"
+    assert probed > connections
+
+
+def test_lambda_answers_when_redis_is_down(lambda_context: FakeLambdaContext) -> None:
+    settings = Settings(environment="test", redis_url=closed_port_url(), redis_timeout=TIMEOUT)
+    adapter = LambdaHttpAdapter(create_app(settings))
+    try:
+        cached = adapter(http_event("http_api_v2", path="/cached"), lambda_context)
+        limited = [
+            adapter(http_event("http_api_v2", path="/limited"), lambda_context) for _ in range(6)
+        ]
+    finally:
+        adapter.close()
+    assert cached["statusCode"] == 200
+    assert [answer["statusCode"] for answer in limited] == [200] * 6
+
+
+def test_breaker_doubles_its_pause_up_to_the_cap_and_closes_on_success() -> None:
+    now = [100.0]
+    breaker = Breaker("redis", backoff=1.0, cap=3.0, clock=lambda: now[0])
+    assert not breaker.is_open
+    pauses = []
+    for _ in range(4):
+        breaker.failure(ConnectionError("refused"))
+        pauses.append(breaker.retry_after)
+        now[0] += breaker.retry_after
+        assert not breaker.is_open, "half-open once the pause is over"
+    assert pauses == [1.0, 2.0, 3.0, 3.0]
+    breaker.success()
+    breaker.failure(ConnectionError("refused"))
+    assert breaker.retry_after == 1.0, "a success resets the backoff"
