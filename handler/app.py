@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
-from handler.api import caching, chat_routes, demo, notifications, stream, users
+from handler.api import announcements, caching, chat_routes, demo, notifications, stream, users
 from handler.platform.errors import install_error_handlers
 from handler.platform.lazy import LazyApp
 from handler.platform.logs import configure_logging
@@ -91,6 +91,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(stream.router)
     app.include_router(demo.router)
     app.include_router(chat_routes.router)
+    app.include_router(announcements.router)
     app.include_router(notifications.router)
     app.include_router(caching.router)
     graphql = LazyApp(lambda: _graphql_app(graphiql=settings.is_development))

@@ -9,7 +9,10 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from handler.api import notification_tasks  # noqa: F401 - registers send_email
+from handler.api import (  # noqa: F401 - importing registers their tasks
+    announcement_tasks,
+    notification_tasks,
+)
 from handler.platform.logs import bind_lambda_context, configure_logging
 from handler.platform.tasks.context import install_task_log_filter
 from handler.platform.tasks.worker import TaskWorker
