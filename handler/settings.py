@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -85,10 +86,11 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:
-        if self.environment == "production" and self.redis_url.startswith("redis://"):
-            host = self.redis_url.split("@")[-1].split("/")[0].split(":")[0]
-            if host not in {"127.0.0.1", "localhost"}:
-                raise ValueError("REDIS_URL must use TLS (rediss://) in production")
+        plain_remote_redis = self.redis_url.startswith("redis://") and urlsplit(
+            self.redis_url
+        ).hostname not in {"127.0.0.1", "localhost", "::1"}
+        if self.environment == "production" and plain_remote_redis:
+            raise ValueError("REDIS_URL must use TLS (rediss://) in production")
         secret = self.cache_secret.get_secret_value()
         if secret and len(secret) < 32:
             raise ValueError("CACHE_SECRET must be at least 32 characters (or empty)")

@@ -9,7 +9,6 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -20,11 +19,31 @@ from fastapi.testclient import TestClient
 from handler.app import create_app
 from handler.platform.lambda_adapter import LambdaHttpAdapter
 from handler.settings import Settings
-from tests.support import EVENTS, load_event
+from tests.support import EVENTS, FakeLambdaContext, load_event
 
-__all__ = ["EVENTS", "load_event"]
+__all__ = ["EVENTS", "FakeLambdaContext", "load_event"]
 
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/15"
+# The Redis the tests may use: REDIS_URL when the developer points elsewhere.
+TEST_REDIS_URL = os.environ.get("REDIS_URL") or DEFAULT_REDIS_URL
+
+# Each test chooses its adapters explicitly: a developer's exported AWS or Redis settings
+# must not switch the app under test (or send traffic) anywhere else.
+for _name in (
+    "REDIS_URL",
+    "TASK_QUEUE_URL",
+    "TASK_DLQ_URL",
+    "CONNECTIONS_TABLE",
+    "WS_CALLBACK_URL",
+    "IDEMPOTENCY_TABLE",
+    "AWS_ENDPOINT_URL",
+    "AWS_LAMBDA_FUNCTION_NAME",
+    "AWS_PROFILE",
+    "ENVIRONMENT",
+    "LOG_FORMAT",
+    "CACHE_SECRET",
+):
+    os.environ.pop(_name, None)
 
 
 def _require(flag: str, reason: str) -> None:
@@ -55,17 +74,6 @@ def lambda_handler(app: FastAPI) -> Iterator[LambdaHttpAdapter]:
     adapter = LambdaHttpAdapter(app)
     yield adapter
     adapter.close()
-
-
-@dataclass
-class FakeLambdaContext:
-    aws_request_id: str = "req-0001"
-    function_name: str = "http"
-    memory_limit_in_mb: int = 512
-    invoked_function_arn: str = "arn:aws:lambda:eu-west-1:123456789012:function:http"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 30_000
 
 
 @pytest.fixture
@@ -113,7 +121,7 @@ def live_server(app: FastAPI) -> Iterator[LiveServer]:
 @pytest.fixture(scope="session")
 def redis_url() -> str:
     """A Redis that answers, or a skip (a failure under REQUIRE_REDIS=1)."""
-    url = os.environ.get("REDIS_URL") or DEFAULT_REDIS_URL
+    url = TEST_REDIS_URL
     import redis
 
     try:

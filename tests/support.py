@@ -4,11 +4,23 @@ from __future__ import annotations
 
 import copy
 import json
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 EVENTS = Path(__file__).parent / "events"
+
+
+@dataclass
+class FakeLambdaContext:
+    aws_request_id: str = "req-0001"
+    function_name: str = "http"
+    memory_limit_in_mb: int = 512
+    invoked_function_arn: str = "arn:aws:lambda:eu-west-1:123456789012:function:http"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 30_000
 
 
 @cache

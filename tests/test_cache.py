@@ -16,8 +16,7 @@ from handler.app import create_app
 from handler.platform.cached import cached
 from handler.platform.lambda_adapter import LambdaHttpAdapter
 from handler.settings import Settings
-from tests.conftest import FakeLambdaContext
-from tests.support import http_event
+from tests.support import FakeLambdaContext, http_event
 
 SECRET = "s" * 32
 

@@ -10,8 +10,7 @@ import pytest
 from fastapi import FastAPI, Request, Response
 
 from handler.platform.lambda_adapter import LambdaHttpAdapter
-from tests.conftest import FakeLambdaContext
-from tests.support import SOURCES, http_event
+from tests.support import SOURCES, FakeLambdaContext, http_event
 
 V2_SOURCES = ("http_api_v2", "function_url")
 

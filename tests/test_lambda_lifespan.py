@@ -19,8 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from handler.platform.lambda_adapter import LambdaHttpAdapter
 from handler.platform.lifespan import LifespanError
-from tests.conftest import FakeLambdaContext
-from tests.support import http_event
+from tests.support import FakeLambdaContext, http_event
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -97,7 +96,7 @@ def _run_lambda_process(script: str, **env: str) -> subprocess.CompletedProcess[
 
 INVOKE = textwrap.dedent("""
     import json, os, signal, time
-    from tests.conftest import FakeLambdaContext
+    from tests.support import FakeLambdaContext
     from tests.support import http_event
     import handler.lambda_http as entry
     for i in range(3):

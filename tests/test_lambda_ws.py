@@ -28,8 +28,7 @@ from handler.platform.realtime.factory import aws_hub
 from handler.platform.realtime.management import ManagementApiSender
 from handler.platform.realtime.types import MAX_MESSAGE_BYTES
 from handler.settings import Settings, get_settings
-from tests.conftest import FakeLambdaContext
-from tests.support import load_event
+from tests.support import FakeLambdaContext, load_event
 
 REGION = "eu-west-1"
 TABLE = "connections"

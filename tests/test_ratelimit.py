@@ -14,8 +14,7 @@ from fastapi.testclient import TestClient
 from handler.platform.lambda_adapter import LambdaHttpAdapter
 from handler.platform.limited import client_address, rate_limit
 from handler.settings import Settings
-from tests.conftest import FakeLambdaContext
-from tests.support import http_event
+from tests.support import FakeLambdaContext, http_event
 
 
 @pytest.fixture(params=["memory", "redis"])

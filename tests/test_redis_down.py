@@ -16,8 +16,8 @@ from handler.app import create_app
 from handler.platform.breaker import Breaker
 from handler.platform.lambda_adapter import LambdaHttpAdapter
 from handler.settings import Settings
-from tests.conftest import FakeLambdaContext, free_port
-from tests.support import http_event
+from tests.conftest import free_port
+from tests.support import FakeLambdaContext, http_event
 
 TIMEOUT = 0.2
 SLACK = 0.3  # generous: the machine is shared; the point is "bounded", not "fast"

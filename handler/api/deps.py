@@ -9,7 +9,8 @@ from fastapi import Depends, Request
 from handler.settings import Settings
 
 
-def get_app_settings(request: Request) -> Settings:
+async def get_app_settings(request: Request) -> Settings:
+    # async: a sync dependency would cost a threadpool hop on every request
     settings: Settings = request.app.state.settings
     return settings
 

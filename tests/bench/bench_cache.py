@@ -20,8 +20,7 @@ from handler.app import create_app
 from handler.platform.lambda_adapter import LambdaHttpAdapter
 from handler.settings import Settings
 from tests.bench.common import ratio, show
-from tests.conftest import FakeLambdaContext
-from tests.support import http_event
+from tests.support import FakeLambdaContext, http_event
 
 NUMBER = 300
 REPEATS = 7

@@ -19,8 +19,7 @@ from handler.app import create_app
 from handler.platform.lambda_adapter import LambdaHttpAdapter
 from handler.settings import Settings
 from tests.bench.common import per_call, ratio, show, spread
-from tests.conftest import FakeLambdaContext
-from tests.support import http_event
+from tests.support import FakeLambdaContext, http_event
 
 ROOT = Path(__file__).resolve().parents[2]
 NUMBER = 400

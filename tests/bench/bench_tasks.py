@@ -28,8 +28,7 @@ from handler.platform.tasks.worker import TaskWorker
 from handler.settings import Settings
 from tests.bench.bench_http import _init_seconds
 from tests.bench.common import per_call, ratio, show, spread
-from tests.conftest import FakeLambdaContext
-from tests.support import http_event
+from tests.support import FakeLambdaContext, http_event
 
 BATCH = 10
 BATCHES = 60

@@ -16,8 +16,8 @@ from handler import lambda_worker
 from handler.platform.lambda_adapter import LambdaHttpAdapter
 from handler.platform.realtime.factory import aws_hub
 from handler.settings import get_settings
-from tests.conftest import FakeLambdaContext, LiveServer
-from tests.support import http_event
+from tests.conftest import LiveServer
+from tests.support import FakeLambdaContext, http_event
 from tests.tasks.conftest import REGION, Aws, sqs_event
 
 CALLBACK_URL = f"https://abc123defg.execute-api.{REGION}.amazonaws.com/prod"

@@ -16,8 +16,8 @@ from handler.app import create_app
 from handler.platform.lambda_adapter import LambdaHttpAdapter
 from handler.platform.tasks.deps import TasksDep
 from handler.settings import Settings
-from tests.conftest import FakeLambdaContext, free_port
-from tests.support import load_event
+from tests.conftest import free_port
+from tests.support import FakeLambdaContext, load_event
 from tests.tasks.conftest import Aws, sqs_event
 
 

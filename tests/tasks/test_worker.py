@@ -14,7 +14,7 @@ from handler.platform.tasks.idempotency import InMemoryPersistenceLayer
 from handler.platform.tasks.registry import TaskRegistry
 from handler.platform.tasks.worker import TaskWorker
 from handler.settings import Settings
-from tests.conftest import FakeLambdaContext
+from tests.support import FakeLambdaContext
 from tests.tasks.conftest import Aws, message, sqs_event
 
 tasks = TaskRegistry()
