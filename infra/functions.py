@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Validations
+from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
+
+from infra.nag import acknowledge
 
 RUNTIME = lambda_.Runtime.PYTHON_3_12
 ARCHITECTURE = lambda_.Architecture.ARM_64
@@ -62,10 +64,8 @@ class AppFunction(Construct):
             description=f"{description} (execution role)",
         )
         self.log_group.grant_write(self.role)
-        unscoped = ["xray:PutTraceSegments"]
         if vpc is not None:
             self.role.add_to_policy(iam.PolicyStatement(actions=ENI_ACTIONS, resources=["*"]))
-            unscoped.append("ec2:CreateNetworkInterface")
         self.function = lambda_.Function(
             self,
             "Function",
@@ -85,25 +85,25 @@ class AppFunction(Construct):
             security_groups=list(security_groups) or None,
             layers=list(layers) or None,
         )
-        self._acknowledge(unscoped)
+        self._acknowledge(in_vpc=vpc is not None)
 
-    def _acknowledge(self, unscoped: list[str]) -> None:
-        Validations.of(self).acknowledge(
-            Acknowledgment(
-                id="AwsSolutions-IAM5[Resource::*]",
-                reason=(
-                    f"Only for {', '.join(unscoped)} and their siblings: X-Ray trace upload and"
-                    " Lambda's VPC network interfaces have no resource-level permissions in IAM;"
-                    " every other statement of this role names its resources."
-                ),
-            ),
-            Acknowledgment(
-                id="AwsSolutions-L1",
-                reason=(
-                    f"Pinned on purpose to {RUNTIME.name}: the asset's compiled wheels"
-                    " (pydantic-core, uvloop) are downloaded for exactly this CPython ABI, and a"
-                    " runtime bump must change infra.functions.RUNTIME and PIP_PYTHON_VERSION"
-                    " together after the test suite runs on that Python."
-                ),
-            ),
+    def _acknowledge(self, *, in_vpc: bool) -> None:
+        unscoped = "X-Ray trace upload (xray:PutTraceSegments, xray:PutTelemetryRecords)"
+        if in_vpc:
+            unscoped += (
+                " and Lambda's VPC network interfaces (ec2:*NetworkInterface*, ec2:DescribeSubnets)"
+            )
+        acknowledge(
+            self,
+            "IAM5[Resource::*]",
+            f"Resource '*' only for {unscoped}: IAM offers no resource-level permissions for"
+            " these actions. Every other statement of this role names its resources.",
+        )
+        acknowledge(
+            self,
+            "L1",
+            f"Pinned on purpose to {RUNTIME.name}: the asset's compiled wheels (pydantic-core,"
+            " uvloop) are downloaded for exactly this CPython ABI, so a runtime bump changes"
+            " infra.functions.RUNTIME and PIP_PYTHON_VERSION together, after the test suite"
+            " has run on that Python.",
         )

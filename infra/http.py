@@ -6,7 +6,7 @@ import json
 from collections.abc import Mapping
 
 import jsii
-from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Validations
+from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_apigatewayv2_integrations as integrations
@@ -16,6 +16,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from infra.functions import LOG_RETENTION, AppFunction
+from infra.nag import acknowledge
 
 # Account-wide defaults are 10,000 rps / 5,000 burst; a stage default keeps one API from
 # taking all of it. Raise per stage when the traffic is real.
@@ -92,12 +93,11 @@ class Http(Construct):
             throttle=THROTTLE,
             access_log_settings=_AccessLogs(self.access_logs),
         )
-        Validations.of(self.api).acknowledge(
-            Acknowledgment(
-                id="AwsSolutions-APIG4",
-                reason="Authorization is the app's: FastAPI routes declare it as dependencies,"
-                " and the demo routes are public by design (the same app runs locally).",
-            )
+        acknowledge(
+            self.api,
+            "APIG4",
+            "Authorization is the app's: FastAPI routes declare it as dependencies, and the demo"
+            " routes are public by design (the same app runs locally, without API Gateway).",
         )
 
     @property

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Stack, Validations
+from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_apigatewayv2_integrations as integrations
 from aws_cdk import aws_dynamodb as dynamodb
@@ -13,6 +13,7 @@ from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from infra.functions import AppFunction
+from infra.nag import acknowledge
 
 STAGE = "prod"
 ROUTES = ("$connect", "$disconnect", "$default")
@@ -83,33 +84,28 @@ class WebSockets(Construct):
         self.stage.grant_management_api_access(sender.function)
         stack = Stack.of(self)
         api_id = stack.resolve(stack.get_logical_id(self.api.node.default_child))  # type: ignore[arg-type]
-        Validations.of(sender.role).acknowledge(
-            Acknowledgment(
-                id=(
-                    "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>"
-                    f":<AWS::AccountId>:<{api_id}>/{STAGE}/*/@connections/*]"
-                ),
-                reason="ManageConnections on this API's prod stage only: connection ids are"
-                " minted by API Gateway at run time, and senders both post to and delete"
-                " connections (two methods), so the ARN cannot name them in advance.",
-            )
+        acknowledge(
+            sender.role,
+            "IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>"
+            f":<{api_id}>/{STAGE}/*/@connections/*]",
+            "ManageConnections on this API's prod stage only: connection ids are minted by API"
+            " Gateway at run time, and senders both post to and delete connections (two"
+            " methods), so the ARN cannot name them in advance.",
         )
 
     def _acknowledge(self) -> None:
-        Validations.of(self.stage).acknowledge(
-            Acknowledgment(
-                id="AwsSolutions-APIG1",
-                reason="WebSocket access logs need the account-wide API Gateway CloudWatch"
-                " role, a per-account singleton this stack must not overwrite. Every"
-                " $connect/$default/$disconnect event is logged by the handler function with"
-                " its connection id; turn access logs on once that account role exists.",
-            )
+        acknowledge(
+            self.stage,
+            "APIG1",
+            "WebSocket access logs need the account-wide API Gateway CloudWatch role, a"
+            " per-account singleton this stack must not overwrite. Every $connect, $default and"
+            " $disconnect event is logged by the handler function with its connection id; turn"
+            " access logs on once that account role exists.",
         )
-        Validations.of(self.api).acknowledge(
-            Acknowledgment(
-                id="AwsSolutions-APIG4",
-                reason="The demo chat is public: $connect validates client_id and refuses bad"
-                " ones. Only $connect can carry an authorizer; add a Lambda authorizer there"
-                " before exposing private data.",
-            )
+        acknowledge(
+            self.api,
+            "APIG4",
+            "The demo chat is public: $connect validates client_id and refuses bad ones. Only"
+            " $connect can carry an authorizer; add a Lambda authorizer there before the chat"
+            " carries private data.",
         )
