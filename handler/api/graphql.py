@@ -18,7 +18,7 @@ _USERS = {1: User(name="Patrick", age=100), 2: User(name="Sandy", age=30)}
 @strawberry.type
 class Query:
     @strawberry.field
-    def user(self, id: int) -> User | None:  # noqa: A002 - GraphQL's argument name
+    def user(self, id: int) -> User | None:  # `id` is GraphQL's argument name
         return _USERS.get(id)
 
 
