@@ -30,8 +30,6 @@ ENI_ACTIONS = [
     "ec2:AssignPrivateIpAddresses",
     "ec2:UnassignPrivateIpAddresses",
 ]
-# IAM offers no resource-level permissions for these: a reviewer may accept "*" for them only.
-UNSCOPABLE_ACTIONS = frozenset({"xray:PutTraceSegments", "xray:PutTelemetryRecords", *ENI_ACTIONS})
 
 
 class AppFunction(Construct):
