@@ -44,3 +44,23 @@ bench: $(DEV_STAMP)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache cdk.out
+
+# --- infra (issue 6): the CDK CLI pinned in package.json; the app is `python -m infra` ---
+.PHONY: synth bootstrap deploy destroy
+CDK := PATH="$(CURDIR)/$(BIN):$$PATH" CDK_DISABLE_CLI_TELEMETRY=true npx --no-install cdk --no-notices
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+
+synth: $(DEV_STAMP) node_modules/.package-lock.json
+	$(CDK) synth --quiet $(CDK_ARGS)
+
+# Once per account and region (the credentials' defaults), before the first deploy.
+bootstrap: $(DEV_STAMP) node_modules/.package-lock.json
+	$(CDK) bootstrap $(CDK_ARGS)
+
+deploy: $(DEV_STAMP) node_modules/.package-lock.json
+	$(CDK) deploy $(CDK_ARGS)
+
+destroy: $(DEV_STAMP) node_modules/.package-lock.json
+	$(CDK) destroy $(CDK_ARGS)

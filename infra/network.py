@@ -1,0 +1,74 @@
+"""VPC for the functions that need Redis: two AZs, private subnets, no internet by default."""
+
+from __future__ import annotations
+
+from aws_cdk import RemovalPolicy
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from infra.functions import LOG_RETENTION
+
+APP_SUBNETS = "app"
+
+
+class Network(Construct):
+    """Private subnets reach DynamoDB through a gateway endpoint (free) and SQS through an
+    interface endpoint; `nat=True` adds one NAT gateway and makes the subnets egress-capable."""
+
+    def __init__(self, scope: Construct, id: str, *, nat: bool) -> None:
+        super().__init__(scope, id)
+        app_type = ec2.SubnetType.PRIVATE_WITH_EGRESS if nat else ec2.SubnetType.PRIVATE_ISOLATED
+        subnets = [ec2.SubnetConfiguration(name=APP_SUBNETS, subnet_type=app_type, cidr_mask=22)]
+        if nat:
+            subnets.append(
+                ec2.SubnetConfiguration(
+                    name="public", subnet_type=ec2.SubnetType.PUBLIC, cidr_mask=24
+                )
+            )
+        self.vpc = ec2.Vpc(
+            self,
+            "Vpc",
+            max_azs=2,
+            nat_gateways=1 if nat else 0,
+            subnet_configuration=subnets,
+            # Nothing uses the default security group (every resource here has its own), and
+            # restricting it costs a custom-resource Lambda on every deploy.
+            restrict_default_security_group=False,
+        )
+        self.app_subnets = ec2.SubnetSelection(subnet_group_name=APP_SUBNETS)
+        self.app_subnet_ids = self.vpc.select_subnets(subnet_group_name=APP_SUBNETS).subnet_ids
+        self.flow_logs = logs.LogGroup(
+            self, "FlowLogs", retention=LOG_RETENTION, removal_policy=RemovalPolicy.DESTROY
+        )
+        self.vpc.add_flow_log(
+            "FlowLog",
+            destination=ec2.FlowLogDestination.to_cloud_watch_logs(self.flow_logs),
+            traffic_type=ec2.FlowLogTrafficType.REJECT,
+        )
+        self.vpc.add_gateway_endpoint(
+            "DynamoDb",
+            service=ec2.GatewayVpcEndpointAwsService.DYNAMODB,
+            subnets=[self.app_subnets],
+        )
+        self.endpoint_security_group = ec2.SecurityGroup(
+            self,
+            "EndpointSecurityGroup",
+            vpc=self.vpc,
+            description="SQS interface endpoint: HTTPS from the functions in this VPC only",
+            allow_all_outbound=False,
+        )
+        self.sqs_endpoint = self.vpc.add_interface_endpoint(
+            "Sqs",
+            service=ec2.InterfaceVpcEndpointAwsService.SQS,
+            subnets=self.app_subnets,
+            private_dns_enabled=True,
+            security_groups=[self.endpoint_security_group],
+            # Opened per client security group by allow_endpoints_from, not to the VPC CIDR.
+            open=False,
+        )
+
+    def allow_endpoints_from(self, peer: ec2.ISecurityGroup) -> None:
+        self.endpoint_security_group.add_ingress_rule(
+            peer, ec2.Port.tcp(443), "HTTPS to the SQS endpoint"
+        )

@@ -1,0 +1,98 @@
+"""The one stack: constructs per concern, and every grant and network rule between them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import CfnOutput, Stack
+from aws_cdk import aws_lambda as lambda_
+from constructs import Construct
+
+from infra.bundling import PROJECT_ROOT, PipBundling, lambda_code, runtime_requirements
+from infra.cache import Cache
+from infra.config import InfraConfig
+from infra.functions import PIP_PLATFORM, PIP_PYTHON_VERSION
+from infra.http import Http
+from infra.network import Network
+from infra.streaming import Streaming
+from infra.tasks import Tasks
+from infra.websockets import WebSockets
+
+SERVICE_NAME = "fastapi-serverless"
+# Every key is a handler.settings.Settings field (tests/infra checks it).
+BASE_ENVIRONMENT = {
+    "ENVIRONMENT": "production",
+    "SERVICE_NAME": SERVICE_NAME,
+    "LOG_LEVEL": "INFO",
+}
+
+
+def build_code(config: InfraConfig) -> lambda_.Code:
+    """One asset for every function: runtime dependencies plus the `server` extra (uvicorn,
+    for the streaming function), and handler/."""
+    bundling = PipBundling(
+        requirements=runtime_requirements(PROJECT_ROOT / "pyproject.toml", extras=["server"]),
+        python_version=PIP_PYTHON_VERSION,
+        platform=PIP_PLATFORM,
+        install=config.bundle == "pip",
+    )
+    return lambda_code(bundling=bundling)
+
+
+class ServerlessStack(Stack):
+    def __init__(self, scope: Construct, id: str, *, config: InfraConfig, **kwargs: Any) -> None:
+        super().__init__(scope, id, **kwargs)
+        code = build_code(config)
+        self.network = Network(self, "Network", nat=config.nat)
+        self.cache = Cache(
+            self, "Cache", vpc=self.network.vpc, subnet_ids=self.network.app_subnet_ids
+        )
+        self.tasks = Tasks(self, "Tasks", code=code, environment=BASE_ENVIRONMENT)
+        self.websockets = WebSockets(self, "WebSockets", code=code, environment=BASE_ENVIRONMENT)
+        self.http = Http(
+            self,
+            "Http",
+            code=code,
+            environment=BASE_ENVIRONMENT,
+            vpc=self.network.vpc,
+            subnets=self.network.app_subnets,
+        )
+        self.streaming = Streaming(
+            self,
+            "Streaming",
+            code=code,
+            environment=BASE_ENVIRONMENT,
+            auth=config.stream_auth,
+        )
+        self._wire_http()
+        self._wire_senders()
+        self._outputs()
+
+    def _wire_http(self) -> None:
+        http = self.http.function.function
+        self.cache.allow_from(self.http.security_group)
+        self.network.allow_endpoints_from(self.http.security_group)
+        http.add_environment("REDIS_URL", self.cache.redis_url)
+        http.add_environment("TASK_QUEUE_URL", self.tasks.queue.queue_url)
+        self.tasks.queue.grant_send_messages(http)
+
+    def _wire_senders(self) -> None:
+        """The functions that post to @connections: both outside the VPC (a VPC function
+        cannot reach a public WebSocket API's management endpoint without NAT)."""
+        worker = self.tasks.worker.function
+        table = self.websockets.connections_table
+        for sender in (self.tasks.worker, self.websockets.function):
+            sender.function.add_environment("CONNECTIONS_TABLE", table.table_name)
+            sender.function.add_environment("WS_CALLBACK_URL", self.websockets.callback_url)
+            self.websockets.grant_send(sender)
+        worker.add_environment("TASK_DLQ_URL", self.tasks.dead_letter_queue.queue_url)
+        worker.add_environment("IDEMPOTENCY_TABLE", self.tasks.idempotency_table.table_name)
+        self.tasks.dead_letter_queue.grant_send_messages(worker)
+        self.tasks.idempotency_table.grant_read_write_data(worker)
+
+    def _outputs(self) -> None:
+        CfnOutput(self, "HttpUrl", value=self.http.url, description="HTTP API base URL")
+        CfnOutput(self, "WebSocketUrl", value=self.websockets.url, description="wss:// chat URL")
+        CfnOutput(self, "StreamUrl", value=self.streaming.url, description="SSE Function URL")
+        CfnOutput(self, "TaskQueueName", value=self.tasks.queue.queue_name)
+        CfnOutput(self, "TaskDlqName", value=self.tasks.dead_letter_queue.queue_name)

@@ -1,0 +1,111 @@
+"""WebSocket API ($connect/$disconnect/$default -> `handler.lambda_ws.handler`), stage `prod`,
+and the connections table (partition key `connectionId`, TTL on `ttl`)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import aws_apigatewayv2 as apigwv2
+from aws_cdk import aws_apigatewayv2_integrations as integrations
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_lambda as lambda_
+from constructs import Construct
+
+from infra.functions import AppFunction
+from infra.nag import acknowledge
+
+STAGE = "prod"
+ROUTES = ("$connect", "$disconnect", "$default")
+THROTTLE = apigwv2.ThrottleSettings(rate_limit=500, burst_limit=1000)
+
+
+class WebSockets(Construct):
+    """The function runs outside the VPC: it must reach the public @connections API."""
+
+    def __init__(
+        self, scope: Construct, id: str, *, code: lambda_.Code, environment: Mapping[str, str]
+    ) -> None:
+        super().__init__(scope, id)
+        self.connections_table = dynamodb.Table(
+            self,
+            "ConnectionsTable",
+            partition_key=dynamodb.Attribute(
+                name="connectionId", type=dynamodb.AttributeType.STRING
+            ),
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            time_to_live_attribute="ttl",
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
+            # Connections last two hours at most: nothing here survives a redeploy anyway.
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        self.function = AppFunction(
+            self,
+            "Handler",
+            code=code,
+            handler="handler.lambda_ws.handler",
+            description="WebSocket $connect, $disconnect and messages",
+            environment=environment,
+            memory_size=512,
+            # API Gateway waits at most 29 s for a WebSocket integration.
+            timeout=Duration.seconds(29),
+        )
+        self.api = apigwv2.WebSocketApi(self, "Api", description="Chat over WebSockets")
+        for route in ROUTES:
+            # One integration per route: a shared one grants invoke to the first route only.
+            integration = integrations.WebSocketLambdaIntegration(
+                f"Integration{route.strip('$').title()}", self.function.function
+            )
+            self.api.add_route(route, integration=integration)
+        self.stage = apigwv2.WebSocketStage(
+            self,
+            "Stage",
+            web_socket_api=self.api,
+            stage_name=STAGE,
+            auto_deploy=True,
+            throttle=THROTTLE,
+        )
+        self._acknowledge()
+
+    @property
+    def callback_url(self) -> str:
+        """`https://{api}.execute-api.{region}.amazonaws.com/prod`: the @connections endpoint."""
+        return self.stage.callback_url
+
+    @property
+    def url(self) -> str:
+        return self.stage.url
+
+    def grant_send(self, sender: AppFunction) -> None:
+        """Table access and @connections (post, and delete for gone clients) on this stage."""
+        self.connections_table.grant_read_write_data(sender.function)
+        self.stage.grant_management_api_access(sender.function)
+        stack = Stack.of(self)
+        api_id = stack.resolve(stack.get_logical_id(self.api.node.default_child))  # type: ignore[arg-type]
+        acknowledge(
+            sender.role,
+            "IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>"
+            f":<{api_id}>/{STAGE}/*/@connections/*]",
+            "ManageConnections on this API's prod stage only: connection ids are minted by API"
+            " Gateway at run time, and senders both post to and delete connections (two"
+            " methods), so the ARN cannot name them in advance.",
+        )
+
+    def _acknowledge(self) -> None:
+        acknowledge(
+            self.stage,
+            "APIG1",
+            "WebSocket access logs need the account-wide API Gateway CloudWatch role, a"
+            " per-account singleton this stack must not overwrite. Every $connect, $default and"
+            " $disconnect event is logged by the handler function with its connection id; turn"
+            " access logs on once that account role exists.",
+        )
+        acknowledge(
+            self.api,
+            "APIG4",
+            "The demo chat is public: $connect validates client_id and refuses bad ones. Only"
+            " $connect can carry an authorizer; add a Lambda authorizer there before the chat"
+            " carries private data.",
+        )
