@@ -12,7 +12,16 @@ from fastapi import FastAPI
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
-from handler.api import announcements, caching, chat_routes, demo, notifications, stream, users
+from handler.api import (
+    announcements,
+    caching,
+    chat_routes,
+    demo,
+    health,
+    notifications,
+    stream,
+    users,
+)
 from handler.platform.errors import install_error_handlers
 from handler.platform.lazy import LazyApp
 from handler.platform.logs import configure_logging
@@ -54,7 +63,7 @@ def _lifespan(settings: Settings) -> Any:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
         # Each shared resource enters this stack once; on Lambda that is once per
-        # execution environment, not per invocation (handler.platform.lambda_http).
+        # execution environment, not per invocation (handler.platform.lambda_adapter).
         async with AsyncExitStack() as stack:
             logger.info("lifespan startup (%s)", settings.environment)
             state: dict[str, Any] = {"settings": settings, "started_at": time.time()}
@@ -68,35 +77,33 @@ def _lifespan(settings: Settings) -> Any:
     return lifespan
 
 
+def _stream_lifespan(settings: Settings) -> Any:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
+        logger.info("lifespan startup (%s, stream)", settings.environment)
+        yield {"settings": settings, "started_at": time.time()}
+        logger.info("lifespan shutdown")
+
+    return lifespan
+
+
 def _graphql_app(*, graphiql: bool) -> ASGIApp:
     from handler.api.graphql import build_graphql_app
 
     return build_graphql_app(graphiql=graphiql)
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    settings = settings or get_settings()
+def _new_app(settings: Settings, lifespan: Any) -> FastAPI:
+    """A FastAPI app with this project's metadata, error handlers and middleware."""
     configure_logging(settings)
     app = FastAPI(
         title="FastAPI Serverless",
         description=DESCRIPTION,
         version="1.0.0",
         openapi_tags=TAGS,
-        lifespan=_lifespan(settings),
+        lifespan=lifespan,
     )
     app.state.settings = settings
-
-    app.include_router(users.v1)
-    app.include_router(users.v2)
-    app.include_router(stream.router)
-    app.include_router(demo.router)
-    app.include_router(chat_routes.router)
-    app.include_router(announcements.router)
-    app.include_router(notifications.router)
-    app.include_router(caching.router)
-    graphql = LazyApp(lambda: _graphql_app(graphiql=settings.is_development))
-    app.router.routes.append(Route("/graphql", graphql, methods=["GET", "POST"]))
-
     install_error_handlers(app)
     # Last added is outermost: the 500 answer still gets the timing and custom headers,
     # and every log line inside carries the request id.
@@ -104,4 +111,36 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(CustomHeaderMiddleware, value=settings.custom_header_value)
     app.add_middleware(ProcessTimeMiddleware)
     app.add_middleware(RequestIdMiddleware)
+    return app
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The whole API: what `python -m local` serves and `handler.lambda_http` wraps."""
+    settings = settings or get_settings()
+    app = _new_app(settings, _lifespan(settings))
+    app.include_router(users.v1)
+    app.include_router(users.v2)
+    app.include_router(stream.router)
+    app.include_router(demo.router)
+    app.include_router(health.router)
+    app.include_router(chat_routes.router)
+    app.include_router(announcements.router)
+    app.include_router(notifications.router)
+    app.include_router(caching.router)
+    graphql = LazyApp(lambda: _graphql_app(graphiql=settings.is_development))
+    app.router.routes.append(Route("/graphql", graphql, methods=["GET", "POST"]))
+    return app
+
+
+def create_stream_app(settings: Settings | None = None) -> FastAPI:
+    """Only the streaming routes (and /health), for the Lambda Web Adapter function.
+
+    That function runs outside the VPC, without Redis or the task queue: serving the
+    whole API there would give it per-environment rate limits and in-process tasks that
+    Lambda freezes. The routes it serves are the same code `create_app` includes.
+    """
+    settings = settings or get_settings()
+    app = _new_app(settings, _stream_lifespan(settings))
+    app.include_router(stream.router)
+    app.include_router(health.router)
     return app

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -10,7 +14,9 @@ from fastapi import FastAPI
 
 from handler.app import create_app
 from handler.settings import Settings
-from tests.conftest import LiveServer
+from tests.conftest import LiveServer, free_port
+
+ROOT = Path(__file__).resolve().parents[1]
 
 INTERVAL = 0.2
 
@@ -44,3 +50,48 @@ def test_stream_interval_comes_from_settings(client: httpx.Client) -> None:
         lines = [line for line in response.iter_lines() if line.startswith("data:")]
     assert len(lines) == 10
     assert time.monotonic() - start < 5, "the test settings' 0.05 s interval is used"
+
+
+def test_stream_function_bootstrap_serves_only_streaming_routes() -> None:
+    """handler/run_stream.sh, as Lambda Web Adapter starts it: /stream streams, /health
+    answers, and the routes that need Redis or the task queue are not there."""
+    port = free_port()
+    env = {
+        "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
+        "LAMBDA_TASK_ROOT": str(ROOT),
+        "PORT": str(port),
+        "STREAM_INTERVAL": "0.01",
+        "ENVIRONMENT": "production",
+    }
+    server = subprocess.Popen(
+        ["sh", str(ROOT / "handler" / "run_stream.sh")],
+        cwd="/",
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_serving(url, server)
+        with httpx.Client(base_url=url, timeout=10) as http:
+            assert http.get("/health").json()["status"] == "ok"
+            lines = [line for line in http.get("/stream").text.splitlines() if line]
+            assert lines == [f"data: {i}" for i in range(10)]
+            assert http.post("/send-notification/", params={"email": "a@b.c"}).status_code == 404
+            assert http.get("/limited").status_code == 404
+            assert http.get("/api/v1/users").status_code == 404
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def wait_until_serving(url: str, server: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            httpx.get(f"{url}/health", timeout=1)
+            return
+        except httpx.TransportError:
+            assert server.poll() is None, "the bootstrap script exited"
+            assert time.monotonic() < deadline, "the bootstrap script did not start uvicorn"
+            time.sleep(0.1)

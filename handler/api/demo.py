@@ -1,11 +1,8 @@
-"""The seed's demo routes: a custom error, an unhandled error, a hidden route, health."""
+"""The seed's demo routes: a custom error, an unhandled error, a hidden route."""
 
 from __future__ import annotations
 
-import time
-from typing import Any
-
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 
 from handler.platform.errors import AppError
 
@@ -33,10 +30,3 @@ async def boom() -> None:
 @router.get("/internal", include_in_schema=False)
 async def internal() -> dict[str, str]:
     return {"detail": "not in the OpenAPI schema"}
-
-
-@router.get("/health", tags=["ops"])
-async def health(request: Request) -> dict[str, Any]:
-    """Lifespan state seen by this request: `started_at` stays fixed across requests."""
-    started_at: float = request.state.started_at
-    return {"status": "ok", "started_at": started_at, "uptime": time.time() - started_at}
