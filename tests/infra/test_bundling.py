@@ -38,7 +38,7 @@ def test_asset_leaves_out_tests_infra_local_and_bytecode(variant: Synth) -> None
 def test_bootstrap_script_is_executable_in_the_asset(variant: Synth) -> None:
     script = _asset_dir(variant) / "handler" / "run_stream.sh"
     assert script.stat().st_mode & 0o111
-    assert "uvicorn --factory handler.app:create_app" in script.read_text()
+    assert "uvicorn --factory handler.app:create_stream_app" in script.read_text()
 
 
 def test_zipped_asset_fits_a_direct_upload(variant: Synth, tmp_path: Path) -> None:
