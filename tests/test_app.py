@@ -5,8 +5,11 @@ from __future__ import annotations
 import logging
 
 import pytest
+import strawberry
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from handler.api.graphql import build_graphql_app
 from handler.app import create_app
 from handler.settings import Settings
 
@@ -95,3 +98,30 @@ def test_request_id_is_fresh_per_request_and_not_taken_from_the_client(
     two = client.get("/api/v1/users")
     assert one.headers["x-request-id"] != "forged"
     assert one.headers["x-request-id"] != two.headers["x-request-id"]
+
+
+@strawberry.type
+class BrokenQuery:
+    @strawberry.field
+    def secret(self) -> str:
+        raise RuntimeError("db password is hunter2")
+
+
+@pytest.mark.parametrize(("environment", "leaks"), [("production", False), ("development", True)])
+def test_graphql_masks_internal_errors_outside_development(environment: str, leaks: bool) -> None:
+    app = FastAPI()
+    graphiql = environment == "development"
+    app.mount("/graphql", build_graphql_app(graphiql=graphiql, query=BrokenQuery))
+    with TestClient(app) as http:
+        answer = http.post("/graphql", json={"query": "{ secret }"}).json()
+    message = answer["errors"][0]["message"]
+    assert ("hunter2" in message) is leaks
+    if not leaks:
+        assert message == "Unexpected error."
+
+
+def test_graphql_client_mistakes_stay_readable(client: TestClient) -> None:
+    bad_id = client.post("/graphql", json={"query": "{ user(id: 0) { name } }"}).json()
+    assert bad_id["errors"][0]["message"] == "id must be a positive integer"
+    bad_field = client.post("/graphql", json={"query": "{ user(id: 1) { email } }"}).json()
+    assert "email" in bad_field["errors"][0]["message"]

@@ -241,3 +241,27 @@ def test_an_app_that_never_answers_still_gets_a_500(
         adapter.close()
     assert response["statusCode"] == 500
     assert json.loads(response["body"]) == {"error": "Internal server error"}
+
+
+def test_openapi_on_lambda_hides_internal_and_serves_redoc(
+    lambda_handler: LambdaHttpAdapter, lambda_context: FakeLambdaContext
+) -> None:
+    schema = json.loads(
+        body(lambda_handler(http_event("apigw_rest_v1", path="/openapi.json"), lambda_context))
+    )
+    assert schema["info"]["version"] == "1.0.0"
+    assert "/internal" not in schema["paths"]
+    assert "/api/v1/users" in schema["paths"]
+    internal = lambda_handler(http_event("apigw_rest_v1", path="/internal"), lambda_context)
+    assert internal["statusCode"] == 200
+    redoc = lambda_handler(http_event("apigw_rest_v1", path="/redoc"), lambda_context)
+    assert "/prod/openapi.json" in body(redoc).decode()
+
+
+@pytest.mark.parametrize("source", ["apigw_rest_v1", "http_api_v2", "function_url"])
+def test_request_id_is_api_gateways(
+    lambda_handler: LambdaHttpAdapter, lambda_context: FakeLambdaContext, source: str
+) -> None:
+    event = http_event(source, path="/api/v1/users", headers={"x-request-id": "forged"})
+    response = lambda_handler(event, lambda_context)
+    assert header(response, "x-request-id") == event["requestContext"]["requestId"]
