@@ -32,3 +32,20 @@ def show(label: str, value: float, unit: str = "us", note: str = "") -> None:
 
 def ratio(label: str, value: float, target: str = "") -> None:
     print(f"  {label:<52} {value:>10.2f} x  {target}", flush=True)
+
+
+def per_call_interleaved(
+    fns: dict[str, Callable[[], object]], *, number: int, repeats: int = 9
+) -> dict[str, float]:
+    """Like `per_call` for several functions, taking their samples in turn, so a burst of
+    load on a shared machine lands on all of them rather than on one."""
+    for fn in fns.values():
+        fn()
+    samples: dict[str, list[float]] = {name: [] for name in fns}
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            start = time.perf_counter()
+            for _ in range(number):
+                fn()
+            samples[name].append((time.perf_counter() - start) / number)
+    return {name: statistics.median(values) for name, values in samples.items()}
