@@ -3,12 +3,15 @@ policy, the added latency stays within REDIS_TIMEOUT, and Redis is not hammered.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import socket
 import statistics
 import threading
 import time
 from collections.abc import Iterator
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -16,7 +19,7 @@ from handler.app import create_app
 from handler.platform.breaker import Breaker
 from handler.platform.lambda_adapter import LambdaHttpAdapter
 from handler.settings import Settings
-from tests.conftest import free_port
+from tests.conftest import LiveServer, free_port
 from tests.support import FakeLambdaContext, http_event
 
 TIMEOUT = 0.2
@@ -137,6 +140,31 @@ def test_a_hung_redis_costs_one_timeout_then_is_left_alone(hung_redis: HungRedis
     assert probed > connections
 
 
+async def burst(url: str, count: int) -> list[httpx.Response]:
+    limits = httpx.Limits(max_connections=count)
+    async with httpx.AsyncClient(limits=limits, timeout=30) as client:
+        return await asyncio.gather(*(client.get(url) for _ in range(count)))
+
+
+def test_a_burst_during_an_outage_logs_once_and_pauses_once(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Concurrent requests all find Redis down: one trip, one warning, one pause (not a
+    pause doubled per request); fail-closed answers show the pause in Retry-After."""
+    settings = Settings(
+        environment="test",
+        redis_url=closed_port_url(),
+        redis_timeout=TIMEOUT,
+        redis_backoff=5.0,
+        rate_limit_fail_open=False,
+    )
+    with LiveServer(create_app(settings)) as server:
+        answers = asyncio.run(burst(f"{server.url}/limited", 30))
+    assert {answer.status_code for answer in answers} == {503}
+    assert max(int(answer.headers["retry-after"]) for answer in answers) <= 5
+    assert capsys.readouterr().out.count("redis unavailable") == 1
+
+
 def test_lambda_answers_when_redis_is_down(lambda_context: FakeLambdaContext) -> None:
     settings = Settings(environment="test", redis_url=closed_port_url(), redis_timeout=TIMEOUT)
     adapter = LambdaHttpAdapter(create_app(settings))
@@ -151,17 +179,64 @@ def test_lambda_answers_when_redis_is_down(lambda_context: FakeLambdaContext) ->
     assert [answer["statusCode"] for answer in limited] == [200] * 6
 
 
+def fail(breaker: Breaker) -> None:
+    attempt = breaker.attempt()
+    assert attempt is not None
+    with attempt:
+        attempt.failed(ConnectionError("refused"))
+
+
 def test_breaker_doubles_its_pause_up_to_the_cap_and_closes_on_success() -> None:
     now = [100.0]
     breaker = Breaker("redis", backoff=1.0, cap=3.0, clock=lambda: now[0])
     assert not breaker.is_open
     pauses = []
     for _ in range(4):
-        breaker.failure(ConnectionError("refused"))
+        fail(breaker)
         pauses.append(breaker.retry_after)
+        assert breaker.attempt() is None, "open: Redis is skipped"
         now[0] += breaker.retry_after
         assert not breaker.is_open, "half-open once the pause is over"
     assert pauses == [1.0, 2.0, 3.0, 3.0]
-    breaker.success()
-    breaker.failure(ConnectionError("refused"))
+    probe = breaker.attempt()
+    assert probe is not None
+    probe.succeeded()
+    fail(breaker)
     assert breaker.retry_after == 1.0, "a success resets the backoff"
+
+
+def test_concurrent_failures_of_one_outage_trip_the_breaker_once(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.WARNING, logger="handler.platform.breaker")
+    now = [100.0]
+    breaker = Breaker("redis", backoff=1.0, clock=lambda: now[0])
+    in_flight = [breaker.attempt() for _ in range(5)]  # admitted while closed
+    for attempt in in_flight:
+        assert attempt is not None
+        attempt.failed(ConnectionError("refused"))
+    assert breaker.retry_after == 1.0, "one outage, one pause: not doubled per request"
+    assert [r.getMessage()[:17] for r in caplog.records] == ["redis unavailable"]
+
+
+def test_half_open_breaker_admits_one_probe_at_a_time() -> None:
+    now = [100.0]
+    breaker = Breaker("redis", backoff=1.0, clock=lambda: now[0])
+    fail(breaker)
+    now[0] += 1.0
+    probe = breaker.attempt()
+    assert probe is not None
+    assert probe.probe
+    assert breaker.attempt() is None, "the probe is out: others keep skipping Redis"
+    with probe:
+        pass  # ended without a verdict (cancelled, or no free connection)
+    second = breaker.attempt()
+    assert second is not None, "an unfinished probe frees its slot"
+    assert second.probe
+    second.failed(ConnectionError("refused"))
+    assert breaker.retry_after == 2.0
+    now[0] += 2.0
+    third = breaker.attempt()
+    assert third is not None
+    third.succeeded()
+    assert [breaker.attempt() is not None for _ in range(3)] == [True] * 3, "closed again"

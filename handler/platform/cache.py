@@ -45,43 +45,38 @@ class ResponseCache:
         self.cache = cache
         self.prefix = prefix
         self.timeout = timeout
-        self.breaker = breaker
+        self.breaker = breaker or Breaker("cache")
 
     async def get(self, key: str) -> Any | None:
-        if self.breaker and self.breaker.is_open:
+        attempt = self.breaker.attempt()
+        if attempt is None:
             return None
-        try:
-            async with asyncio.timeout(self.timeout):
-                value = await self.cache.get(self.prefix + key)
-        except BACKEND_ERRORS as exc:
-            self._failed(exc)
-            return None
-        except BAD_VALUE_ERRORS as exc:
-            logger.warning("cached value for %s rejected (%s); recomputing", key, repr(exc))
-            return None
-        self._succeeded()
-        return value
+        with attempt:
+            try:
+                async with asyncio.timeout(self.timeout):
+                    value = await self.cache.get(self.prefix + key)
+            except BACKEND_ERRORS as exc:
+                attempt.failed(exc)
+                return None
+            except BAD_VALUE_ERRORS as exc:
+                attempt.succeeded()  # Redis answered; the value is the problem
+                logger.warning("cached value for %s rejected (%s); recomputing", key, repr(exc))
+                return None
+            attempt.succeeded()
+            return value
 
     async def set(self, key: str, value: Any, ttl: float) -> None:
-        if self.breaker and self.breaker.is_open:
+        attempt = self.breaker.attempt()
+        if attempt is None:
             return
-        try:
-            async with asyncio.timeout(self.timeout):
-                await self.cache.set(self.prefix + key, value, expire=ttl)
-        except BACKEND_ERRORS as exc:
-            self._failed(exc)
-        else:
-            self._succeeded()
-
-    def _failed(self, exc: BaseException) -> None:
-        if self.breaker:
-            self.breaker.failure(exc)
-        else:
-            logger.warning("cache unavailable: %r", exc)
-
-    def _succeeded(self) -> None:
-        if self.breaker:
-            self.breaker.success()
+        with attempt:
+            try:
+                async with asyncio.timeout(self.timeout):
+                    await self.cache.set(self.prefix + key, value, expire=ttl)
+            except BACKEND_ERRORS as exc:
+                attempt.failed(exc)
+            else:
+                attempt.succeeded()
 
 
 class _SharedPool:

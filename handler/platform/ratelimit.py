@@ -14,7 +14,6 @@ Past a few thousand per window, prefer `SlidingWindowCounterRateLimiter`.
 from __future__ import annotations
 
 import asyncio
-import logging
 import math
 import time
 from collections.abc import AsyncIterator
@@ -33,8 +32,6 @@ from redis.exceptions import RedisError
 from handler.platform.breaker import Breaker
 from handler.platform.errors import AppError
 from handler.settings import Settings
-
-logger = logging.getLogger(__name__)
 
 STORAGE_ERRORS = (StorageError, RedisError, OSError, TimeoutError)
 
@@ -85,29 +82,27 @@ class RateLimiter:
         self.strategy = MovingWindowRateLimiter(storage)
         self.timeout = timeout
         self.fail_open = fail_open
-        self.breaker = breaker
+        self.breaker = breaker or Breaker("rate-limit storage")
 
     async def hit(self, item: RateLimitItem, *identifiers: str) -> Decision:
-        if self.breaker and self.breaker.is_open:
+        attempt = self.breaker.attempt()
+        if attempt is None:
             return self._unavailable(item)
-        try:
-            async with asyncio.timeout(self.timeout):
-                allowed = await self.strategy.hit(item, *identifiers)
-                stats = await self.strategy.get_window_stats(item, *identifiers)
-        except STORAGE_ERRORS as exc:
-            if self.breaker:
-                self.breaker.failure(exc)
-            else:
-                logger.warning("rate-limit storage unavailable: %r", exc)
-            return self._unavailable(item)
-        if self.breaker:
-            self.breaker.success()
+        with attempt:
+            try:
+                async with asyncio.timeout(self.timeout):
+                    allowed = await self.strategy.hit(item, *identifiers)
+                    stats = await self.strategy.get_window_stats(item, *identifiers)
+            except STORAGE_ERRORS as exc:
+                attempt.failed(exc)
+                return self._unavailable(item)
+            attempt.succeeded()
         return Decision(allowed, item.amount, stats.remaining, stats.reset_time)
 
     def _unavailable(self, item: RateLimitItem) -> Decision:
         if self.fail_open:
             return Decision(allowed=True, limit=item.amount)
-        retry = math.ceil(self.breaker.retry_after) if self.breaker else 1
+        retry = math.ceil(self.breaker.retry_after)
         raise RateLimiterUnavailable(
             "Rate limiter unavailable", headers={"Retry-After": str(max(1, retry))}
         )
