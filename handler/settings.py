@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     redis_timeout: float = Field(default=0.1, gt=0.0, le=10.0)
     # After a Redis failure, skip Redis for this long, doubling per failed probe up to 30 s.
     redis_backoff: float = Field(default=1.0, gt=0.0, le=30.0)
+    # Redis connections per environment (Lambda uses one; uvicorn serves many requests at
+    # once). A request finding all busy waits up to REDIS_TIMEOUT for one, then degrades.
+    redis_max_connections: int = Field(default=64, ge=1, le=10_000)
     # Prepended to every cache and rate-limit key: several apps (or test runs) share a Redis.
     redis_key_prefix: str = "fs:"
     # HMAC-SHA256 key for cached values (always JSON, never pickle); empty: unsigned JSON.

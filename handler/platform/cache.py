@@ -7,7 +7,6 @@ and a value that fails the check reads as a miss.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -20,6 +19,7 @@ from redis.asyncio import ConnectionPool
 from redis.exceptions import RedisError
 
 from handler.platform.breaker import Breaker
+from handler.platform.redis_pool import PoolExhausted, redis_budget
 from handler.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -34,9 +34,10 @@ MEMORY_ITEMS = 10_000
 class ResponseCache:
     """Get and set JSON values; never raises for backend trouble.
 
-    A backend error or timeout, or a stored value that fails its signature or decoding,
-    reads as a miss (logged); a failed write is dropped. While the breaker is open the
-    backend is not called at all, so a down Redis costs nothing per request.
+    A backend error or timeout, no free pooled connection, or a stored value that fails
+    its signature or decoding, reads as a miss (logged); a failed write is dropped. While
+    the breaker is open the backend is not called at all, so a down Redis costs nothing
+    per request.
     """
 
     def __init__(
@@ -53,8 +54,10 @@ class ResponseCache:
             return None
         with attempt:
             try:
-                async with asyncio.timeout(self.timeout):
+                async with redis_budget(self.timeout):
                     value = await self.cache.get(self.prefix + key)
+            except PoolExhausted:
+                return None  # this request only: Redis itself is fine
             except BACKEND_ERRORS as exc:
                 attempt.failed(exc)
                 return None
@@ -71,8 +74,10 @@ class ResponseCache:
             return
         with attempt:
             try:
-                async with asyncio.timeout(self.timeout):
+                async with redis_budget(self.timeout):
                     await self.cache.set(self.prefix + key, value, expire=ttl)
+            except PoolExhausted:
+                return
             except BACKEND_ERRORS as exc:
                 attempt.failed(exc)
             else:

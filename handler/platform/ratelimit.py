@@ -31,6 +31,7 @@ from redis.exceptions import RedisError
 
 from handler.platform.breaker import Breaker
 from handler.platform.errors import AppError
+from handler.platform.redis_pool import PoolExhausted, redis_budget
 from handler.settings import Settings
 
 STORAGE_ERRORS = (StorageError, RedisError, OSError, TimeoutError)
@@ -68,7 +69,9 @@ class Decision:
 
 class RateLimiter:
     """Counts hits per (limit, identifiers) and decides; storage trouble never raises
-    a vendor error: it allows (fail open, logged) or raises `RateLimiterUnavailable`."""
+    a vendor error: it allows (fail open, logged) or raises `RateLimiterUnavailable`.
+    So does a request that finds no free pooled connection in time, without opening
+    the breaker (Redis is busy serving the others, not down)."""
 
     def __init__(
         self,
@@ -90,9 +93,11 @@ class RateLimiter:
             return self._unavailable(item)
         with attempt:
             try:
-                async with asyncio.timeout(self.timeout):
+                async with redis_budget(self.timeout):
                     allowed = await self.strategy.hit(item, *identifiers)
                     stats = await self.strategy.get_window_stats(item, *identifiers)
+            except PoolExhausted:
+                return self._unavailable(item)  # this request only: Redis itself is fine
             except STORAGE_ERRORS as exc:
                 attempt.failed(exc)
                 return self._unavailable(item)
