@@ -3,6 +3,9 @@
 Values are JSON, never pickle: a value read from Redis can at worst be wrong, never run
 code. With CACHE_SECRET set, each value also carries an HMAC-SHA256 of its key and bytes,
 and a value that fails the check reads as a miss.
+
+Only single-key GET and SET reach Redis, so the plain client works on ElastiCache
+Serverless (cluster mode, database 0).
 """
 
 from __future__ import annotations

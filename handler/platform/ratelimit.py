@@ -9,6 +9,13 @@ counter approximates the previous window and can admit one extra request near th
 The moving window keeps one timestamp per admitted request, so it is exact; its cost is
 O(limit) memory per client key, small for per-client limits like 5 or 100 per minute.
 Past a few thousand per window, prefer `SlidingWindowCounterRateLimiter`.
+
+ElastiCache Serverless runs in cluster mode: a Lua script may only touch keys of one hash
+slot. Both moving-window scripts (acquire, window stats) take exactly one key,
+`{REDIS_KEY_PREFIX}limits:LIMITER/...`, so they need no hash tag (the sliding-window
+counter's two keys carry limits' own `{...}` tag). A `{...}` in REDIS_KEY_PREFIX would
+pin every key of the app to one slot: leave it out. (tests/test_elasticache.py watches
+what is sent.)
 """
 
 from __future__ import annotations
