@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from typing import Literal
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     redis_timeout: float = Field(default=0.1, gt=0.0, le=10.0)
     # After a Redis failure, skip Redis for this long, doubling per failed probe up to 30 s.
     redis_backoff: float = Field(default=1.0, gt=0.0, le=30.0)
+    # Redis connections per environment (Lambda uses one; uvicorn serves many requests at
+    # once). A request finding all busy waits up to REDIS_TIMEOUT for one, then degrades.
+    redis_max_connections: int = Field(default=64, ge=1, le=10_000)
     # Prepended to every cache and rate-limit key: several apps (or test runs) share a Redis.
     redis_key_prefix: str = "fs:"
     # HMAC-SHA256 key for cached values (always JSON, never pickle); empty: unsigned JSON.
@@ -91,10 +94,24 @@ class Settings(BaseSettings):
         ).hostname not in {"127.0.0.1", "localhost", "::1"}
         if self.environment == "production" and plain_remote_redis:
             raise ValueError("REDIS_URL must use TLS (rediss://) in production")
+        database = _redis_database(self.redis_url)
+        if self.environment == "production" and database not in {"", "0"}:
+            raise ValueError(
+                f"REDIS_URL selects database {database!r}: ElastiCache Serverless runs in"
+                " cluster mode, which has database 0 only (drop the /N or ?db=N)"
+            )
         secret = self.cache_secret.get_secret_value()
         if secret and len(secret) < 32:
             raise ValueError("CACHE_SECRET must be at least 32 characters (or empty)")
         return self
+
+
+def _redis_database(url: str) -> str:
+    """The database a `redis://` URL selects, as redis-py reads it: `?db=` wins over the
+    path; "" when the URL names none."""
+    parts = urlsplit(url)
+    query = parse_qs(parts.query).get("db")
+    return query[0] if query else parts.path.strip("/")
 
 
 @lru_cache(maxsize=1)

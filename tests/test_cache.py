@@ -9,12 +9,13 @@ from typing import Any
 
 import pytest
 import redis
-from fastapi import FastAPI, Response
+from fastapi import Depends, FastAPI, Response
 from fastapi.testclient import TestClient
 
 from handler.app import create_app
 from handler.platform.cached import cached
 from handler.platform.lambda_adapter import LambdaHttpAdapter
+from handler.platform.limited import rate_limit
 from handler.settings import Settings
 from tests.support import FakeLambdaContext, http_event
 
@@ -103,6 +104,31 @@ def test_response_objects_and_their_headers_are_replayed(app: FastAPI) -> None:
     assert second.content == first.content == b"\x00binary"
     assert second.headers["content-type"] == "application/octet-stream"
     assert second.headers["x-a"] == "1"
+
+
+def test_a_hit_replays_the_endpoints_headers_not_its_dependencies(app: FastAPI) -> None:
+    """Dependencies write to the same sub-response as the endpoint and run again on a hit:
+    only what the endpoint itself added belongs to the cached answer."""
+    seen: list[int] = []
+
+    async def stamp(response: Response) -> None:
+        seen.append(1)
+        response.headers["X-Dependency"] = str(len(seen))
+
+    @app.get("/both", dependencies=[rate_limit("5/minute"), Depends(stamp)])
+    @cached(ttl=60)
+    async def both(response: Response) -> dict[str, int]:
+        response.headers["X-Endpoint"] = "own"
+        response.headers["X-RateLimit-Remaining"] = "99"  # never replayed, even from here
+        return {"x": 1}
+
+    with TestClient(app) as client:
+        answers = [client.get("/both") for _ in range(3)]
+    assert [a.headers["x-cache"] for a in answers] == ["MISS", "HIT", "HIT"]
+    remaining = [a.headers.get_list("x-ratelimit-remaining") for a in answers]
+    assert remaining[1:] == [["3"], ["2"]], "the limiter's fresh count, once"
+    assert [a.headers.get_list("x-dependency") for a in answers] == [["1"], ["2"], ["3"]]
+    assert [a.headers.get_list("x-endpoint") for a in answers] == [["own"]] * 3
 
 
 def test_cached_rejects_a_ttl_that_is_not_positive() -> None:

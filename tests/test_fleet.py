@@ -4,6 +4,7 @@ importing `handler.lambda_http` and calling its handler, as two Lambda environme
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -16,8 +17,13 @@ from typing import Any
 
 import httpx
 import pytest
+import redis.asyncio
+from fastapi.testclient import TestClient
 
-from tests.conftest import free_port
+from handler.app import create_app
+from handler.platform.redis_pool import PoolExhausted, open_redis_pool, redis_budget
+from handler.settings import Settings
+from tests.conftest import LiveServer, free_port
 from tests.support import http_event
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -135,3 +141,83 @@ def test_two_lambda_environments_share_one_limit_and_one_cache(
     assert json.loads(second[0]["body"]) == json.loads(first[0]["body"])
     statuses = [answer["statusCode"] for answer in first[1:] + second[1:]]
     assert statuses == [200] * 5 + [429]
+
+
+# One process, more concurrent requests than pooled Redis connections: uvicorn serves many
+# requests at once, and a busy pool must not read as Redis being down.
+
+
+async def burst(url: str, count: int) -> list[httpx.Response]:
+    limits = httpx.Limits(max_connections=count)
+    async with httpx.AsyncClient(limits=limits, timeout=30) as client:
+        return await asyncio.gather(*(client.get(url) for _ in range(count)))
+
+
+def test_a_burst_larger_than_the_pool_keeps_the_limit(redis_url: str, redis_prefix: str) -> None:
+    """Requests beyond the pool wait for a connection; a busy pool says nothing about
+    Redis's health, so the limiter never fails open for it."""
+    settings = Settings(
+        environment="test",
+        redis_url=redis_url,
+        redis_key_prefix=redis_prefix,
+        redis_max_connections=4,
+        redis_timeout=2.0,  # generous: the wait, not this shared machine's speed, is tested
+    )
+    with LiveServer(create_app(settings)) as server:
+        answers = asyncio.run(burst(f"{server.url}/limited", 100))
+        after = httpx.get(f"{server.url}/limited")
+    statuses = sorted(answer.status_code for answer in answers)
+    assert statuses == [200] * 5 + [429] * 95
+    assert all("x-ratelimit-remaining" in answer.headers for answer in answers), "all counted"
+    assert after.status_code == 429
+
+
+def test_a_request_finding_no_free_connection_degrades_alone(
+    redis_url: str, redis_prefix: str
+) -> None:
+    settings = Settings(
+        environment="test",
+        redis_url=redis_url,
+        redis_key_prefix=redis_prefix,
+        redis_max_connections=1,
+        redis_timeout=0.2,
+    )
+    with TestClient(create_app(settings)) as client:
+        assert client.get("/limited").headers["x-ratelimit-remaining"] == "4"
+        pool = client.app_state["redis_pool"]
+        held = client.portal.call(pool.get_connection)  # the one connection, busy
+        try:
+            starved = client.get("/limited")
+            cached = client.get("/cached")
+        finally:
+            client.portal.call(pool.release, held)
+        after = client.get("/limited")
+        stored = client.get("/cached")
+        hit = client.get("/cached")
+    assert starved.status_code == 200, "failed open, as when Redis is down"
+    assert "x-ratelimit-remaining" not in starved.headers
+    assert cached.status_code == 200
+    assert after.headers["x-ratelimit-remaining"] == "3", "breaker closed: counted at once"
+    assert stored.headers["x-cache"] == "MISS", "the starved answer was not stored"
+    assert hit.headers["x-cache"] == "HIT"
+
+
+@pytest.mark.parametrize("budget", [0.1, 1.0], ids=["caller-budget-first", "pool-wait-first"])
+def test_waiting_in_vain_for_a_connection_is_pool_exhausted_not_a_timeout(
+    redis_url: str, budget: float
+) -> None:
+    settings = Settings(
+        environment="test", redis_url=redis_url, redis_max_connections=1, redis_timeout=0.2
+    )
+
+    async def starve() -> None:
+        async with open_redis_pool(settings) as pool:
+            held = await pool.get_connection()
+            try:
+                async with redis_budget(budget):
+                    await redis.asyncio.Redis(connection_pool=pool).ping()
+            finally:
+                await pool.release(held)
+
+    with pytest.raises(PoolExhausted):
+        asyncio.run(starve())

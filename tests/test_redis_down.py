@@ -3,12 +3,14 @@ policy, the added latency stays within REDIS_TIMEOUT, and Redis is not hammered.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import socket
 import statistics
-import threading
 import time
 from collections.abc import Iterator
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -16,31 +18,33 @@ from handler.app import create_app
 from handler.platform.breaker import Breaker
 from handler.platform.lambda_adapter import LambdaHttpAdapter
 from handler.settings import Settings
-from tests.conftest import free_port
+from tests.conftest import LiveServer, free_port
 from tests.support import FakeLambdaContext, http_event
 
 TIMEOUT = 0.2
-SLACK = 0.3  # generous: the machine is shared; the point is "bounded", not "fast"
+# Generous: a loaded 2-core CI machine can stall any request; the bound that matters is
+# the median (skipped or bounded by TIMEOUT), the max only has to stay sane.
+MARGIN = 1.0
 
 
 class HungRedis:
-    """A TCP server that accepts connections and never answers: Redis stuck or
-    unreachable behind a firewall that lets the handshake through."""
+    """A TCP server that never answers: Redis stuck, or unreachable behind a firewall that
+    lets the handshake through. The kernel completes each connection into the listen
+    backlog, so counting them needs no thread and no timing."""
 
     def __init__(self) -> None:
         self.sock = socket.create_server(("127.0.0.1", 0))
-        self.port = self.sock.getsockname()[1]
-        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.sock.setblocking(False)
+        self.url = f"redis://127.0.0.1:{self.sock.getsockname()[1]}/0"
         self.accepted: list[socket.socket] = []
-        self.thread = threading.Thread(target=self._accept, daemon=True)
-        self.thread.start()
 
-    def _accept(self) -> None:
+    def connections(self) -> int:
+        """Connections made so far (those still in the backlog included)."""
         while True:
             try:
                 conn, _ = self.sock.accept()
-            except OSError:
-                return
+            except BlockingIOError:
+                return len(self.accepted)
             self.accepted.append(conn)
 
     def close(self) -> None:
@@ -71,16 +75,28 @@ def baseline(path: str) -> float:
         return statistics.median(timed(client, path)[0] for _ in range(5))
 
 
+def assert_added_latency_bounded(elapsed: list[float], memory: float) -> None:
+    """Added latency vs the same route on the memory backends stays under the timeout
+    (median); no single request strays far past it (max, with a generous margin)."""
+    assert statistics.median(elapsed) - memory < TIMEOUT
+    assert max(elapsed) - memory < TIMEOUT + MARGIN
+
+
 def test_cached_answers_fresh_when_redis_refuses(capsys: pytest.CaptureFixture[str]) -> None:
     memory = baseline("/cached")
-    settings = Settings(environment="test", redis_url=closed_port_url(), redis_timeout=TIMEOUT)
+    settings = Settings(
+        environment="test",
+        redis_url=closed_port_url(),
+        redis_timeout=TIMEOUT,
+        redis_backoff=30.0,  # no probe within the test however slow the machine
+    )
     with TestClient(create_app(settings)) as client:
         answers = [timed(client, "/cached") for _ in range(5)]
         bodies = {client.get("/cached").json()["value"] for _ in range(3)}
     assert [status for _, status, _ in answers] == [200] * 5
     assert [headers["x-cache"] for _, _, headers in answers] == ["MISS"] * 5
     assert len(bodies) == 3, "computed fresh every time"
-    assert max(elapsed for elapsed, _, _ in answers) - memory < TIMEOUT + SLACK
+    assert_added_latency_bounded([elapsed for elapsed, _, _ in answers], memory)
     logged = capsys.readouterr().out
     assert logged.count("WARNING") == 1, "one warning per outage, not one per request"
     assert "redis unavailable (ConnectionError" in logged
@@ -95,7 +111,7 @@ def test_limited_fails_open_by_default_when_redis_is_down() -> None:
     for _, _, headers in answers:
         assert headers["x-ratelimit-limit"] == "5"
         assert "x-ratelimit-remaining" not in headers, "unknown while the store is down"
-    assert max(elapsed for elapsed, _, _ in answers) - memory < TIMEOUT + SLACK
+    assert_added_latency_bounded([elapsed for elapsed, _, _ in answers], memory)
 
 
 def test_limited_answers_503_when_configured_to_fail_closed() -> None:
@@ -118,23 +134,62 @@ def test_limited_answers_503_when_configured_to_fail_closed() -> None:
 
 
 def test_a_hung_redis_costs_one_timeout_then_is_left_alone(hung_redis: HungRedis) -> None:
+    memory = baseline("/cached")
     settings = Settings(
-        environment="test", redis_url=hung_redis.url, redis_timeout=TIMEOUT, redis_backoff=0.5
+        environment="test", redis_url=hung_redis.url, redis_timeout=TIMEOUT, redis_backoff=30.0
     )
     with TestClient(create_app(settings)) as client:
         first, status, _ = timed(client, "/cached")
-        connections = len(hung_redis.accepted)
+        connections = hung_redis.connections()
         later = [timed(client, path) for path in ("/cached", "/limited") * 5]
-        assert len(hung_redis.accepted) == connections, "no new connection while paused"
-        time.sleep(0.6)
-        timed(client, "/cached")  # the pause is over: this request probes Redis again
-        probed = len(hung_redis.accepted)
+        reconnected = hung_redis.connections() - connections
     assert status == 200
-    assert TIMEOUT * 0.8 <= first < TIMEOUT + SLACK
+    assert TIMEOUT * 0.8 <= first < TIMEOUT + MARGIN, "one timeout, not more"
     assert 1 <= connections <= 2
+    assert reconnected == 0, "no new connection while paused"
     assert [s for _, s, _ in later] == [200] * 10
-    assert max(elapsed for elapsed, _, _ in later) < TIMEOUT, "skipped, not waited for"
-    assert probed > connections
+    # Waiting on a hung Redis would cost TIMEOUT each: the median shows they skipped it.
+    assert statistics.median(e for e, _, _ in later) - memory < TIMEOUT / 2
+    assert max(e for e, _, _ in later) - memory < TIMEOUT + MARGIN
+
+
+def test_after_the_pause_one_request_probes_the_hung_redis_again(hung_redis: HungRedis) -> None:
+    settings = Settings(
+        environment="test", redis_url=hung_redis.url, redis_timeout=TIMEOUT, redis_backoff=0.3
+    )
+    with TestClient(create_app(settings)) as client:
+        client.get("/cached")  # trips the breaker
+        tripped = hung_redis.connections()
+        time.sleep(0.4)  # longer than the pause: a slow machine only makes it longer
+        probe = client.get("/cached")
+        probed = hung_redis.connections()
+    assert probe.status_code == 200
+    assert probed > tripped
+
+
+async def burst(url: str, count: int) -> list[httpx.Response]:
+    limits = httpx.Limits(max_connections=count)
+    async with httpx.AsyncClient(limits=limits, timeout=30) as client:
+        return await asyncio.gather(*(client.get(url) for _ in range(count)))
+
+
+def test_a_burst_during_an_outage_logs_once_and_pauses_once(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Concurrent requests all find Redis down: one trip, one warning, one pause (not a
+    pause doubled per request); fail-closed answers show the pause in Retry-After."""
+    settings = Settings(
+        environment="test",
+        redis_url=closed_port_url(),
+        redis_timeout=TIMEOUT,
+        redis_backoff=10.0,  # per-request doubling would show 20 or 30 (the cap)
+        rate_limit_fail_open=False,
+    )
+    with LiveServer(create_app(settings)) as server:
+        answers = asyncio.run(burst(f"{server.url}/limited", 30))
+    assert {answer.status_code for answer in answers} == {503}
+    assert max(int(answer.headers["retry-after"]) for answer in answers) <= 10
+    assert capsys.readouterr().out.count("redis unavailable") == 1
 
 
 def test_lambda_answers_when_redis_is_down(lambda_context: FakeLambdaContext) -> None:
@@ -151,17 +206,64 @@ def test_lambda_answers_when_redis_is_down(lambda_context: FakeLambdaContext) ->
     assert [answer["statusCode"] for answer in limited] == [200] * 6
 
 
+def fail(breaker: Breaker) -> None:
+    attempt = breaker.attempt()
+    assert attempt is not None
+    with attempt:
+        attempt.failed(ConnectionError("refused"))
+
+
 def test_breaker_doubles_its_pause_up_to_the_cap_and_closes_on_success() -> None:
     now = [100.0]
     breaker = Breaker("redis", backoff=1.0, cap=3.0, clock=lambda: now[0])
     assert not breaker.is_open
     pauses = []
     for _ in range(4):
-        breaker.failure(ConnectionError("refused"))
+        fail(breaker)
         pauses.append(breaker.retry_after)
+        assert breaker.attempt() is None, "open: Redis is skipped"
         now[0] += breaker.retry_after
         assert not breaker.is_open, "half-open once the pause is over"
     assert pauses == [1.0, 2.0, 3.0, 3.0]
-    breaker.success()
-    breaker.failure(ConnectionError("refused"))
+    probe = breaker.attempt()
+    assert probe is not None
+    probe.succeeded()
+    fail(breaker)
     assert breaker.retry_after == 1.0, "a success resets the backoff"
+
+
+def test_concurrent_failures_of_one_outage_trip_the_breaker_once(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.WARNING, logger="handler.platform.breaker")
+    now = [100.0]
+    breaker = Breaker("redis", backoff=1.0, clock=lambda: now[0])
+    in_flight = [breaker.attempt() for _ in range(5)]  # admitted while closed
+    for attempt in in_flight:
+        assert attempt is not None
+        attempt.failed(ConnectionError("refused"))
+    assert breaker.retry_after == 1.0, "one outage, one pause: not doubled per request"
+    assert [r.getMessage()[:17] for r in caplog.records] == ["redis unavailable"]
+
+
+def test_half_open_breaker_admits_one_probe_at_a_time() -> None:
+    now = [100.0]
+    breaker = Breaker("redis", backoff=1.0, clock=lambda: now[0])
+    fail(breaker)
+    now[0] += 1.0
+    probe = breaker.attempt()
+    assert probe is not None
+    assert probe.probe
+    assert breaker.attempt() is None, "the probe is out: others keep skipping Redis"
+    with probe:
+        pass  # ended without a verdict (cancelled, or no free connection)
+    second = breaker.attempt()
+    assert second is not None, "an unfinished probe frees its slot"
+    assert second.probe
+    second.failed(ConnectionError("refused"))
+    assert breaker.retry_after == 2.0
+    now[0] += 2.0
+    third = breaker.attempt()
+    assert third is not None
+    third.succeeded()
+    assert [breaker.attempt() is not None for _ in range(3)] == [True] * 3, "closed again"

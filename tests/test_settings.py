@@ -43,7 +43,7 @@ def test_unsafe_or_invalid_values_are_refused(fields: dict[str, object]) -> None
 
 
 @pytest.mark.parametrize(
-    "url", ["rediss://cache.internal:6379", "redis://127.0.0.1:6379/15", "redis://:pw@localhost"]
+    "url", ["rediss://cache.internal:6379", "redis://127.0.0.1:6379/0", "redis://:pw@localhost"]
 )
 def test_production_accepts_tls_or_loopback_redis(url: str) -> None:
     assert Settings(environment="production", redis_url=url).redis_url == url

@@ -3,11 +3,13 @@
 Values are JSON, never pickle: a value read from Redis can at worst be wrong, never run
 code. With CACHE_SECRET set, each value also carries an HMAC-SHA256 of its key and bytes,
 and a value that fails the check reads as a miss.
+
+Only single-key GET and SET reach Redis, so the plain client works on ElastiCache
+Serverless (cluster mode, database 0).
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -20,6 +22,7 @@ from redis.asyncio import ConnectionPool
 from redis.exceptions import RedisError
 
 from handler.platform.breaker import Breaker
+from handler.platform.redis_pool import PoolExhausted, redis_budget
 from handler.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -34,9 +37,10 @@ MEMORY_ITEMS = 10_000
 class ResponseCache:
     """Get and set JSON values; never raises for backend trouble.
 
-    A backend error or timeout, or a stored value that fails its signature or decoding,
-    reads as a miss (logged); a failed write is dropped. While the breaker is open the
-    backend is not called at all, so a down Redis costs nothing per request.
+    A backend error or timeout, no free pooled connection, or a stored value that fails
+    its signature or decoding, reads as a miss (logged); a failed write is dropped. While
+    the breaker is open the backend is not called at all, so a down Redis costs nothing
+    per request.
     """
 
     def __init__(
@@ -45,43 +49,42 @@ class ResponseCache:
         self.cache = cache
         self.prefix = prefix
         self.timeout = timeout
-        self.breaker = breaker
+        self.breaker = breaker or Breaker("cache")
 
     async def get(self, key: str) -> Any | None:
-        if self.breaker and self.breaker.is_open:
+        attempt = self.breaker.attempt()
+        if attempt is None:
             return None
-        try:
-            async with asyncio.timeout(self.timeout):
-                value = await self.cache.get(self.prefix + key)
-        except BACKEND_ERRORS as exc:
-            self._failed(exc)
-            return None
-        except BAD_VALUE_ERRORS as exc:
-            logger.warning("cached value for %s rejected (%s); recomputing", key, repr(exc))
-            return None
-        self._succeeded()
-        return value
+        with attempt:
+            try:
+                async with redis_budget(self.timeout):
+                    value = await self.cache.get(self.prefix + key)
+            except PoolExhausted:
+                return None  # this request only: Redis itself is fine
+            except BACKEND_ERRORS as exc:
+                attempt.failed(exc)
+                return None
+            except BAD_VALUE_ERRORS as exc:
+                attempt.succeeded()  # Redis answered; the value is the problem
+                logger.warning("cached value for %s rejected (%s); recomputing", key, repr(exc))
+                return None
+            attempt.succeeded()
+            return value
 
     async def set(self, key: str, value: Any, ttl: float) -> None:
-        if self.breaker and self.breaker.is_open:
+        attempt = self.breaker.attempt()
+        if attempt is None:
             return
-        try:
-            async with asyncio.timeout(self.timeout):
-                await self.cache.set(self.prefix + key, value, expire=ttl)
-        except BACKEND_ERRORS as exc:
-            self._failed(exc)
-        else:
-            self._succeeded()
-
-    def _failed(self, exc: BaseException) -> None:
-        if self.breaker:
-            self.breaker.failure(exc)
-        else:
-            logger.warning("cache unavailable: %r", exc)
-
-    def _succeeded(self) -> None:
-        if self.breaker:
-            self.breaker.success()
+        with attempt:
+            try:
+                async with redis_budget(self.timeout):
+                    await self.cache.set(self.prefix + key, value, expire=ttl)
+            except PoolExhausted:
+                return
+            except BACKEND_ERRORS as exc:
+                attempt.failed(exc)
+            else:
+                attempt.succeeded()
 
 
 class _SharedPool:

@@ -7,6 +7,9 @@ run on every request, and a hit goes through the route's response model like a m
 - `Cache-Control: no-cache` skips the read (the fresh answer is stored);
   `no-store` skips both.
 - Never stored: answers that set a cookie, statuses other than 200, streaming bodies.
+- Stored with the body: only the headers the endpoint itself set. Dependencies share
+  FastAPI's sub-response and run again on a hit (their headers, e.g. `X-RateLimit-*`, are
+  fresh then); per-request and per-caller headers are never stored (`_PER_REQUEST`).
 - `X-Cache: HIT | MISS | BYPASS` tells which happened.
 """
 
@@ -16,6 +19,7 @@ import base64
 import functools
 import hashlib
 import inspect
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any, TypeVar, get_type_hints
@@ -29,7 +33,21 @@ from handler.platform.cache import CacheDep, ResponseCache
 
 F = TypeVar("F", bound=Callable[..., Any])
 MAX_KEY_QUERY = 200
-_NOT_STORED = {b"set-cookie", b"content-length"}
+# Headers that describe one request or one caller, never the cached answer: replaying
+# them would show a stale count, a foreign id or a wrong length.
+_PER_REQUEST = frozenset(
+    {
+        "set-cookie",
+        "content-length",
+        "retry-after",
+        "x-request-id",
+        "x-process-time",
+        "x-cache",
+        "ratelimit",
+        "ratelimit-policy",
+    }
+)
+_PER_REQUEST_PREFIXES = ("x-ratelimit-", "ratelimit-")
 
 
 def cached(ttl: float | timedelta) -> Callable[[F], F]:
@@ -70,8 +88,10 @@ async def _serve(
         entry = await store.get(key)
         if isinstance(entry, dict):
             return _mark(_restore(entry, sub_response), sub_response, "HIT")
+    # What the dependencies put on the shared sub-response before the endpoint ran.
+    before = list(sub_response.raw_headers)
     result = await compute()
-    entry = _entry(result, sub_response)
+    entry = _entry(result, sub_response, before)
     if entry is None:
         return _mark(result, sub_response, "BYPASS")
     await store.set(key, entry, ttl)
@@ -90,36 +110,64 @@ def _cache_control(request: Request) -> set[str]:
     return {part.split("=")[0].strip().lower() for part in header.split(",")}
 
 
-def _entry(result: Any, sub_response: Response) -> dict[str, Any] | None:
+def _entry(
+    result: Any, sub_response: Response, before: list[tuple[bytes, bytes]]
+) -> dict[str, Any] | None:
     """What to store, or None when this answer must not be cached."""
     if isinstance(result, Response):
         body = getattr(result, "body", None)
         if result.status_code != 200 or not isinstance(body, bytes):
             return None
-        headers = _headers(result)
+        headers = _headers(result.raw_headers)
         if headers is None:
             return None
         return {"response": base64.b64encode(body).decode(), "headers": headers}
-    if sub_response.status_code not in (None, 200):
+    # A dependency's cookie still makes the answer per caller.
+    if sub_response.status_code not in (None, 200) or _sets_cookie(before):
         return None
-    headers = _headers(sub_response)
+    headers = _headers(_added(before, sub_response.raw_headers))
     if headers is None:
         return None
     return {"value": jsonable_encoder(result), "headers": headers}
 
 
-def _headers(response: Response) -> list[list[str]] | None:
-    if any(name == b"set-cookie" for name, _ in response.raw_headers):
+def _added(
+    before: list[tuple[bytes, bytes]], after: list[tuple[bytes, bytes]]
+) -> list[tuple[bytes, bytes]]:
+    """The headers in `after` that were not in `before` (each pair counted once)."""
+    remaining = Counter(before)
+    added = []
+    for pair in after:
+        if remaining[pair]:
+            remaining[pair] -= 1
+        else:
+            added.append(pair)
+    return added
+
+
+def _sets_cookie(raw_headers: list[tuple[bytes, bytes]]) -> bool:
+    return any(name.lower() == b"set-cookie" for name, _ in raw_headers)
+
+
+def _headers(raw_headers: list[tuple[bytes, bytes]]) -> list[list[str]] | None:
+    if _sets_cookie(raw_headers):
         return None
-    return [
-        [name.decode("latin-1"), value.decode("latin-1")]
-        for name, value in response.raw_headers
-        if name not in _NOT_STORED
-    ]
+    decoded = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in raw_headers]
+    return [[name, value] for name, value in decoded if not _per_request(name)]
+
+
+def _per_request(name: str) -> bool:
+    lowered = name.lower()
+    return lowered in _PER_REQUEST or lowered.startswith(_PER_REQUEST_PREFIXES)
 
 
 def _restore(entry: dict[str, Any], sub_response: Response) -> Any:
-    headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in entry.get("headers", [])]
+    # Filtered again: entries stored before the filter existed (or by another version).
+    headers = [
+        (k.encode("latin-1"), v.encode("latin-1"))
+        for k, v in entry.get("headers", [])
+        if not _per_request(k)
+    ]
     if "response" in entry:
         response = Response(base64.b64decode(entry["response"]))
         response.raw_headers.extend(headers)

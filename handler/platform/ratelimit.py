@@ -9,12 +9,18 @@ counter approximates the previous window and can admit one extra request near th
 The moving window keeps one timestamp per admitted request, so it is exact; its cost is
 O(limit) memory per client key, small for per-client limits like 5 or 100 per minute.
 Past a few thousand per window, prefer `SlidingWindowCounterRateLimiter`.
+
+ElastiCache Serverless runs in cluster mode: a Lua script may only touch keys of one hash
+slot. Both moving-window scripts (acquire, window stats) take exactly one key,
+`{REDIS_KEY_PREFIX}limits:LIMITER/...`, so they need no hash tag (the sliding-window
+counter's two keys carry limits' own `{...}` tag). A `{...}` in REDIS_KEY_PREFIX would
+pin every key of the app to one slot: leave it out. (tests/test_elasticache.py watches
+what is sent.)
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
 import math
 import time
 from collections.abc import AsyncIterator
@@ -32,9 +38,8 @@ from redis.exceptions import RedisError
 
 from handler.platform.breaker import Breaker
 from handler.platform.errors import AppError
+from handler.platform.redis_pool import PoolExhausted, redis_budget
 from handler.settings import Settings
-
-logger = logging.getLogger(__name__)
 
 STORAGE_ERRORS = (StorageError, RedisError, OSError, TimeoutError)
 
@@ -71,7 +76,9 @@ class Decision:
 
 class RateLimiter:
     """Counts hits per (limit, identifiers) and decides; storage trouble never raises
-    a vendor error: it allows (fail open, logged) or raises `RateLimiterUnavailable`."""
+    a vendor error: it allows (fail open, logged) or raises `RateLimiterUnavailable`.
+    So does a request that finds no free pooled connection in time, without opening
+    the breaker (Redis is busy serving the others, not down)."""
 
     def __init__(
         self,
@@ -85,29 +92,29 @@ class RateLimiter:
         self.strategy = MovingWindowRateLimiter(storage)
         self.timeout = timeout
         self.fail_open = fail_open
-        self.breaker = breaker
+        self.breaker = breaker or Breaker("rate-limit storage")
 
     async def hit(self, item: RateLimitItem, *identifiers: str) -> Decision:
-        if self.breaker and self.breaker.is_open:
+        attempt = self.breaker.attempt()
+        if attempt is None:
             return self._unavailable(item)
-        try:
-            async with asyncio.timeout(self.timeout):
-                allowed = await self.strategy.hit(item, *identifiers)
-                stats = await self.strategy.get_window_stats(item, *identifiers)
-        except STORAGE_ERRORS as exc:
-            if self.breaker:
-                self.breaker.failure(exc)
-            else:
-                logger.warning("rate-limit storage unavailable: %r", exc)
-            return self._unavailable(item)
-        if self.breaker:
-            self.breaker.success()
+        with attempt:
+            try:
+                async with redis_budget(self.timeout):
+                    allowed = await self.strategy.hit(item, *identifiers)
+                    stats = await self.strategy.get_window_stats(item, *identifiers)
+            except PoolExhausted:
+                return self._unavailable(item)  # this request only: Redis itself is fine
+            except STORAGE_ERRORS as exc:
+                attempt.failed(exc)
+                return self._unavailable(item)
+            attempt.succeeded()
         return Decision(allowed, item.amount, stats.remaining, stats.reset_time)
 
     def _unavailable(self, item: RateLimitItem) -> Decision:
         if self.fail_open:
             return Decision(allowed=True, limit=item.amount)
-        retry = math.ceil(self.breaker.retry_after) if self.breaker else 1
+        retry = math.ceil(self.breaker.retry_after)
         raise RateLimiterUnavailable(
             "Rate limiter unavailable", headers={"Retry-After": str(max(1, retry))}
         )

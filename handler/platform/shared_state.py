@@ -15,7 +15,8 @@ from handler.settings import Settings
 
 @asynccontextmanager
 async def open_cache_and_limits(settings: Settings) -> AsyncIterator[dict[str, Any]]:
-    """`{"cache": ResponseCache, "rate_limiter": RateLimiter}` for the lifespan state.
+    """`{"cache": ResponseCache, "rate_limiter": RateLimiter}` for the lifespan state,
+    plus `"redis_pool"` (the environment's one pool) when REDIS_URL is set.
 
     Nothing here talks to Redis yet: a Redis that is down at startup costs the
     first request its timeout, not the cold start its life.
@@ -30,4 +31,7 @@ async def open_cache_and_limits(settings: Settings) -> AsyncIterator[dict[str, A
         limiter = await stack.enter_async_context(
             open_rate_limiter(settings, pool=pool, breaker=breaker)
         )
-        yield {"cache": cache, "rate_limiter": limiter}
+        state: dict[str, Any] = {"cache": cache, "rate_limiter": limiter}
+        if pool is not None:
+            state["redis_pool"] = pool
+        yield state
