@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from aws_cdk import CfnOutput, Stack
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
-from infra.bundling import PROJECT_ROOT, PipBundling, lambda_code, runtime_requirements
+from infra.bundling import BundlingError, PipBundling, lambda_code
 from infra.cache import Cache
 from infra.config import InfraConfig
-from infra.functions import PIP_PLATFORM, PIP_PYTHON_VERSION
 from infra.http import Http
+from infra.lock import LOCK_FILE, PIP_PLATFORM, PYPROJECT, PYTHON_VERSION, lock_problems
 from infra.network import Network
 from infra.streaming import Streaming
 from infra.tasks import Tasks
@@ -27,12 +28,21 @@ BASE_ENVIRONMENT = {
 }
 
 
-def build_code(config: InfraConfig) -> lambda_.Code:
-    """One asset for every function: runtime dependencies plus the `server` extra (uvicorn,
-    for the streaming function), and handler/."""
+def build_code(
+    config: InfraConfig, *, pyproject: Path = PYPROJECT, lock_file: Path = LOCK_FILE
+) -> lambda_.Code:
+    """One asset for every function: the platform lock (runtime dependencies plus the
+    `server` extra, for the streaming function) and handler/. A lock that no longer
+    satisfies pyproject.toml stops synth here, not at import time on Lambda."""
+    problems = lock_problems(pyproject, lock_file)
+    if problems:
+        raise BundlingError(
+            f"{lock_file.name} does not match {pyproject.name} (run `make lock`): "
+            + "; ".join(problems)
+        )
     bundling = PipBundling(
-        requirements=runtime_requirements(PROJECT_ROOT / "pyproject.toml", extras=["server"]),
-        python_version=PIP_PYTHON_VERSION,
+        lock_file=lock_file,
+        python_version=PYTHON_VERSION,
         platform=PIP_PLATFORM,
         install=config.bundle == "pip",
     )
