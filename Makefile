@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 RUN_STAMP := $(VENV)/.installed-run
 DEV_STAMP := $(VENV)/.installed-dev
 SRC := handler local infra
+# Lambda extensions: executables without a .py suffix (ruff finds them via extend-include).
+EXTENSIONS := $(wildcard infra/layers/*/extensions/*)
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION ?= 20
 
 .PHONY: run worker test lint typecheck pytest bench clean
@@ -32,7 +34,7 @@ lint: $(DEV_STAMP)
 	$(BIN)/ruff format --check $(SRC) tests
 
 typecheck: $(DEV_STAMP)
-	$(BIN)/mypy $(SRC)
+	$(BIN)/mypy $(SRC) $(EXTENSIONS)
 
 pytest: $(DEV_STAMP)
 	$(BIN)/pytest

@@ -15,6 +15,7 @@ from infra.config import InfraConfig
 from infra.http import Http
 from infra.lock import LOCK_FILE, PIP_PLATFORM, PYPROJECT, PYTHON_VERSION, lock_problems
 from infra.network import Network
+from infra.shutdown import graceful_shutdown_layer
 from infra.streaming import Streaming
 from infra.tasks import Tasks
 from infra.websockets import WebSockets
@@ -66,6 +67,10 @@ class ServerlessStack(Stack):
             environment=BASE_ENVIRONMENT,
             vpc=self.network.vpc,
             subnets=self.network.app_subnets,
+            # Only this function has a SIGTERM hook to serve: the stream function already
+            # gets SIGTERM (Lambda Web Adapter is itself an external extension), and the
+            # worker and WebSocket function hold nothing that needs closing.
+            layers=[graceful_shutdown_layer(self, "GracefulShutdown")],
         )
         self.streaming = Streaming(
             self,
