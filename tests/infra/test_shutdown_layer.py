@@ -32,9 +32,7 @@ def test_no_other_function_carries_it(resources: dict[str, Any]) -> None:
 
 def test_staged_layer_asset_holds_the_executable_extension(stub: Synth) -> None:
     staged = [
-        path
-        for path in stub.outdir.glob("asset.*/extensions/graceful-shutdown")
-        if path.is_file()
+        path for path in stub.outdir.glob("asset.*/extensions/graceful-shutdown") if path.is_file()
     ]
     (extension,) = staged
     assert sorted(p.name for p in extension.parent.parent.iterdir()) == ["extensions"]
