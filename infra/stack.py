@@ -17,7 +17,7 @@ from infra.lock import LOCK_FILE, PIP_PLATFORM, PYPROJECT, PYTHON_VERSION, lock_
 from infra.network import Network
 from infra.shutdown import graceful_shutdown_layer
 from infra.streaming import Streaming
-from infra.tasks import Tasks
+from infra.tasks import MAX_MESSAGE_BYTES, Tasks
 from infra.websockets import WebSockets
 
 SERVICE_NAME = "fastapi-serverless"
@@ -89,6 +89,7 @@ class ServerlessStack(Stack):
         self.network.allow_endpoints_from(self.http.security_group)
         http.add_environment("REDIS_URL", self.cache.redis_url)
         http.add_environment("TASK_QUEUE_URL", self.tasks.queue.queue_url)
+        http.add_environment("TASK_MAX_MESSAGE_BYTES", str(MAX_MESSAGE_BYTES))
         self.tasks.queue.grant_send_messages(http)
 
     def _wire_senders(self) -> None:
