@@ -16,7 +16,8 @@ ZIP_LIMIT = 50 * 1024 * 1024  # direct-upload limit; a margin under Lambda's 250
 
 
 def _asset_dir(synth: Synth) -> Path:
-    (asset,) = [p for p in synth.outdir.glob("asset.*") if p.is_dir()]
+    """The code asset (the other staged asset is the graceful-shutdown layer)."""
+    (asset,) = [p.parent for p in synth.outdir.glob("asset.*/handler") if p.is_dir()]
     return asset
 
 
