@@ -131,7 +131,10 @@ def compile_command(*extra_args: str) -> list[str]:
 
 
 def main(argv: Sequence[str]) -> int:
-    subprocess.run(compile_command(*argv), cwd=PROJECT_ROOT, check=True)  # noqa: S603
+    """uv prints its own error (no index reachable, an unsatisfiable bound) and fails."""
+    compiled = subprocess.run(compile_command(*argv), cwd=PROJECT_ROOT, check=False)  # noqa: S603
+    if compiled.returncode != 0:
+        return compiled.returncode
     problems = lock_problems()
     for problem in problems:
         print(f"lock: {problem}", file=sys.stderr)  # noqa: T201
