@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 RUN_STAMP := $(VENV)/.installed-run
 DEV_STAMP := $(VENV)/.installed-dev
 SRC := handler local infra
+# Lambda extensions: executables without a .py suffix (ruff finds them via extend-include).
+EXTENSIONS := $(wildcard infra/layers/*/extensions/*)
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION ?= 20
 
 .PHONY: run worker test lint typecheck pytest bench clean
@@ -32,7 +34,7 @@ lint: $(DEV_STAMP)
 	$(BIN)/ruff format --check $(SRC) tests
 
 typecheck: $(DEV_STAMP)
-	$(BIN)/mypy $(SRC)
+	$(BIN)/mypy $(SRC) $(EXTENSIONS)
 
 pytest: $(DEV_STAMP)
 	$(BIN)/pytest
@@ -64,3 +66,10 @@ deploy: $(DEV_STAMP) node_modules/.package-lock.json
 
 destroy: $(DEV_STAMP) node_modules/.package-lock.json
 	$(CDK) destroy $(CDK_ARGS)
+
+# The Lambda platform lock (infra/requirements-lambda.txt, CPython 3.12 on manylinux2014
+# aarch64, with hashes): after changing dependencies in pyproject.toml. Existing pins are
+# kept; `make lock LOCK_ARGS=--upgrade` moves every package to its newest release.
+.PHONY: lock
+lock: $(DEV_STAMP)
+	$(BIN)/python -m infra.lock $(LOCK_ARGS)

@@ -1,8 +1,9 @@
-"""Lambda code asset built without Docker: pip for the Lambda platform, plus `handler/`.
+"""Lambda code asset built without Docker: the platform lock installed by pip, plus `handler/`.
 
 PythonFunction's bundling runs in a container; this one runs pip on the host with
 `--platform manylinux2014_<arch> --only-binary=:all:`, which downloads the same wheels the
-container would build against, so `cdk synth` works on a machine without Docker.
+container would build against, so `cdk synth` works on a machine without Docker. What it
+installs is `infra/requirements-lambda.txt` (infra.lock): exact versions, hash-checked.
 """
 
 from __future__ import annotations
@@ -12,8 +13,7 @@ import os
 import shutil
 import subprocess
 import sys
-import tomllib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, cast
 
@@ -28,19 +28,8 @@ SKIP = shutil.ignore_patterns("__pycache__", "*.pyc", ".mypy_cache")
 
 
 class BundlingError(RuntimeError):
-    """pip could not produce the Lambda asset (the message carries pip's output)."""
-
-
-def runtime_requirements(pyproject: Path, extras: Sequence[str] = ()) -> list[str]:
-    """[project].dependencies plus the named optional extras, as pip requirement strings."""
-    project = tomllib.loads(pyproject.read_text())["project"]
-    requirements = list(project["dependencies"])
-    optional = project.get("optional-dependencies", {})
-    for extra in extras:
-        if extra not in optional:
-            raise BundlingError(f"pyproject.toml has no optional extra {extra!r}")
-        requirements.extend(optional[extra])
-    return requirements
+    """pip could not produce the Lambda asset (the message carries pip's output), or the
+    lock does not match pyproject.toml."""
 
 
 def _package_files(root: Path) -> Iterator[Path]:
@@ -56,17 +45,32 @@ class PipBundling:
     def __init__(
         self,
         *,
-        requirements: Sequence[str],
+        lock_file: Path,
         python_version: str,
         platform: str,
         install: bool = True,
         project_root: Path = PROJECT_ROOT,
     ) -> None:
-        self.requirements = list(requirements)
+        self.lock_file = lock_file
         self.python_version = python_version
         self.platform = platform
         self.install = install
         self.project_root = project_root
+
+    def pip_options(self) -> list[str]:
+        return [
+            "--platform",
+            self.platform,
+            "--only-binary=:all:",
+            "--implementation",
+            "cp",
+            "--python-version",
+            self.python_version,
+            # The lock is the whole closure, resolved by uv for Lambda's Python: pip must not
+            # resolve again (it would evaluate markers for this host's interpreter).
+            "--require-hashes",
+            "--no-deps",
+        ]
 
     def pip_command(self, target: str) -> list[str]:
         return [
@@ -80,21 +84,18 @@ class PipBundling:
             "--no-compile",
             "--target",
             target,
-            "--platform",
-            self.platform,
-            "--only-binary=:all:",
-            "--implementation",
-            "cp",
-            "--python-version",
-            self.python_version,
-            *self.requirements,
+            *self.pip_options(),
+            "--requirement",
+            str(self.lock_file),
         ]
 
     def asset_hash(self) -> str:
-        """Changes exactly when the asset would: requirements, platform, or handler/ files."""
+        """Changes exactly when the asset would: the lock's content, the platform options,
+        or handler/ files (paths are relative: the hash is the same in any checkout)."""
         digest = hashlib.sha256()
-        digest.update("\0".join(self.pip_command("-")[1:]).encode())
+        digest.update("\0".join(self.pip_options()).encode())
         digest.update(str(self.install).encode())
+        digest.update(self.lock_file.read_bytes())
         root = self.project_root / PACKAGE
         for path in _package_files(root):
             digest.update(str(path.relative_to(root)).encode())

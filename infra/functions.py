@@ -14,11 +14,9 @@ from constructs import Construct
 
 from infra.nag import acknowledge
 
+# The lock and the bundler target exactly this pair (infra.lock): change them together.
 RUNTIME = lambda_.Runtime.PYTHON_3_12
 ARCHITECTURE = lambda_.Architecture.ARM_64
-# What the bundler passes to pip; must match RUNTIME and ARCHITECTURE.
-PIP_PYTHON_VERSION = "3.12"
-PIP_PLATFORM = "manylinux2014_aarch64"
 LOG_RETENTION = logs.RetentionDays.ONE_MONTH
 
 # The actions of AWSLambdaVPCAccessExecutionRole, without the managed policy (IAM4).
@@ -102,6 +100,6 @@ class AppFunction(Construct):
             "L1",
             f"Pinned on purpose to {RUNTIME.name}: the asset's compiled wheels (pydantic-core,"
             " uvloop) are downloaded for exactly this CPython ABI, so a runtime bump changes"
-            " infra.functions.RUNTIME and PIP_PYTHON_VERSION together, after the test suite"
-            " has run on that Python.",
+            " infra.functions.RUNTIME and infra.lock.PYTHON_VERSION together (then `make lock`),"
+            " after the test suite has run on that Python.",
         )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import jsii
 from aws_cdk import Duration, RemovalPolicy
@@ -50,6 +50,7 @@ class Http(Construct):
         environment: Mapping[str, str],
         vpc: ec2.IVpc,
         subnets: ec2.SubnetSelection,
+        layers: Sequence[lambda_.ILayerVersion] = (),
     ) -> None:
         super().__init__(scope, id)
         self.security_group = ec2.SecurityGroup(
@@ -71,6 +72,7 @@ class Http(Construct):
             vpc=vpc,
             vpc_subnets=subnets,
             security_groups=[self.security_group],
+            layers=layers,
         )
         self.api = apigwv2.HttpApi(
             self,

@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from aws_cdk import CfnOutput, Stack
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
-from infra.bundling import PROJECT_ROOT, PipBundling, lambda_code, runtime_requirements
+from infra.bundling import BundlingError, PipBundling, lambda_code
 from infra.cache import Cache
 from infra.config import InfraConfig
-from infra.functions import PIP_PLATFORM, PIP_PYTHON_VERSION
 from infra.http import Http
+from infra.lock import LOCK_FILE, PIP_PLATFORM, PYPROJECT, PYTHON_VERSION, lock_problems
 from infra.network import Network
+from infra.shutdown import graceful_shutdown_layer
 from infra.streaming import Streaming
-from infra.tasks import Tasks
+from infra.tasks import MAX_MESSAGE_BYTES, Tasks
 from infra.websockets import WebSockets
 
 SERVICE_NAME = "fastapi-serverless"
@@ -27,12 +29,21 @@ BASE_ENVIRONMENT = {
 }
 
 
-def build_code(config: InfraConfig) -> lambda_.Code:
-    """One asset for every function: runtime dependencies plus the `server` extra (uvicorn,
-    for the streaming function), and handler/."""
+def build_code(
+    config: InfraConfig, *, pyproject: Path = PYPROJECT, lock_file: Path = LOCK_FILE
+) -> lambda_.Code:
+    """One asset for every function: the platform lock (runtime dependencies plus the
+    `server` extra, for the streaming function) and handler/. A lock that no longer
+    satisfies pyproject.toml stops synth here, not at import time on Lambda."""
+    problems = lock_problems(pyproject, lock_file)
+    if problems:
+        raise BundlingError(
+            f"{lock_file.name} does not match {pyproject.name} (run `make lock`): "
+            + "; ".join(problems)
+        )
     bundling = PipBundling(
-        requirements=runtime_requirements(PROJECT_ROOT / "pyproject.toml", extras=["server"]),
-        python_version=PIP_PYTHON_VERSION,
+        lock_file=lock_file,
+        python_version=PYTHON_VERSION,
         platform=PIP_PLATFORM,
         install=config.bundle == "pip",
     )
@@ -56,6 +67,10 @@ class ServerlessStack(Stack):
             environment=BASE_ENVIRONMENT,
             vpc=self.network.vpc,
             subnets=self.network.app_subnets,
+            # Only this function has a SIGTERM hook to serve: the stream function already
+            # gets SIGTERM (Lambda Web Adapter is itself an external extension), and the
+            # worker and WebSocket function hold nothing that needs closing.
+            layers=[graceful_shutdown_layer(self, "GracefulShutdown")],
         )
         self.streaming = Streaming(
             self,
@@ -74,6 +89,7 @@ class ServerlessStack(Stack):
         self.network.allow_endpoints_from(self.http.security_group)
         http.add_environment("REDIS_URL", self.cache.redis_url)
         http.add_environment("TASK_QUEUE_URL", self.tasks.queue.queue_url)
+        http.add_environment("TASK_MAX_MESSAGE_BYTES", str(MAX_MESSAGE_BYTES))
         self.tasks.queue.grant_send_messages(http)
 
     def _wire_senders(self) -> None:

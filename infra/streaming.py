@@ -19,11 +19,16 @@ from infra.config import StreamAuth
 from infra.functions import AppFunction
 
 # Lambda Web Adapter's public layer (publisher account 753240598075, commercial regions);
-# version 30 is adapter 1.1.0. China and GovCloud publish it under other accounts.
+# version 30 is adapter 1.1.0 (the adapter's README pairs the two; 28 was 1.0.1). China
+# and GovCloud publish it under other accounts.
 WEB_ADAPTER_ACCOUNT = "753240598075"
 WEB_ADAPTER_LAYER = "LambdaAdapterLayerArm64"
 WEB_ADAPTER_VERSION = 30
 PORT = "8080"
+# Served by handler.app.create_stream_app. Only a 2xx counts as ready: the adapter's
+# default (100-499) would take a 404 from a wrong path for a healthy app.
+READINESS_PATH = "/health"
+READY_STATUS = "200-299"
 # The Lambda "handler" is the script the adapter's /opt/bootstrap wrapper executes.
 BOOTSTRAP = "handler/run_stream.sh"
 
@@ -52,7 +57,8 @@ class Streaming(Construct):
             "AWS_LAMBDA_EXEC_WRAPPER": "/opt/bootstrap",
             "AWS_LWA_INVOKE_MODE": "response_stream",
             "AWS_LWA_PORT": PORT,
-            "AWS_LWA_READINESS_CHECK_PATH": "/health",
+            "AWS_LWA_READINESS_CHECK_PATH": READINESS_PATH,
+            "AWS_LWA_READINESS_CHECK_HEALTHY_STATUS": READY_STATUS,
         }
         self.function = AppFunction(
             self,

@@ -19,6 +19,10 @@ BATCH_SIZE = 10
 BATCH_WINDOW = Duration.seconds(2)
 MAX_CONCURRENCY = 10
 WORKER_TIMEOUT = Duration.seconds(60)
+# SQS's ceiling since August 2025 (it was 256 KiB). The queue and the app's own check
+# (TASK_MAX_MESSAGE_BYTES, set on the HTTP function by the stack) use this one number,
+# so a task the app accepts is never refused by the queue.
+MAX_MESSAGE_BYTES = 1_048_576
 
 
 class Tasks(Construct):
@@ -34,6 +38,8 @@ class Tasks(Construct):
             encryption=sqs.QueueEncryption.SQS_MANAGED,
             enforce_ssl=True,
             retention_period=Duration.days(14),
+            # Whatever the queue holds must fit here too (the worker parks messages itself).
+            max_message_size_bytes=MAX_MESSAGE_BYTES,
         )
         # AWS asks for at least 6x the function timeout plus the batching window, so a
         # message being processed is not handed to a second worker.
@@ -45,6 +51,7 @@ class Tasks(Construct):
             enforce_ssl=True,
             visibility_timeout=Duration.seconds(visibility),
             retention_period=Duration.days(4),
+            max_message_size_bytes=MAX_MESSAGE_BYTES,
             dead_letter_queue=sqs.DeadLetterQueue(
                 queue=self.dead_letter_queue, max_receive_count=MAX_RECEIVE_COUNT
             ),

@@ -52,3 +52,20 @@ def test_stream_auth_iam_closes_the_url_to_anonymous_callers(variant: Synth) -> 
         v["Properties"]["Principal"] for v in of_type(resources, "AWS::Lambda::Permission").values()
     }
     assert "*" not in principals
+
+
+def test_readiness_check_asks_the_stream_app_for_a_2xx(resources: dict[str, Any]) -> None:
+    """The adapter polls this path before the first request: the stream app must answer
+    it with a status the adapter counts as healthy (a 404 would not be)."""
+    from fastapi.testclient import TestClient
+
+    from handler.app import create_stream_app
+    from handler.settings import Settings
+
+    _, stream = function(resources, "stream")
+    env = stream["Environment"]["Variables"]
+    low, high = (int(code) for code in env["AWS_LWA_READINESS_CHECK_HEALTHY_STATUS"].split("-"))
+    assert (low, high) == (200, 299)
+    with TestClient(create_stream_app(Settings(environment="test"))) as client:
+        assert low <= client.get(env["AWS_LWA_READINESS_CHECK_PATH"]).status_code <= high
+        assert client.get("/no-such-path").status_code == 404  # outside the range

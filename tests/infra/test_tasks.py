@@ -89,3 +89,21 @@ def test_http_function_sends_to_the_queue(resources: dict[str, Any]) -> None:
     (queue_id, _), _ = _queues(resources)
     _, http = function(resources, "http")
     assert http["Environment"]["Variables"]["TASK_QUEUE_URL"] == {"Ref": queue_id}
+
+
+def test_queue_and_app_share_one_message_size_limit(resources: dict[str, Any]) -> None:
+    """The app refuses a task above TASK_MAX_MESSAGE_BYTES; the queue refuses a message
+    above MaximumMessageSize: one number, SQS's ceiling, for both (and for the DLQ)."""
+    from handler.settings import Settings
+
+    (_, queue), (_, dlq) = _queues(resources)
+    _, http = function(resources, "http")
+    limit = int(http["Environment"]["Variables"]["TASK_MAX_MESSAGE_BYTES"])
+    assert limit == queue["MaximumMessageSize"] == dlq["MaximumMessageSize"] == 1_048_576
+    assert Settings(task_max_message_bytes=limit).task_max_message_bytes == limit
+
+
+def test_only_the_sender_is_told_the_limit(resources: dict[str, Any]) -> None:
+    for name in ("worker", "ws", "stream"):
+        _, props = function(resources, name)
+        assert "TASK_MAX_MESSAGE_BYTES" not in props["Environment"]["Variables"], name
