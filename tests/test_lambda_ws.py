@@ -192,6 +192,21 @@ def test_message_at_the_limit_is_accepted(ws: LambdaWebSocketAdapter) -> None:
     assert posted("conn-1") == f"Client 1: {text}".encode()
 
 
+def test_message_too_large_once_prefixed_is_refused_to_its_sender_only(
+    ws: LambdaWebSocketAdapter,
+) -> None:
+    call(ws, connect("conn-1", "1"))
+    call(ws, connect("conn-2", "2"))
+
+    # Accepted on arrival (exactly 128 KB), but `Client 1: ` makes the post too large.
+    answer = call(ws, message("conn-1", "x" * MAX_MESSAGE_BYTES))
+
+    assert answer["statusCode"] == 413
+    assert json.loads(answer["body"])["error"] == "message_too_large"
+    assert json.loads(posted("conn-1"))["error"] == "message_too_large"
+    assert posted("conn-2") == b""
+
+
 def test_message_from_an_unregistered_connection_is_refused(ws: LambdaWebSocketAdapter) -> None:
     answer = call(ws, message("never-connected", "hi"))
 
