@@ -57,10 +57,8 @@ def aws_settings(aws: None) -> Settings:
 
 
 @pytest.fixture
-def ws(aws_settings: Settings) -> Iterator[LambdaWebSocketAdapter]:
-    adapter = LambdaWebSocketAdapter(endpoint, lambda: aws_hub(aws_settings))
-    yield adapter
-    adapter.loop.close()
+def ws(aws_settings: Settings) -> LambdaWebSocketAdapter:
+    return LambdaWebSocketAdapter(endpoint, lambda: aws_hub(aws_settings))
 
 
 def fresh(event: dict[str, Any]) -> dict[str, Any]:
@@ -287,7 +285,6 @@ def test_gone_target_is_deleted_and_other_failures_do_not_abort(aws_settings: Se
     assert set(stored()) == {"conn-1", "conn-3", "conn-5", "conn-6"}
     for n in (1, 5, 6):
         assert posted(f"conn-{n}") == b"Client 2: bye"
-    ws.loop.close()
 
 
 def test_broadcast_result_counts_each_outcome(aws_settings: Settings) -> None:
@@ -301,7 +298,6 @@ def test_broadcast_result_counts_each_outcome(aws_settings: Settings) -> None:
 
     assert (result.sent, result.gone, result.failed) == (2, 1, 1)
     assert result.gone_ids == ["b"]
-    ws.loop.close()
 
 
 def test_entry_module_builds_its_hub_from_the_environment(
