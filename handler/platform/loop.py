@@ -18,10 +18,12 @@ _lock = threading.Lock()
 
 
 def environment_loop() -> asyncio.AbstractEventLoop:
-    """This process's loop; a new one only on the first call (or if someone closed it)."""
+    """This process's loop, made current; a new one only on the first call (or if
+    someone closed it)."""
     global _loop  # noqa: PLW0603 - one loop per process is the point
     with _lock:
         if _loop is None or _loop.is_closed():
             _loop = asyncio.new_event_loop()
-            asyncio.set_event_loop(_loop)
+        # Again on every call: `asyncio.run` elsewhere in the process unsets it.
+        asyncio.set_event_loop(_loop)
         return _loop

@@ -45,7 +45,9 @@ def aws_hub(settings: Settings) -> Hub:
         concurrency=settings.ws_send_concurrency,
         timeout=settings.ws_send_timeout,
     )
-    registry = DynamoDBRegistry(settings.connections_table)
+    registry = DynamoDBRegistry(
+        settings.connections_table, endpoint_url=settings.aws_endpoint_url or None
+    )
     return Hub(registry, sender, concurrency=settings.ws_send_concurrency)
 
 
