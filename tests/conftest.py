@@ -20,6 +20,7 @@ from handler.app import create_app
 from handler.platform.aws import clear_clients
 from handler.platform.lambda_adapter import LambdaHttpAdapter
 from handler.settings import Settings
+from tests.connections_api import ConnectionsApi, shared_connections_api
 from tests.support import EVENTS, FakeLambdaContext, load_event
 
 __all__ = ["EVENTS", "FakeLambdaContext", "load_event"]
@@ -60,6 +61,14 @@ def _fresh_aws_clients() -> Iterator[None]:
     mock, region and credentials."""
     yield
     clear_clients()
+
+
+@pytest.fixture
+def connections_api() -> ConnectionsApi:
+    """The loopback @connections API: one server per session, cleared for each test."""
+    api = shared_connections_api()
+    api.reset()
+    return api
 
 
 @pytest.fixture

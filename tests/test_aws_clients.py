@@ -15,6 +15,7 @@ from handler.platform.realtime import Connection
 from handler.platform.realtime.dynamodb import DynamoDBRegistry
 from handler.platform.realtime.factory import aws_hub
 from handler.platform.realtime.management import ManagementApiSender
+from handler.platform.realtime.signed_http import SignedHttpSender
 from handler.platform.tasks.idempotency import persistence_from_settings
 from handler.platform.tasks.queue import task_queue_from_settings
 from handler.platform.tasks.sqs import SqsDeadLetters, SqsQueue
@@ -84,7 +85,8 @@ def test_every_adapter_has_a_short_budget_and_the_settings_endpoint() -> None:
     hub = aws_hub(settings)
     assert isinstance(queue, SqsQueue)
     assert isinstance(hub.registry, DynamoDBRegistry)
-    assert isinstance(hub.sender, ManagementApiSender)
+    assert isinstance(hub.sender, SignedHttpSender)
+    reference = ManagementApiSender(settings.ws_callback_url)
     dead_letters = TaskWorker.from_settings(settings)._dead_letters
     assert isinstance(dead_letters, SqsDeadLetters)
     idempotency = persistence_from_settings(settings).client  # type: ignore[attr-defined]
@@ -92,15 +94,17 @@ def test_every_adapter_has_a_short_budget_and_the_settings_endpoint() -> None:
     # A request or a WebSocket event waits on these: seconds, not botocore's 60 s.
     assert budget(queue.client) == (2.0, 3.0, "standard", 3)
     assert budget(hub.registry.client) == (2.0, 3.0, "standard", 3)
-    assert budget(hub.sender.client) == (2.0, 5.0, "standard", 2)
+    assert budget(reference.client) == (2.0, 5.0, "standard", 2)
+    timeout = hub.sender.http.connection_pool_kw["timeout"]
+    assert (timeout.connect_timeout, timeout.read_timeout) == (2.0, 5.0)
     # The worker's calls may take longer; still bounded.
     assert budget(dead_letters.client) == (3.0, 10.0, "standard", 4)
     assert budget(idempotency) == (3.0, 10.0, "standard", 4)
     for client in (queue.client, hub.registry.client, dead_letters.client, idempotency):
         assert client.meta.endpoint_url == endpoint
     assert queue.client.meta.region_name == "eu-central-1"  # the queue's, from its URL
-    assert hub.sender.client.meta.region_name == "us-east-2"
-    assert hub.sender.client.meta.endpoint_url == settings.ws_callback_url
+    assert reference.client.meta.region_name == hub.sender.region_name == "us-east-2"
+    assert reference.client.meta.endpoint_url == settings.ws_callback_url
 
 
 @pytest.fixture

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any, Literal, TypedDict, Unpack, overload
 from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
+    import boto3.session
+    from botocore.credentials import Credentials
     from mypy_boto3_apigatewaymanagementapi import ApiGatewayManagementApiClient
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_sqs import SQSClient
@@ -45,7 +47,8 @@ _DEFAULTS: ClientOptions = {
     **INTERACTIVE,
 }
 _clients: dict[tuple[Any, ...], Any] = {}
-_lock = threading.Lock()
+_session: boto3.session.Session | None = None
+_lock = threading.RLock()  # aws_client builds through aws_session under it
 _REGION_LABEL = re.compile(r"[a-z]{2}(?:-[a-z]+)+-[0-9]+")
 
 
@@ -65,15 +68,34 @@ def aws_client(service: str, **options: Unpack[ClientOptions]) -> Any:
     """The client for `service` with these options: built once, then shared."""
     settings: ClientOptions = {**_DEFAULTS, **options}
     key = (service, *sorted(settings.items()))
-    with _lock:  # boto3's default session is not thread-safe: build one client at a time
+    with _lock:  # boto3 sessions are not thread-safe: build one client at a time
         client = _clients.get(key)
         if client is None:
             client = _clients[key] = _build(service, settings)
         return client
 
 
+def aws_session() -> boto3.session.Session:
+    """The session every client here comes from: credentials (refreshed as they expire)
+    and region resolved once, from the environment (the function's role on Lambda)."""
+    global _session  # noqa: PLW0603 - one session per process, like boto3's default
+    with _lock:
+        if _session is None:
+            import boto3
+
+            _session = boto3.session.Session()
+        return _session
+
+
+def aws_identity() -> tuple[Credentials | None, str | None]:
+    """The session's credentials (refreshable) and region, for code that signs requests
+    itself."""
+    with _lock:
+        session = aws_session()
+        return session.get_credentials(), session.region_name
+
+
 def _build(service: str, options: ClientOptions) -> Any:
-    import boto3
     from botocore.config import Config
 
     config = Config(
@@ -85,7 +107,7 @@ def _build(service: str, options: ClientOptions) -> Any:
         # Idle pooled connections survive between warm invocations more often.
         tcp_keepalive=True,
     )
-    return boto3.client(
+    return aws_session().client(
         service,  # type: ignore[call-overload]
         endpoint_url=options["endpoint_url"] or None,
         region_name=options["region"],
@@ -94,9 +116,12 @@ def _build(service: str, options: ClientOptions) -> Any:
 
 
 def clear_clients() -> None:
-    """Forget every cached client (tests that switch regions, endpoints or credentials)."""
+    """Forget every cached client and the session (tests that switch regions, endpoints
+    or credentials)."""
+    global _session  # noqa: PLW0603
     with _lock:
         _clients.clear()
+        _session = None
 
 
 def region_from_url(url: str) -> str | None:
