@@ -104,7 +104,8 @@ def _build(service: str, options: ClientOptions) -> Any:
         retries={"mode": "standard", "total_max_attempts": options["max_attempts"]},
         max_pool_connections=options["max_pool"],
         parameter_validation=options["validate"],
-        # Idle pooled connections survive between warm invocations more often.
+        # Keep-alive probes on pooled connections, which sit idle between invocations:
+        # a peer that silently went away is found by the kernel, not by a hung call.
         tcp_keepalive=True,
     )
     return aws_session().client(
