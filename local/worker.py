@@ -96,14 +96,27 @@ class Poller:
         return len(messages), len(done)
 
 
+def poller_client(settings: Settings, wait_seconds: int) -> SQSClient:
+    """An SQS client whose read timeout outlasts the long poll: the server answers an idle
+    ReceiveMessage only after `wait_seconds`."""
+    from handler.platform.aws import BACKGROUND, ClientOptions, aws_client, region_from_url
+
+    options: ClientOptions = {
+        **BACKGROUND,
+        "read_timeout": wait_seconds + 10,
+        "endpoint_url": settings.aws_endpoint_url or None,
+        "region": region_from_url(settings.task_queue_url),
+    }
+    return aws_client("sqs", **options)
+
+
 def run(settings: Settings, *, wait_seconds: int = 20, max_polls: int | None = None) -> None:
     """Poll until interrupted (or `max_polls` polls, for tests)."""
     if not settings.task_queue_url:
         raise SystemExit("python -m local worker needs TASK_QUEUE_URL (and AWS_ENDPOINT_URL)")
     from handler import lambda_worker
-    from handler.platform.tasks.sqs import sqs_client
 
-    client = sqs_client(settings.task_queue_url, settings.aws_endpoint_url or None)
+    client = poller_client(settings, wait_seconds)
     poller = Poller(client, settings.task_queue_url, lambda_worker.handler)
     logger.info("polling %s", settings.task_queue_url)
     polls = 0

@@ -17,8 +17,10 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from handler.app import create_app
+from handler.platform.aws import clear_clients
 from handler.platform.lambda_adapter import LambdaHttpAdapter
 from handler.settings import Settings
+from tests.connections_api import ConnectionsApi, shared_connections_api
 from tests.support import EVENTS, FakeLambdaContext, load_event
 
 __all__ = ["EVENTS", "FakeLambdaContext", "load_event"]
@@ -51,6 +53,22 @@ def _require(flag: str, reason: str) -> None:
     if os.environ.get(flag) == "1":
         pytest.fail(f"{reason} ({flag}=1 forbids skipping)")
     pytest.skip(reason)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_aws_clients() -> Iterator[None]:
+    """AWS clients are cached per process; each test builds its own under its own moto
+    mock, region and credentials."""
+    yield
+    clear_clients()
+
+
+@pytest.fixture
+def connections_api() -> ConnectionsApi:
+    """The loopback @connections API: one server per session, cleared for each test."""
+    api = shared_connections_api()
+    api.reset()
+    return api
 
 
 @pytest.fixture

@@ -121,6 +121,21 @@ def test_refused_message_is_answered_to_its_sender_and_the_socket_stays_open(
     asyncio.run(scenario())
 
 
+def test_message_too_large_once_prefixed_is_answered_to_its_sender_only(
+    live_server: LiveServer,
+) -> None:
+    async def scenario() -> None:
+        async with connect(url(live_server, 1)) as one, connect(url(live_server, 2)) as two:
+            # Within the limit as sent; over it as `Client 1: ...`, the text everyone gets.
+            await one.send("x" * MAX_MESSAGE_BYTES)
+            assert json.loads(await recv(one))["error"] == "message_too_large"
+            await one.send("fine")
+            assert await recv(one) == "Client 1: fine"
+            assert await recv(two) == "Client 1: fine"  # and nothing before it
+
+    asyncio.run(scenario())
+
+
 def test_slow_client_is_dropped_without_stalling_the_others(
     live_server: LiveServer, settings: Settings
 ) -> None:

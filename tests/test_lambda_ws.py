@@ -21,13 +21,21 @@ from moto.apigatewaymanagementapi.models import apigatewaymanagementapi_backends
 from moto.core import DEFAULT_ACCOUNT_ID
 
 from handler.api.chat import endpoint
-from handler.platform.realtime import ConnectionGone, Hub, SendFailed, broadcast, hub_for
+from handler.platform.realtime import (
+    Connection,
+    ConnectionGone,
+    Hub,
+    SendFailed,
+    broadcast,
+    hub_for,
+)
 from handler.platform.realtime.aws import LambdaWebSocketAdapter
 from handler.platform.realtime.dynamodb import DynamoDBRegistry
 from handler.platform.realtime.factory import aws_hub
 from handler.platform.realtime.management import ManagementApiSender
 from handler.platform.realtime.types import MAX_MESSAGE_BYTES
 from handler.settings import Settings, get_settings
+from tests.connections_api import ConnectionsApi, shared_connections_api
 from tests.support import FakeLambdaContext, load_event
 
 REGION = "eu-west-1"
@@ -52,15 +60,21 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 @pytest.fixture
-def aws_settings(aws: None) -> Settings:
-    return Settings(environment="test", connections_table=TABLE, ws_callback_url=CALLBACK_URL)
+def api(aws: None, connections_api: ConnectionsApi) -> ConnectionsApi:
+    """@connections on a loopback port, checking each post's signature against the
+    credentials the sender should use (the ones mock_aws exported)."""
+    connections_api.reset(boto3.session.Session().get_credentials(), REGION)
+    return connections_api
 
 
 @pytest.fixture
-def ws(aws_settings: Settings) -> Iterator[LambdaWebSocketAdapter]:
-    adapter = LambdaWebSocketAdapter(endpoint, lambda: aws_hub(aws_settings))
-    yield adapter
-    adapter.loop.close()
+def aws_settings(api: ConnectionsApi) -> Settings:
+    return Settings(environment="test", connections_table=TABLE, ws_callback_url=api.url)
+
+
+@pytest.fixture
+def ws(aws_settings: Settings) -> LambdaWebSocketAdapter:
+    return LambdaWebSocketAdapter(endpoint, lambda: aws_hub(aws_settings))
 
 
 def fresh(event: dict[str, Any]) -> dict[str, Any]:
@@ -95,7 +109,14 @@ def disconnect(connection_id: str) -> dict[str, Any]:
 
 
 def posted(connection_id: str) -> bytes:
-    """Everything @connections received for this id (moto concatenates the posts)."""
+    """Everything the loopback @connections API took for this id, every post signed."""
+    api = shared_connections_api()
+    assert all(post.signature_ok is not False for post in api.attempts(connection_id))
+    return api.posted(connection_id)
+
+
+def moto_posted(connection_id: str) -> bytes:
+    """Everything moto's @connections received for this id (the boto3 reference sender)."""
     backend = apigatewaymanagementapi_backends[DEFAULT_ACCOUNT_ID][REGION]
     # moto keys connections by the id as it appears, percent-encoded, in the URL path.
     connection = backend.connections.get(quote(connection_id, safe=""))
@@ -192,6 +213,21 @@ def test_message_at_the_limit_is_accepted(ws: LambdaWebSocketAdapter) -> None:
     assert posted("conn-1") == f"Client 1: {text}".encode()
 
 
+def test_message_too_large_once_prefixed_is_refused_to_its_sender_only(
+    ws: LambdaWebSocketAdapter,
+) -> None:
+    call(ws, connect("conn-1", "1"))
+    call(ws, connect("conn-2", "2"))
+
+    # Accepted on arrival (exactly 128 KB), but `Client 1: ` makes the post too large.
+    answer = call(ws, message("conn-1", "x" * MAX_MESSAGE_BYTES))
+
+    assert answer["statusCode"] == 413
+    assert json.loads(answer["body"])["error"] == "message_too_large"
+    assert json.loads(posted("conn-1"))["error"] == "message_too_large"
+    assert posted("conn-2") == b""
+
+
 def test_message_from_an_unregistered_connection_is_refused(ws: LambdaWebSocketAdapter) -> None:
     answer = call(ws, message("never-connected", "hi"))
 
@@ -243,28 +279,13 @@ def test_broadcast_skips_rows_past_their_ttl(ws: LambdaWebSocketAdapter) -> None
     assert answer["statusCode"] == 410
 
 
-class FlakyApi(ManagementApiSender):
-    """The real moto-backed sender, except that API Gateway reports some targets gone
-    (moto never raises GoneException) and throttles others."""
-
-    def __init__(self, gone: set[str], throttled: set[str]) -> None:
-        super().__init__(CALLBACK_URL, concurrency=4)
-        self.gone, self.throttled = gone, throttled
-
-    def _post(self, connection_id: str, text: str) -> None:
-        if connection_id in self.gone:
-            raise ConnectionGone(connection_id)
-        if connection_id in self.throttled:
-            raise SendFailed(connection_id, "LimitExceededException")
-        super()._post(connection_id, text)
-
-
-def test_gone_target_is_deleted_and_other_failures_do_not_abort(aws_settings: Settings) -> None:
-    api = FlakyApi(gone={"conn-2", "conn-4"}, throttled={"conn-3"})
-    hub = Hub(DynamoDBRegistry(TABLE), api, concurrency=4)
-    ws = LambdaWebSocketAdapter(endpoint, lambda: hub)
+def test_gone_target_is_deleted_and_other_failures_do_not_abort(
+    ws: LambdaWebSocketAdapter, api: ConnectionsApi
+) -> None:
     for n in range(1, 7):
         call(ws, connect(f"conn-{n}", str(n)))
+    api.gone |= {"conn-2", "conn-4"}
+    api.throttled.add("conn-3")
 
     assert call(ws, message("conn-2", "bye"))["statusCode"] == 200
 
@@ -272,28 +293,37 @@ def test_gone_target_is_deleted_and_other_failures_do_not_abort(aws_settings: Se
     assert set(stored()) == {"conn-1", "conn-3", "conn-5", "conn-6"}
     for n in (1, 5, 6):
         assert posted(f"conn-{n}") == b"Client 2: bye"
-    ws.loop.close()
 
 
-def test_broadcast_result_counts_each_outcome(aws_settings: Settings) -> None:
-    api = FlakyApi(gone={"b"}, throttled={"c"})
-    hub = Hub(DynamoDBRegistry(TABLE), api, concurrency=2)
-    ws = LambdaWebSocketAdapter(endpoint, lambda: hub)
+def test_broadcast_result_counts_each_outcome(aws_settings: Settings, api: ConnectionsApi) -> None:
+    hub = aws_hub(aws_settings)
     for name in "abcd":
-        call(ws, connect(name, "1"))
+        asyncio.run(hub.join(Connection(name, "1", time.time())))
+    api.gone.add("b")
+    api.throttled.add("c")
 
-    result = ws.loop.run_until_complete(hub.broadcast("news"))
+    result = asyncio.run(hub.broadcast("news"))
 
     assert (result.sent, result.gone, result.failed) == (2, 1, 1)
     assert result.gone_ids == ["b"]
-    ws.loop.close()
+
+
+def test_boto3_reference_sender_posts_through_moto(aws: None) -> None:
+    sender = ManagementApiSender(CALLBACK_URL, concurrency=4)
+    hub = Hub(DynamoDBRegistry(TABLE), sender, concurrency=4)
+    asyncio.run(hub.join(Connection("conn-1", "1", time.time())))
+
+    result = asyncio.run(hub.broadcast("news"))
+
+    assert (result.sent, result.gone, result.failed) == (1, 0, 0)
+    assert moto_posted("conn-1") == b"news"
 
 
 def test_entry_module_builds_its_hub_from_the_environment(
-    aws: None, monkeypatch: pytest.MonkeyPatch
+    api: ConnectionsApi, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("CONNECTIONS_TABLE", TABLE)
-    monkeypatch.setenv("WS_CALLBACK_URL", CALLBACK_URL)
+    monkeypatch.setenv("WS_CALLBACK_URL", api.url)
     get_settings.cache_clear()
     try:
         import handler.lambda_ws
@@ -307,11 +337,17 @@ def test_entry_module_builds_its_hub_from_the_environment(
         get_settings.cache_clear()
 
 
-def test_entry_module_imports_neither_fastapi_nor_boto3() -> None:
-    code = (
-        "import sys, handler.lambda_ws; "
-        "print(sorted({'fastapi', 'starlette', 'boto3'} & set(sys.modules)))"
-    )
+@pytest.mark.parametrize(
+    ("module", "unwanted"),
+    [
+        # boto3 too: the WebSocket function's clients are built on the first event.
+        ("handler.lambda_ws", ["boto3", "fastapi", "starlette"]),
+        # The worker needs boto3 (Powertools idempotency) but no web framework.
+        ("handler.lambda_worker", ["fastapi", "starlette"]),
+    ],
+)
+def test_entry_modules_import_no_web_framework(module: str, unwanted: list[str]) -> None:
+    code = f"import sys, {module}; print(sorted(set({unwanted!r}) & set(sys.modules)))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 

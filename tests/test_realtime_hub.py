@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 
+import boto3
 import pytest
+from botocore.stub import Stubber
 
 from handler.platform.realtime import (
     Connection,
@@ -16,6 +18,7 @@ from handler.platform.realtime import (
     Sender,
     SendFailed,
 )
+from handler.platform.realtime.dynamodb import DynamoDBRegistry, RegistryError
 from handler.platform.realtime.endpoint import check_message
 from handler.platform.realtime.memory import MemoryRegistry
 from handler.platform.realtime.types import MAX_MESSAGE_BYTES
@@ -126,3 +129,72 @@ def test_unacceptable_messages_are_refused_with_a_code(body: str | bytes | None,
 
 def test_message_of_exactly_the_limit_is_accepted() -> None:
     assert check_message("a" * MAX_MESSAGE_BYTES) == "a" * MAX_MESSAGE_BYTES
+
+
+class ForgetfulRegistry(MemoryRegistry):
+    """A registry whose deletes fail: DynamoDB throttling, or a bug in an adapter."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__()
+        self.error = error
+
+    async def remove(self, connection_id: str) -> None:
+        raise self.error
+
+
+@pytest.mark.parametrize("error", [RegistryError("throttled"), KeyError("an adapter bug")])
+def test_a_delete_that_fails_neither_aborts_the_broadcast_nor_hides_the_gone_target(
+    error: Exception,
+) -> None:
+    sender = RecordingSender(gone=frozenset({"gone"}))
+    hub = Hub(ForgetfulRegistry(error), sender, concurrency=2)
+    for cid in ["gone", *(f"c{i}" for i in range(10))]:
+        asyncio.run(hub.join(Connection(cid, "1", 0.0)))
+
+    result = asyncio.run(hub.broadcast("hi"))
+
+    assert (result.sent, result.gone, result.failed) == (10, 1, 0)
+    assert result.gone_ids == ["gone"]
+    assert sorted(sender.received) == [f"c{i}" for i in range(10)]
+
+
+def test_a_throttled_dynamodb_delete_does_not_abort_the_broadcast() -> None:
+    client = boto3.client(
+        "dynamodb",
+        region_name="eu-west-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+    )
+    ids = ["gone", "c1", "c2", "c3"]
+    items = [{"connectionId": {"S": cid}, "clientId": {"S": "1"}} for cid in ids]
+    sender = RecordingSender(gone=frozenset({"gone"}))
+    hub = Hub(DynamoDBRegistry("connections", client=client), sender, concurrency=2)
+    with Stubber(client) as stubber:
+        stubber.add_response("scan", {"Items": items})
+        stubber.add_client_error(
+            "delete_item",
+            service_error_code="ProvisionedThroughputExceededException",
+            http_status_code=400,
+        )
+
+        result = asyncio.run(hub.broadcast("hi"))
+
+        stubber.assert_no_pending_responses()
+    assert (result.sent, result.gone, result.failed) == (3, 1, 0)
+    assert sorted(sender.received) == ["c1", "c2", "c3"]
+
+
+def test_broadcast_refuses_text_too_large_to_post_before_any_send() -> None:
+    sender = RecordingSender()
+    hub = hub_with(["c0", "c1"], sender)
+
+    with pytest.raises(MessageRefused) as caught:
+        asyncio.run(hub.broadcast("a" * (MAX_MESSAGE_BYTES + 1)))
+
+    assert (caught.value.code, caught.value.status_code) == ("message_too_large", 413)
+    assert sender.received == {}
+    with pytest.raises(MessageRefused):
+        asyncio.run(
+            hub.send_many(asyncio.run(hub.connections()), "€" * (MAX_MESSAGE_BYTES // 3 + 1))
+        )
+    assert asyncio.run(hub.broadcast("a" * MAX_MESSAGE_BYTES)).sent == 2

@@ -8,7 +8,6 @@ every request scope (as uvicorn does), and SIGTERM runs the shutdown.
 
 from __future__ import annotations
 
-import asyncio
 import atexit
 import json
 import logging
@@ -25,6 +24,7 @@ from starlette.types import ASGIApp
 from handler.platform.lambda_cycle import run_http_cycle
 from handler.platform.lifespan import LifespanRunner
 from handler.platform.logs import bind_lambda_context
+from handler.platform.loop import environment_loop
 
 logger = logging.getLogger(__name__)
 
@@ -49,10 +49,10 @@ class LambdaHttpAdapter:
 
     def __init__(self, app: ASGIApp, *, text_mime_types: list[str] | None = None) -> None:
         self.app = app
-        # Our own loop, set as current so Mangum and libraries that ask for "the" loop
-        # agree with the one the lifespan's resources are bound to.
-        self.loop = asyncio.new_event_loop()
-        asyncio.set_event_loop(self.loop)
+        # The environment's loop (current, so Mangum and libraries that ask for "the" loop
+        # agree with the one the lifespan's resources are bound to).
+        self.loop = environment_loop()
+        self._closed = False
         self._mangum = Mangum(
             cast(Any, app),
             lifespan="off",
@@ -84,15 +84,12 @@ class LambdaHttpAdapter:
         return response
 
     def close(self) -> None:
-        """Run the lifespan shutdown (idempotent)."""
-        if self.loop.is_closed():
+        """Run the lifespan shutdown (idempotent). The loop is the environment's and stays
+        open: another adapter in this process may still use it."""
+        if self._closed or self.loop.is_closed():
             return
-        try:
-            self.loop.run_until_complete(self._lifespan.shutdown())
-        finally:
-            self.loop.close()
-            # Leave no closed loop behind as "current" for the next user of asyncio.
-            asyncio.set_event_loop(None)
+        self._closed = True
+        self.loop.run_until_complete(self._lifespan.shutdown())
 
     def install_shutdown_hooks(self) -> None:
         """Lambda sends SIGTERM before it ends an environment (when an extension is

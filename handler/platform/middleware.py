@@ -6,15 +6,13 @@ import json
 import logging
 import time
 import uuid
-from contextvars import ContextVar
 
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-logger = logging.getLogger(__name__)
+from handler.platform.context import request_id_var
 
-# The id of the HTTP request being served, for logs and for task envelopes.
-request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
+logger = logging.getLogger(__name__)
 
 
 class ProcessTimeMiddleware:

@@ -17,10 +17,9 @@ from handler.platform.lambda_adapter import LambdaHttpAdapter
 from handler.platform.realtime.factory import aws_hub
 from handler.settings import get_settings
 from tests.conftest import LiveServer
+from tests.connections_api import ConnectionsApi
 from tests.support import FakeLambdaContext, http_event
 from tests.tasks.conftest import REGION, Aws, sqs_event
-
-CALLBACK_URL = f"https://abc123defg.execute-api.{REGION}.amazonaws.com/prod"
 
 
 def announcement(text: str) -> dict[str, Any]:
@@ -59,8 +58,11 @@ def test_announcement_through_both_lambdas_posts_to_every_connection(
     sqs_lambda_handler: LambdaHttpAdapter,
     lambda_context: FakeLambdaContext,
     monkeypatch: pytest.MonkeyPatch,
+    connections_api: ConnectionsApi,
 ) -> None:
     from tests.test_lambda_ws import TABLE, connect, fresh, posted
+
+    connections_api.reset(boto3.session.Session().get_credentials(), REGION)
 
     boto3.client("dynamodb").create_table(
         TableName=TABLE,
@@ -69,7 +71,7 @@ def test_announcement_through_both_lambdas_posts_to_every_connection(
         BillingMode="PAY_PER_REQUEST",
     )
     monkeypatch.setenv("CONNECTIONS_TABLE", TABLE)
-    monkeypatch.setenv("WS_CALLBACK_URL", CALLBACK_URL)
+    monkeypatch.setenv("WS_CALLBACK_URL", connections_api.url)
     get_settings.cache_clear()
     aws_hub.cache_clear()
     from handler import lambda_ws

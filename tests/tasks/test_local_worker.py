@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import logging
+import time
 from collections.abc import Iterator
 
 import boto3
@@ -15,6 +17,7 @@ from handler.api.notification_tasks import OUTBOX, Email
 from handler.app import create_app
 from handler.settings import Settings, get_settings
 from local.__main__ import main
+from local.worker import poller_client, run
 from tests.conftest import free_port
 from tests.tasks.conftest import REGION
 
@@ -81,3 +84,18 @@ def test_local_worker_leaves_failed_messages_for_retry(
 
     # Still there: in flight until its visibility timeout, then received again.
     assert queue_depth(moto_server, "TASK_QUEUE_URL") == 1
+
+
+def test_idle_long_poll_longer_than_the_request_timeout_returns_cleanly(
+    moto_server: dict[str, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    wait = 6  # past the 3-5 s read timeout that request-path clients use
+    settings = get_settings()
+    client = poller_client(settings, wait)
+    assert client.meta.config.read_timeout > wait
+
+    started = time.monotonic()
+    run(settings, wait_seconds=wait, max_polls=1)
+
+    assert time.monotonic() - started >= wait - 0.5, "moto held the poll open, as SQS does"
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text

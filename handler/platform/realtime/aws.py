@@ -7,7 +7,6 @@ route key is logged and answered 400. Nothing here builds the HTTP app (cold sta
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
 import json
@@ -17,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from handler.platform.logs import bind_lambda_context
+from handler.platform.loop import environment_loop
 from handler.platform.realtime.endpoint import Dispatcher, WebSocketEndpoint
 from handler.platform.realtime.hub import Hub
 from handler.platform.realtime.types import ConnectRequest, MessageRefused, Refused
@@ -30,14 +30,14 @@ class LambdaWebSocketAdapter:
     """`handler(event, context)` for API Gateway WebSocket routes.
 
     The hub is built on the first event (`hub_factory`), then reused while the execution
-    environment stays warm; so is the event loop.
+    environment stays warm; events run on the environment's loop (`environment_loop`).
     """
 
     def __init__(self, endpoint: WebSocketEndpoint, hub_factory: Callable[[], Hub]) -> None:
         self.endpoint = endpoint
         self._hub_factory = hub_factory
         self._dispatcher: Dispatcher | None = None
-        self.loop = asyncio.new_event_loop()
+        self.loop = environment_loop()
         self._routes: dict[str, Callable[[dict[str, Any], str], Awaitable[Response]]] = {
             "$connect": self._connect,
             "$default": self._message,

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from handler.platform.aws import INTERACTIVE, ClientOptions, aws_client
 from handler.platform.realtime.ports import ConnectionRegistry
 from handler.platform.realtime.types import Connection, RealtimeError
 
@@ -33,18 +34,27 @@ class RegistryError(RealtimeError):
 
 
 class DynamoDBRegistry(ConnectionRegistry):
-    def __init__(self, table_name: str, *, client: DynamoDBClient | None = None) -> None:
+    """`client`: injected, or the shared one built on first use (`endpoint_url`: Settings.
+    aws_endpoint_url). Its budget is short: a WebSocket event or a broadcast waits on it."""
+
+    def __init__(
+        self,
+        table_name: str,
+        *,
+        client: DynamoDBClient | None = None,
+        endpoint_url: str | None = None,
+    ) -> None:
         if not table_name:
             raise ValueError("a DynamoDB connection registry needs a table name")
         self.table_name = table_name
+        self.endpoint_url = endpoint_url
         self._client = client
 
     @property
     def client(self) -> DynamoDBClient:
         if self._client is None:
-            import boto3
-
-            self._client = boto3.client("dynamodb")
+            options: ClientOptions = {**INTERACTIVE, "endpoint_url": self.endpoint_url}
+            self._client = aws_client("dynamodb", **options)
         return self._client
 
     async def add(self, connection: Connection) -> None:

@@ -10,10 +10,10 @@ from abc import ABC, abstractmethod
 from handler.platform.realtime.hub import Hub
 from handler.platform.realtime.types import (
     MAX_CONNECTION_SECONDS,
-    MAX_MESSAGE_BYTES,
     Connection,
     ConnectRequest,
     MessageRefused,
+    check_size,
 )
 
 logger = logging.getLogger(__name__)
@@ -31,7 +31,10 @@ class WebSocketEndpoint(ABC):
 
     @abstractmethod
     async def on_message(self, hub: Hub, connection: Connection, text: str) -> None:
-        """Handle one text message (already checked: non-empty text within the size limit)."""
+        """Handle one text message (already checked: non-empty text within the size limit).
+
+        Raising `MessageRefused` (as `Hub.broadcast` does for text too large to send)
+        answers the sender with the error, as for a message refused on arrival."""
 
     async def on_disconnect(self, hub: Hub, connection_id: str) -> None:
         """Called after a connection closed (best effort on AWS); nothing by default."""
@@ -58,20 +61,21 @@ class Dispatcher:
         await self.hub.join(connection)
 
     async def receive(self, connection_id: str, body: str | bytes | None) -> None:
-        """Check one incoming message and hand it to the endpoint; a refused message is
-        answered to its sender as `{"error": code, "detail": ...}` and re-raised."""
+        """Check one incoming message and hand it to the endpoint; a refused message (on
+        arrival or by the endpoint) is answered to its sender as `{"error": code,
+        "detail": ...}` and re-raised."""
         try:
             text = check_message(body)
             connection = await self.hub.connection(connection_id)
             if connection is None:
                 detail = "this connection is not registered; reconnect"
                 raise MessageRefused("unknown_connection", detail, status_code=410)
+            await self.endpoint.on_message(self.hub, connection, text)
         except MessageRefused as exc:
             logger.info("message from %s refused: %s", connection_id, exc.detail)
             error = json.dumps({"error": exc.code, "detail": exc.detail})
             await self.hub.send(connection_id, error)
             raise
-        await self.endpoint.on_message(self.hub, connection, text)
 
     async def disconnect(self, connection_id: str) -> None:
         await self.hub.leave(connection_id)
@@ -80,13 +84,7 @@ class Dispatcher:
 
 def check_message(body: str | bytes | None) -> str:
     """The text of an acceptable message, or `MessageRefused` saying what is wrong."""
-    size = len(body.encode("utf-8", "surrogatepass") if isinstance(body, str) else body or b"")
-    if size > MAX_MESSAGE_BYTES:
-        raise MessageRefused(
-            "message_too_large",
-            f"message is {size} bytes; the limit is {MAX_MESSAGE_BYTES} bytes (128 KB)",
-            status_code=413,
-        )
+    check_size(body or b"")
     if isinstance(body, bytes | bytearray):
         raise MessageRefused(
             "binary_not_supported", "binary frames are not accepted; send text", status_code=415

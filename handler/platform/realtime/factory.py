@@ -38,14 +38,18 @@ def local_hub(settings: Settings) -> Hub:
 @lru_cache(maxsize=4)
 def aws_hub(settings: Settings) -> Hub:
     from handler.platform.realtime.dynamodb import DynamoDBRegistry
-    from handler.platform.realtime.management import ManagementApiSender
+    from handler.platform.realtime.signed_http import SignedHttpSender
 
-    sender = ManagementApiSender(
+    # Not boto3's ManagementApiSender: the same signed request for half the CPU, which
+    # is what bounds a broadcast to thousands of connections (see signed_http).
+    sender = SignedHttpSender(
         settings.ws_callback_url,
         concurrency=settings.ws_send_concurrency,
         timeout=settings.ws_send_timeout,
     )
-    registry = DynamoDBRegistry(settings.connections_table)
+    registry = DynamoDBRegistry(
+        settings.connections_table, endpoint_url=settings.aws_endpoint_url or None
+    )
     return Hub(registry, sender, concurrency=settings.ws_send_concurrency)
 
 

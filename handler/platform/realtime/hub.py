@@ -2,7 +2,8 @@
 
 A broadcast runs at most `concurrency` sends at once (a fixed set of worker coroutines
 pulling from one list, so 10,000 targets never become 10,000 tasks). A gone target is
-forgotten there and then; any other failure is logged and counted, and the broadcast goes on.
+forgotten there and then (a failure to forget is logged); any other failure is logged and
+counted, and the broadcast goes on: `send` never raises, so no worker ends early.
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ from handler.platform.realtime.types import (
     BroadcastResult,
     Connection,
     ConnectionGone,
+    RealtimeError,
     SendFailed,
+    check_size,
 )
 
 logger = logging.getLogger(__name__)
@@ -63,8 +66,7 @@ class Hub:
         try:
             await self.sender.send(connection_id, text)
         except ConnectionGone:
-            logger.info("connection %s is gone; forgetting it", connection_id)
-            await self.registry.remove(connection_id)
+            await self._forget(connection_id)
             return Delivery.GONE
         except SendFailed as exc:
             logger.warning("%s", exc)
@@ -76,12 +78,29 @@ class Hub:
             return Delivery.FAILED
         return Delivery.SENT
 
+    async def _forget(self, connection_id: str) -> None:
+        logger.info("connection %s is gone; forgetting it", connection_id)
+        # The target is gone either way. If its row cannot be deleted now, the next send
+        # finds it gone again or its TTL ends it; the broadcast goes on (a throttled table
+        # must not cancel every other send).
+        try:
+            await self.registry.remove(connection_id)
+        except RealtimeError as exc:
+            logger.warning("could not forget gone connection %s: %s", connection_id, exc)
+        except Exception:
+            logger.exception("could not forget gone connection %s", connection_id)
+
     async def broadcast(self, text: str) -> BroadcastResult:
-        """Send `text` to every live connection."""
+        """Send `text` to every live connection. Text over API Gateway's 128 KB raises
+        `MessageRefused("message_too_large")` before anything is read or sent."""
+        check_size(text, "the message to send")
         return await self.send_many(await self.connections(), text)
 
     async def send_many(self, targets: Iterable[Connection], text: str) -> BroadcastResult:
-        """Send `text` to each target, `concurrency` at a time (a room is just a target list)."""
+        """Send `text` to each target, `concurrency` at a time (a room is just a target list).
+
+        Raises `MessageRefused` for text too large to post (every target would fail)."""
+        check_size(text, "the message to send")
         result = BroadcastResult()
         batch = list(targets)
         pending: Iterator[Connection] = iter(batch)

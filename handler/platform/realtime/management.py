@@ -3,31 +3,25 @@
 boto3 is blocking, so posts run on a thread pool as large as the wanted concurrency, and
 the client's HTTP pool matches it (botocore keeps 10 connections by default, which would
 cap any larger pool). Retries are few: a broadcast should not stall on one connection.
+
+The hub built from settings uses `SignedHttpSender` (the same signed request for about
+half the CPU); this boto3 sender is the reference it is tested against.
 """
 
 from __future__ import annotations
 
 import asyncio
-import re
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from handler.platform.aws import aws_client, region_from_url
 from handler.platform.realtime.ports import Sender
 from handler.platform.realtime.types import ConnectionGone, SendFailed
 
 if TYPE_CHECKING:
     from mypy_boto3_apigatewaymanagementapi import ApiGatewayManagementApiClient
-
-_REGION = re.compile(r"\.execute-api\.([a-z0-9-]+)\.amazonaws\.com")
-
-
-def region_of(endpoint_url: str) -> str | None:
-    """The region in an execute-api URL (`https://{api}.execute-api.{region}.amazonaws.com/...`)."""
-    found = _REGION.search(endpoint_url)
-    return found.group(1) if found else None
 
 
 class ManagementApiSender(Sender):
@@ -49,31 +43,23 @@ class ManagementApiSender(Sender):
         self.endpoint_url = endpoint_url
         self.concurrency = concurrency
         self.timeout = timeout
-        self.region_name = region_name or region_of(endpoint_url)
+        self.region_name = region_name or region_from_url(endpoint_url)
         self._client = client
-        self._lock = threading.Lock()
         self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="ws-send")
 
     @property
     def client(self) -> ApiGatewayManagementApiClient:
-        with self._lock:  # boto3's default session is not thread-safe; build once
-            if self._client is None:
-                import boto3
-                from botocore.config import Config
-
-                config = Config(
-                    max_pool_connections=self.concurrency,
-                    connect_timeout=self.timeout,
-                    read_timeout=self.timeout,
-                    retries={"mode": "standard", "max_attempts": 2},
-                )
-                self._client = boto3.client(
-                    "apigatewaymanagementapi",
-                    endpoint_url=self.endpoint_url,
-                    region_name=self.region_name,
-                    config=config,
-                )
-            return self._client
+        if self._client is None:
+            self._client = aws_client(
+                "apigatewaymanagementapi",
+                endpoint_url=self.endpoint_url,
+                region=self.region_name,
+                connect_timeout=min(2.0, self.timeout),
+                read_timeout=self.timeout,
+                max_attempts=2,
+                max_pool=self.concurrency,
+            )
+        return self._client
 
     async def send(self, connection_id: str, text: str) -> None:
         loop = asyncio.get_running_loop()

@@ -76,10 +76,22 @@ class Refused(RealtimeError):
 
 
 class MessageRefused(RealtimeError):
-    """An incoming message is not accepted; the sender gets `{"error": code, "detail": ...}`."""
+    """A message is not accepted (as it came in, or as it would go out); the sender gets
+    `{"error": code, "detail": ...}`."""
 
     def __init__(self, code: str, detail: str, *, status_code: int = 400) -> None:
         super().__init__(detail)
         self.code = code
         self.detail = detail
         self.status_code = status_code
+
+
+def check_size(data: str | bytes, what: str = "message") -> None:
+    """Raise `MessageRefused("message_too_large")` past API Gateway's 128 KB (UTF-8 bytes)."""
+    size = len(data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data)
+    if size > MAX_MESSAGE_BYTES:
+        raise MessageRefused(
+            "message_too_large",
+            f"{what} is {size} bytes; the limit is {MAX_MESSAGE_BYTES} bytes (128 KB)",
+            status_code=413,
+        )

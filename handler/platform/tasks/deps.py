@@ -19,8 +19,8 @@ from typing import Annotated, Any, ParamSpec
 
 from fastapi import BackgroundTasks, Depends, Request
 
+from handler.platform.context import request_id_var
 from handler.platform.errors import AppError
-from handler.platform.middleware import request_id_var
 from handler.platform.tasks.envelope import EncodedTask, encode_task
 from handler.platform.tasks.errors import TaskQueueUnavailable
 from handler.platform.tasks.queue import TaskQueue

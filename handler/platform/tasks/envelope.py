@@ -35,9 +35,6 @@ class TaskEnvelope(BaseModel):
     attempt: int = Field(default=1, ge=1)
     request_id: str | None = None
 
-    def encode(self) -> str:
-        return _dumps(self.model_dump(mode="json", by_alias=True))
-
     @classmethod
     def decode(cls, body: str) -> TaskEnvelope:
         try:

@@ -68,8 +68,11 @@ def persistence_from_settings(settings: Settings) -> BasePersistenceLayer:
     """DynamoDB when IDEMPOTENCY_TABLE is set (partition key `id`), memory otherwise."""
     if not settings.idempotency_table:
         return InMemoryPersistenceLayer()
-    import boto3
     from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
-    client = boto3.client("dynamodb", endpoint_url=settings.aws_endpoint_url or None)
+    from handler.platform.aws import BACKGROUND, ClientOptions, aws_client
+
+    # The worker's budget: every task waits on these writes, but nobody waits on the task.
+    options: ClientOptions = {**BACKGROUND, "endpoint_url": settings.aws_endpoint_url or None}
+    client = aws_client("dynamodb", **options)
     return DynamoDBPersistenceLayer(table_name=settings.idempotency_table, boto3_client=client)

@@ -89,9 +89,6 @@ class TaskRegistry:
                 "decorate it with @task"
             ) from None
 
-    def names(self) -> list[str]:
-        return sorted(self._by_name)
-
 
 def _origin(func: Callable[..., Any]) -> str:
     return f"{func.__module__}.{func.__qualname__}"

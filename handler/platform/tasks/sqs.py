@@ -1,19 +1,18 @@
 """SQS adapters: the app's task queue and the worker's dead-letter sender.
 
 boto3 is blocking: the queue sends from a worker thread so a local uvicorn loop keeps
-serving while SQS answers. Clients are built on first use and reused.
+serving while SQS answers. Clients come from `aws_client` (built on first use, shared).
 """
 
 from __future__ import annotations
 
 import logging
-import re
-import threading
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import anyio.to_thread
 
+from handler.platform.aws import BACKGROUND, INTERACTIVE, ClientOptions, aws_client, region_from_url
 from handler.platform.tasks.envelope import EncodedTask
 from handler.platform.tasks.errors import TaskQueueUnavailable
 
@@ -25,49 +24,39 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 BATCH_ENTRIES = 10  # SQS SendMessageBatch takes at most 10 entries
-_REGION = re.compile(r"^https://sqs[.-]([a-z0-9-]+)\.amazonaws\.com")
 
 
-def sqs_client(queue_url: str, endpoint_url: str | None = None) -> SQSClient:
-    """A client for the queue's own region (read from its URL when it names one), with
-    few, quick retries: a request waits on this call, and a 503 beats a hung client."""
-    import boto3
-    from botocore.config import Config
+class _SqsAdapter:
+    """A queue URL and its client: injected, or the shared one for `options` on first use."""
 
-    match = _REGION.match(queue_url)
-    config = Config(
-        retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=5
-    )
-    return boto3.client(
-        "sqs",
-        region_name=match.group(1) if match else None,
-        endpoint_url=endpoint_url,
-        config=config,
-    )
-
-
-class _LazyClient:
-    def __init__(self, queue_url: str, client: SQSClient | None, endpoint_url: str | None):
-        self._queue_url = queue_url
+    def __init__(
+        self,
+        queue_url: str,
+        client: SQSClient | None,
+        endpoint_url: str | None,
+        options: ClientOptions,
+    ) -> None:
+        self.queue_url = queue_url
         self._client = client
-        self._endpoint_url = endpoint_url
-        self._lock = threading.Lock()
+        self._options: ClientOptions = {
+            **options,
+            "endpoint_url": endpoint_url,
+            # The queue's own region (its URL names it), whatever the environment's is.
+            "region": region_from_url(queue_url),
+        }
 
     @property
     def client(self) -> SQSClient:
         if self._client is None:
-            with self._lock:
-                if self._client is None:
-                    self._client = sqs_client(self._queue_url, self._endpoint_url)
+            self._client = aws_client("sqs", **self._options)
         return self._client
 
     def close(self) -> None:
-        if self._client is not None:
-            self._client.close()
-            self._client = None
+        # The client may be shared (aws_client's cache): forget it, do not close it.
+        self._client = None
 
 
-class SqsQueue(_LazyClient):
+class SqsQueue(_SqsAdapter):
     """Sends a request's tasks with SendMessageBatch (10 entries and `max_batch_bytes`
     per call). Any task left unsent raises `TaskQueueUnavailable`."""
 
@@ -79,8 +68,8 @@ class SqsQueue(_LazyClient):
         endpoint_url: str | None = None,
         max_batch_bytes: int = 1_048_576,
     ) -> None:
-        super().__init__(queue_url, client, endpoint_url)
-        self.queue_url = queue_url
+        # A request waits on this send, and a 503 beats a hung client.
+        super().__init__(queue_url, client, endpoint_url, INTERACTIVE)
         self.max_batch_bytes = max_batch_bytes
 
     async def send(self, tasks: Sequence[EncodedTask], background: BackgroundTasks) -> None:
@@ -127,14 +116,13 @@ def _batches(tasks: Sequence[EncodedTask], max_bytes: int) -> Iterator[list[Enco
         yield batch
 
 
-class SqsDeadLetters(_LazyClient):
+class SqsDeadLetters(_SqsAdapter):
     """Parks a message that can never succeed, with why, for a human to look at."""
 
     def __init__(
         self, queue_url: str, *, client: SQSClient | None = None, endpoint_url: str | None = None
     ) -> None:
-        super().__init__(queue_url, client, endpoint_url)
-        self.queue_url = queue_url
+        super().__init__(queue_url, client, endpoint_url, BACKGROUND)
 
     def send(self, body: str, *, reason: str, detail: str, attributes: dict[str, str]) -> None:
         """Raises on any failure: the caller must then keep the message where it is."""

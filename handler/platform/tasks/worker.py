@@ -11,7 +11,6 @@ Per message, one of three outcomes:
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from typing import TYPE_CHECKING, Any, Protocol
@@ -26,6 +25,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyAlreadyInProgressError,
 )
 
+from handler.platform.loop import environment_loop
 from handler.platform.tasks.context import log_keys, task_log_context
 from handler.platform.tasks.envelope import TaskEnvelope
 from handler.platform.tasks.errors import PoisonMessage, UnknownTask
@@ -71,7 +71,6 @@ class TaskWorker:
             key_prefix="task",
         )(self._execute)
         self._processor = BatchProcessor(EventType.SQS, raise_on_entire_batch_failure=False)
-        self._loop: asyncio.AbstractEventLoop | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings, *, tasks: TaskRegistry = registry) -> TaskWorker:
@@ -143,9 +142,8 @@ class TaskWorker:
         with task_log_context(envelope):
             result = spec.call(bound)
             if spec.is_async:
-                # One loop for the life of the environment, as the HTTP adapter keeps.
-                self._loop = self._loop or asyncio.new_event_loop()
-                self._loop.run_until_complete(result)
+                # Asked for only here: a worker whose tasks are all sync never makes one.
+                environment_loop().run_until_complete(result)
         ms = (time.perf_counter() - started) * 1000
         keys = log_keys(envelope)
         logger.info("task %s (%s) done in %.1f ms", envelope.id, envelope.name, ms, extra=keys)
