@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from aws_cdk import Duration, RemovalPolicy
-from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import Duration
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra.functions import AppFunction
+from infra.tables import ttl_table
 
 MAX_RECEIVE_COUNT = 5
 BATCH_SIZE = 10
@@ -56,17 +56,8 @@ class Tasks(Construct):
                 queue=self.dead_letter_queue, max_receive_count=MAX_RECEIVE_COUNT
             ),
         )
-        self.idempotency_table = dynamodb.Table(
-            self,
-            "IdempotencyTable",
-            partition_key=dynamodb.Attribute(name="id", type=dynamodb.AttributeType.STRING),
-            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
-            time_to_live_attribute="expiration",
-            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
-                point_in_time_recovery_enabled=True
-            ),
-            # Records expire within hours; nothing in them outlives a redeploy.
-            removal_policy=RemovalPolicy.DESTROY,
+        self.idempotency_table = ttl_table(
+            self, "IdempotencyTable", partition_key="id", ttl_attribute="expiration"
         )
 
         self.worker = AppFunction(

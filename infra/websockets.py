@@ -5,15 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_apigatewayv2_integrations as integrations
-from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from infra.functions import AppFunction
 from infra.nag import acknowledge
+from infra.tables import ttl_table
 
 STAGE = "prod"
 ROUTES = ("$connect", "$disconnect", "$default")
@@ -27,19 +27,8 @@ class WebSockets(Construct):
         self, scope: Construct, id: str, *, code: lambda_.Code, environment: Mapping[str, str]
     ) -> None:
         super().__init__(scope, id)
-        self.connections_table = dynamodb.Table(
-            self,
-            "ConnectionsTable",
-            partition_key=dynamodb.Attribute(
-                name="connectionId", type=dynamodb.AttributeType.STRING
-            ),
-            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
-            time_to_live_attribute="ttl",
-            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
-                point_in_time_recovery_enabled=True
-            ),
-            # Connections last two hours at most: nothing here survives a redeploy anyway.
-            removal_policy=RemovalPolicy.DESTROY,
+        self.connections_table = ttl_table(
+            self, "ConnectionsTable", partition_key="connectionId", ttl_attribute="ttl"
         )
         self.function = AppFunction(
             self,

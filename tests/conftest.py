@@ -166,3 +166,15 @@ def redis_prefix(redis_url: str) -> Iterator[str]:
         keys = list(client.scan_iter(match=f"{prefix}*"))
         if keys:
             client.delete(*keys)
+
+
+def memory_or_redis_settings(request: pytest.FixtureRequest) -> Settings:
+    """For a module's `settings` fixture parametrized over ["memory", "redis"]: the same
+    tests on both backends, which must behave the same."""
+    if request.param == "memory":
+        return Settings(environment="test", redis_url="")
+    return Settings(
+        environment="test",
+        redis_url=request.getfixturevalue("redis_url"),
+        redis_key_prefix=request.getfixturevalue("redis_prefix"),
+    )

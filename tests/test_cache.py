@@ -17,21 +17,14 @@ from handler.platform.cached import cached
 from handler.platform.lambda_adapter import LambdaHttpAdapter
 from handler.platform.limited import rate_limit
 from handler.settings import Settings
+from tests.conftest import memory_or_redis_settings
 from tests.support import FakeLambdaContext, http_event
 
 SECRET = "s" * 32
 
 
-@pytest.fixture(params=["memory", "redis"])
-def settings(request: pytest.FixtureRequest) -> Settings:
-    """Every test here runs on both backends: they must behave the same."""
-    if request.param == "memory":
-        return Settings(environment="test", redis_url="")
-    return Settings(
-        environment="test",
-        redis_url=request.getfixturevalue("redis_url"),
-        redis_key_prefix=request.getfixturevalue("redis_prefix"),
-    )
+# Every test here runs on both backends.
+settings = pytest.fixture(params=["memory", "redis"])(memory_or_redis_settings)
 
 
 def test_second_request_is_a_hit_with_the_same_body(client: TestClient) -> None:

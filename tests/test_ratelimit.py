@@ -14,18 +14,11 @@ from fastapi.testclient import TestClient
 from handler.platform.lambda_adapter import LambdaHttpAdapter
 from handler.platform.limited import client_address, rate_limit
 from handler.settings import Settings
+from tests.conftest import memory_or_redis_settings
 from tests.support import FakeLambdaContext, http_event
 
-
-@pytest.fixture(params=["memory", "redis"])
-def settings(request: pytest.FixtureRequest) -> Settings:
-    if request.param == "memory":
-        return Settings(environment="test", redis_url="")
-    return Settings(
-        environment="test",
-        redis_url=request.getfixturevalue("redis_url"),
-        redis_key_prefix=request.getfixturevalue("redis_prefix"),
-    )
+# Every test here runs on both backends.
+settings = pytest.fixture(params=["memory", "redis"])(memory_or_redis_settings)
 
 
 def test_sixth_request_in_a_minute_is_refused_with_retry_after(client: TestClient) -> None:

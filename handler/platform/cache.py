@@ -23,6 +23,7 @@ from redis.exceptions import RedisError
 
 from handler.platform.breaker import Breaker
 from handler.platform.redis_pool import PoolExhausted, redis_budget
+from handler.platform.state import lifespan_resource
 from handler.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -132,10 +133,7 @@ async def open_cache(
 
 async def get_cache(request: Request) -> ResponseCache:
     # async: FastAPI runs a sync dependency in the threadpool, ~0.2 ms a call here.
-    cache: ResponseCache | None = getattr(request.state, "cache", None)
-    if cache is None:
-        raise RuntimeError("no cache in the request state: the app's lifespan did not run")
-    return cache
+    return lifespan_resource(request, "cache", ResponseCache)
 
 
 CacheDep = Annotated[ResponseCache, Depends(get_cache)]

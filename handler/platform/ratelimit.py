@@ -39,6 +39,7 @@ from redis.exceptions import RedisError
 from handler.platform.breaker import Breaker
 from handler.platform.errors import AppError
 from handler.platform.redis_pool import PoolExhausted, redis_budget
+from handler.platform.state import lifespan_resource
 from handler.settings import Settings
 
 STORAGE_ERRORS = (StorageError, RedisError, OSError, TimeoutError)
@@ -152,10 +153,7 @@ async def open_rate_limiter(
 
 async def get_rate_limiter(request: Request) -> RateLimiter:
     # async: FastAPI runs a sync dependency in the threadpool, ~0.2 ms a call here.
-    limiter: RateLimiter | None = getattr(request.state, "rate_limiter", None)
-    if limiter is None:
-        raise RuntimeError("no rate limiter in the request state: the app's lifespan did not run")
-    return limiter
+    return lifespan_resource(request, "rate_limiter", RateLimiter)
 
 
 RateLimiterDep = Annotated[RateLimiter, Depends(get_rate_limiter)]

@@ -21,6 +21,7 @@ from fastapi import BackgroundTasks, Depends, Request
 
 from handler.platform.context import request_id_var
 from handler.platform.errors import AppError
+from handler.platform.state import lifespan_resource
 from handler.platform.tasks.envelope import EncodedTask, encode_task
 from handler.platform.tasks.errors import TaskQueueUnavailable
 from handler.platform.tasks.queue import TaskQueue
@@ -69,9 +70,7 @@ class Tasks:
 
 
 async def get_tasks(request: Request, background: BackgroundTasks) -> AsyncIterator[Tasks]:
-    queue: TaskQueue | None = getattr(request.state, "task_queue", None)
-    if queue is None:
-        raise RuntimeError("no task queue in the lifespan state: was the lifespan run?")
+    queue = lifespan_resource(request, "task_queue", TaskQueue)  # type: ignore[type-abstract]
     tasks = Tasks(
         queue, background, max_message_bytes=request.state.settings.task_max_message_bytes
     )
