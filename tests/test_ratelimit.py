@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from handler.platform.lambda_adapter import LambdaHttpAdapter
 from handler.platform.limited import client_address, rate_limit
 from handler.settings import Settings
+from tests.conftest import REDIS_TEST_TIMEOUT
 from tests.support import FakeLambdaContext, http_event
 
 
@@ -25,6 +26,7 @@ def settings(request: pytest.FixtureRequest) -> Settings:
         environment="test",
         redis_url=request.getfixturevalue("redis_url"),
         redis_key_prefix=request.getfixturevalue("redis_prefix"),
+        redis_timeout=REDIS_TEST_TIMEOUT,
     )
 
 
