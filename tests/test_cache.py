@@ -17,7 +17,7 @@ from handler.platform.cached import cached
 from handler.platform.lambda_adapter import LambdaHttpAdapter
 from handler.platform.limited import rate_limit
 from handler.settings import Settings
-from tests.conftest import memory_or_redis_settings
+from tests.conftest import REDIS_TEST_TIMEOUT, memory_or_redis_settings
 from tests.support import FakeLambdaContext, http_event
 
 SECRET = "s" * 32
@@ -149,7 +149,13 @@ def store(redis_url: str) -> Any:
 
 
 def redis_settings(redis_url: str, prefix: str, **extra: Any) -> Settings:
-    return Settings(environment="test", redis_url=redis_url, redis_key_prefix=prefix, **extra)
+    return Settings(
+        environment="test",
+        redis_url=redis_url,
+        redis_key_prefix=prefix,
+        redis_timeout=REDIS_TEST_TIMEOUT,
+        **extra,
+    )
 
 
 def test_values_are_stored_as_json(redis_url: str, redis_prefix: str, store: Any) -> None:

@@ -44,6 +44,9 @@ def browser() -> Iterator[Browser]:
 def test_two_pages_chat_through_the_local_server(live_server: LiveServer, browser: Browser) -> None:
     from playwright.sync_api import expect
 
+    # Each expectation waits for its condition: a generous cap (default 5 s) only matters
+    # on a loaded CI machine, and a broken chat still fails, just later.
+    expect.set_options(timeout=15_000)
     one = browser.new_page()
     two = browser.new_page()
     one.goto(f"{live_server.url}/chat?client=1")

@@ -23,7 +23,7 @@ from fastapi.testclient import TestClient
 from handler.app import create_app
 from handler.platform.redis_pool import PoolExhausted, open_redis_pool, redis_budget
 from handler.settings import Settings
-from tests.conftest import LiveServer, free_port
+from tests.conftest import REDIS_TEST_TIMEOUT, LiveServer, free_port
 from tests.support import http_event
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -32,6 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def fleet_env(redis_url: str, prefix: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("REDIS_", "AWS_"))}
     env.update(ENVIRONMENT="test", REDIS_URL=redis_url, REDIS_KEY_PREFIX=prefix)
+    env.update(REDIS_TIMEOUT=str(REDIS_TEST_TIMEOUT))
     return env
 
 

@@ -9,10 +9,12 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
+from handler.api import chat
 from handler.platform.realtime import (
     Connection,
     ConnectionGone,
     Delivery,
+    Dispatcher,
     Hub,
     MessageRefused,
     Sender,
@@ -92,6 +94,24 @@ def test_send_to_one_reports_its_delivery() -> None:
     assert asyncio.run(hub.send("new", "x")) is Delivery.SENT
     assert asyncio.run(hub.send("old", "x")) is Delivery.GONE
     assert asyncio.run(hub.connection("old")) is None
+
+
+def test_a_message_read_after_its_socket_was_forgotten_still_reaches_the_others() -> None:
+    """A client sends, then closes; a broadcast finds the socket closed and forgets the
+    row before the server reads that last message. The local driver passes the connection
+    it holds, so the message still goes out (it is refused only without one: API Gateway)."""
+    sender = RecordingSender()
+    hub = hub_with(["leaving", "staying"], sender)
+    leaving = asyncio.run(hub.connection("leaving"))
+    asyncio.run(hub.leave("leaving"))  # what a send that found the socket gone does
+    dispatcher = Dispatcher(chat.endpoint, hub)
+
+    asyncio.run(dispatcher.receive("leaving", "bye", held=leaving))
+
+    assert sender.received == {"staying": ["Client 1: bye"]}
+    with pytest.raises(MessageRefused) as refused:
+        asyncio.run(dispatcher.receive("leaving", "bye again"))
+    assert refused.value.code == "unknown_connection"
 
 
 def test_connections_past_their_ttl_are_not_live() -> None:

@@ -60,13 +60,20 @@ class Dispatcher:
     async def join(self, connection: Connection) -> None:
         await self.hub.join(connection)
 
-    async def receive(self, connection_id: str, body: str | bytes | None) -> None:
+    async def receive(
+        self, connection_id: str, body: str | bytes | None, *, held: Connection | None = None
+    ) -> None:
         """Check one incoming message and hand it to the endpoint; a refused message (on
         arrival or by the endpoint) is answered to its sender as `{"error": code,
-        "detail": ...}` and re-raised."""
+        "detail": ...}` and re-raised.
+
+        `held`: the connection, from a driver that holds it for the socket's life (local
+        sockets). Its message counts even if a broadcast has meanwhile found the socket
+        closed and forgotten the row: the text arrived before the close, so it is not lost.
+        Without it (API Gateway) the row is looked up."""
         try:
             text = check_message(body)
-            connection = await self.hub.connection(connection_id)
+            connection = held or await self.hub.connection(connection_id)
             if connection is None:
                 detail = "this connection is not registered; reconnect"
                 raise MessageRefused("unknown_connection", detail, status_code=410)

@@ -16,6 +16,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from handler.platform.realtime.ports import Sender
 from handler.platform.realtime.types import (
+    Connection,
     ConnectionGone,
     ConnectRequest,
     MessageRefused,
@@ -119,13 +120,15 @@ async def serve_socket(
         async with socket.lock:
             await dispatcher.join(connection)
             await websocket.accept()
-        await _receive_loop(websocket, dispatcher, connection_id)
+        await _receive_loop(websocket, dispatcher, connection)
     finally:
         sender.detach(connection_id)
         await dispatcher.disconnect(connection_id)
 
 
-async def _receive_loop(websocket: WebSocket, dispatcher: Dispatcher, connection_id: str) -> None:
+async def _receive_loop(
+    websocket: WebSocket, dispatcher: Dispatcher, connection: Connection
+) -> None:
     with contextlib.suppress(WebSocketDisconnect):
         while True:
             message = await websocket.receive()
@@ -134,7 +137,7 @@ async def _receive_loop(websocket: WebSocket, dispatcher: Dispatcher, connection
             text = message.get("text")
             body = text if text is not None else message.get("bytes")
             with contextlib.suppress(MessageRefused):  # the sender got the error; go on
-                await dispatcher.receive(connection_id, body)
+                await dispatcher.receive(connection.connection_id, body, held=connection)
 
 
 async def _deny(websocket: WebSocket, exc: Refused) -> None:
