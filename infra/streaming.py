@@ -36,8 +36,8 @@ _AUTH = {"none": lambda_.FunctionUrlAuthType.NONE, "iam": lambda_.FunctionUrlAut
 
 
 class Streaming(Construct):
-    """Outside the VPC: uses in-memory cache/limits; serve `/stream` from here, the rest
-    from the HTTP API."""
+    """Outside the VPC, without Redis or the task queue: it runs `create_stream_app`, the
+    streaming routes only; everything else is served by the HTTP API."""
 
     def __init__(
         self,
