@@ -48,6 +48,8 @@ class OnFirstUse(Generic[T]):
     async def _build(self) -> None:
         try:
             self._value = await self._stack.enter_async_context(self._open())
+        except BackendUnavailable:
+            raise  # a backend this one is built on (the pool): already ours
         except Exception as exc:
             raise BackendUnavailable(f"could not build the backend: {exc!r}") from exc
         self._built = True
