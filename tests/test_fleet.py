@@ -185,7 +185,7 @@ def test_a_request_finding_no_free_connection_degrades_alone(
     )
     with TestClient(create_app(settings)) as client:
         assert client.get("/limited").headers["x-ratelimit-remaining"] == "4"
-        pool = client.app_state["redis_pool"]
+        pool = client.portal.call(client.app_state["redis_pool"].get)  # built by /limited
         held = client.portal.call(pool.get_connection)  # the one connection, busy
         try:
             starved = client.get("/limited")

@@ -13,39 +13,60 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-from cashews import Cache
-from cashews.exceptions import CacheBackendInteractionError, CacheError
 from fastapi import Depends, Request
-from redis.asyncio import ConnectionPool
-from redis.exceptions import RedisError
 
 from handler.platform.breaker import Breaker
+from handler.platform.first_use import BackendUnavailable, OnFirstUse
 from handler.platform.redis_pool import PoolExhausted, redis_budget
 from handler.platform.state import lifespan_resource
 from handler.settings import Settings
 
-logger = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    from cashews import Cache
+    from redis.asyncio import ConnectionPool
 
-# Redis (or the way to it) failing; these open the breaker.
-BACKEND_ERRORS = (CacheBackendInteractionError, RedisError, OSError, TimeoutError)
-# A value that is there but unusable: bad signature, not JSON, not UTF-8.
-BAD_VALUE_ERRORS = (CacheError, ValueError)
+    from handler.platform.redis_blocking import RedisPool
+
+logger = logging.getLogger(__name__)
 MEMORY_ITEMS = 10_000
+
+
+# Functions, not module constants: cashews and redis are imported on first use only, and
+# these run only once the backend exists (so they import nothing new).
+def backend_errors() -> tuple[type[BaseException], ...]:
+    """Redis (or the way to it) failing; these open the breaker."""
+    from cashews.exceptions import CacheBackendInteractionError
+    from redis.exceptions import RedisError
+
+    return (CacheBackendInteractionError, RedisError, OSError, TimeoutError)
+
+
+def bad_value_errors() -> tuple[type[BaseException], ...]:
+    """A value that is there but unusable: bad signature, not JSON, not UTF-8."""
+    from cashews.exceptions import CacheError
+
+    return (CacheError, ValueError)
 
 
 class ResponseCache:
     """Get and set JSON values; never raises for backend trouble.
 
-    A backend error or timeout, no free pooled connection, or a stored value that fails
-    its signature or decoding, reads as a miss (logged); a failed write is dropped. While
+    A backend error or timeout, a backend that cannot be built (bad REDIS_URL), no free
+    pooled connection, or a stored value that fails its signature or decoding, reads as a
+    miss (logged); a failed write is dropped. While
     the breaker is open the backend is not called at all, so a down Redis costs nothing
     per request.
     """
 
     def __init__(
-        self, cache: Cache, *, prefix: str, timeout: float, breaker: Breaker | None = None
+        self,
+        cache: OnFirstUse[Cache],
+        *,
+        prefix: str,
+        timeout: float,
+        breaker: Breaker | None = None,
     ) -> None:
         self.cache = cache
         self.prefix = prefix
@@ -58,14 +79,19 @@ class ResponseCache:
             return None
         with attempt:
             try:
+                # Built outside the budget: a cold import is not Redis being slow.
+                cache = await self.cache.get()
                 async with redis_budget(self.timeout):
-                    value = await self.cache.get(self.prefix + key)
+                    value = await cache.get(self.prefix + key)
             except PoolExhausted:
                 return None  # this request only: Redis itself is fine
-            except BACKEND_ERRORS as exc:
+            except BackendUnavailable as exc:
                 attempt.failed(exc)
                 return None
-            except BAD_VALUE_ERRORS as exc:
+            except backend_errors() as exc:
+                attempt.failed(exc)
+                return None
+            except bad_value_errors() as exc:
                 attempt.succeeded()  # Redis answered; the value is the problem
                 logger.warning("cached value for %s rejected (%s); recomputing", key, repr(exc))
                 return None
@@ -78,11 +104,14 @@ class ResponseCache:
             return
         with attempt:
             try:
+                cache = await self.cache.get()
                 async with redis_budget(self.timeout):
-                    await self.cache.set(self.prefix + key, value, expire=ttl)
+                    await cache.set(self.prefix + key, value, expire=ttl)
             except PoolExhausted:
                 return
-            except BACKEND_ERRORS as exc:
+            except BackendUnavailable as exc:
+                attempt.failed(exc)
+            except backend_errors() as exc:
                 attempt.failed(exc)
             else:
                 attempt.succeeded()
@@ -100,9 +129,28 @@ class _SharedPool:
 
 @asynccontextmanager
 async def open_cache(
-    settings: Settings, *, pool: ConnectionPool | None = None, breaker: Breaker | None = None
+    settings: Settings,
+    *,
+    pool: OnFirstUse[RedisPool] | None = None,
+    breaker: Breaker | None = None,
 ) -> AsyncIterator[ResponseCache]:
+    """A `ResponseCache` whose cashews backend is built by its first get or set."""
+    async with OnFirstUse(lambda: _open_cashews(settings, pool)) as backend:
+        yield ResponseCache(
+            backend,
+            prefix=f"{settings.redis_key_prefix}cache:",
+            timeout=settings.redis_timeout,
+            breaker=breaker,
+        )
+
+
+@asynccontextmanager
+async def _open_cashews(
+    settings: Settings, pool: OnFirstUse[RedisPool] | None
+) -> AsyncIterator[Cache]:
     """A dedicated cashews `Cache` (not the global one: apps and tests share no state)."""
+    from cashews import Cache
+
     cache = Cache(name="http")
     # JSON in memory too, so local runs reject the values Redis would reject.
     serializer: dict[str, Any] = {
@@ -114,19 +162,14 @@ async def open_cache(
         cache.setup(
             settings.redis_url,
             suppress=False,  # errors reach ResponseCache, which owns the policy
-            connection_pool_class=_SharedPool(pool),
+            connection_pool_class=_SharedPool(await pool.get()),
             **serializer,
         )
     else:
         cache.setup("mem://", size=MEMORY_ITEMS, **serializer)
     await cache.init()
     try:
-        yield ResponseCache(
-            cache,
-            prefix=f"{settings.redis_key_prefix}cache:",
-            timeout=settings.redis_timeout,
-            breaker=breaker,
-        )
+        yield cache
     finally:
         await cache.close()
 

@@ -7,17 +7,27 @@ is 429 JSON with `Retry-After`.
 
 from __future__ import annotations
 
+import functools
 import inspect
+import re
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import Depends, Request, Response
-from limits import parse
 
 from handler.platform.ratelimit import RateLimited, RateLimiterDep
 from handler.settings import Settings
 
+if TYPE_CHECKING:
+    from limits import RateLimitItem
+
 KeyFunc = Callable[[Request], str | Awaitable[str]]
+# One limit in the notation `limits` parses ("5/minute", "100 per hour", "10/5 seconds").
+# Checked here because importing `limits` (~20 ms) waits for the first hit.
+_LIMIT = re.compile(
+    r"\s*[0-9]+\s*(/|\s+per\s+)\s*([0-9]+\s*)?(second|minute|hour|day|month|year)s?\s*",
+    re.IGNORECASE,
+)
 
 
 def client_address(request: Request) -> str:
@@ -47,11 +57,9 @@ def client_address(request: Request) -> str:
 def rate_limit(limit: str, *, key: KeyFunc = client_address, scope: str | None = None) -> Any:
     """A dependency enforcing `limit` ("5/minute", "100 per hour") per `key(request)`;
     the counter is per route unless `scope` names one shared by several routes."""
-    try:
-        # Parsed here, at import, so a misspelt limit fails at startup, not per request.
-        item = parse(limit)
-    except ValueError as exc:
-        raise ValueError(f"bad rate limit {limit!r}: {exc}") from exc
+    # Checked here, at import, so a misspelt limit fails at startup, not per request.
+    if not _LIMIT.fullmatch(limit):
+        raise ValueError(f"bad rate limit {limit!r}: expected e.g. '5/minute', '100 per hour'")
 
     async def check(request: Request, response: Response, limiter: RateLimiterDep) -> None:
         identity = key(request)
@@ -59,9 +67,16 @@ def rate_limit(limit: str, *, key: KeyFunc = client_address, scope: str | None =
             identity = await identity
         route = request.scope.get("route")
         name: str = scope or getattr(route, "path", None) or request.url.path
-        decision = await limiter.hit(item, name, str(identity))
+        decision = await limiter.hit(_parsed(limit), name, str(identity))
         if not decision.allowed:
             raise RateLimited("Too Many Requests", headers=decision.headers())
         response.headers.update(decision.headers())
 
     return Depends(check)
+
+
+@functools.cache
+def _parsed(limit: str) -> RateLimitItem:
+    from limits import parse
+
+    return parse(limit)

@@ -26,23 +26,31 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends, Request
-from limits import RateLimitItem
-from limits.aio.storage import MemoryStorage, RedisStorage, Storage
-from limits.aio.strategies import MovingWindowRateLimiter
-from limits.errors import StorageError
-from redis.asyncio import ConnectionPool
-from redis.exceptions import RedisError
 
 from handler.platform.breaker import Breaker
 from handler.platform.errors import AppError
+from handler.platform.first_use import BackendUnavailable, OnFirstUse
 from handler.platform.redis_pool import PoolExhausted, redis_budget
 from handler.platform.state import lifespan_resource
 from handler.settings import Settings
 
-STORAGE_ERRORS = (StorageError, RedisError, OSError, TimeoutError)
+if TYPE_CHECKING:
+    from limits import RateLimitItem
+    from limits.aio.strategies import MovingWindowRateLimiter
+
+    from handler.platform.redis_blocking import RedisPool
+
+
+def storage_errors() -> tuple[type[BaseException], ...]:
+    """Storage trouble; a function because limits and redis are imported on first use
+    (it runs only once the storage exists, so it imports nothing new)."""
+    from limits.errors import StorageError
+    from redis.exceptions import RedisError
+
+    return (StorageError, RedisError, OSError, TimeoutError)
 
 
 class RateLimited(AppError):
@@ -79,18 +87,18 @@ class RateLimiter:
     """Counts hits per (limit, identifiers) and decides; storage trouble never raises
     a vendor error: it allows (fail open, logged) or raises `RateLimiterUnavailable`.
     So does a request that finds no free pooled connection in time, without opening
-    the breaker (Redis is busy serving the others, not down)."""
+    the breaker (Redis is busy serving the others, not down), and one whose storage
+    cannot be built (bad REDIS_URL), which does open it."""
 
     def __init__(
         self,
-        storage: Storage,
+        strategy: OnFirstUse[MovingWindowRateLimiter],
         *,
         timeout: float,
         fail_open: bool = True,
         breaker: Breaker | None = None,
     ) -> None:
-        self.storage = storage
-        self.strategy = MovingWindowRateLimiter(storage)
+        self.strategy = strategy
         self.timeout = timeout
         self.fail_open = fail_open
         self.breaker = breaker or Breaker("rate-limit storage")
@@ -101,12 +109,17 @@ class RateLimiter:
             return self._unavailable(item)
         with attempt:
             try:
+                # Built outside the budget: a cold import is not Redis being slow.
+                strategy = await self.strategy.get()
                 async with redis_budget(self.timeout):
-                    allowed = await self.strategy.hit(item, *identifiers)
-                    stats = await self.strategy.get_window_stats(item, *identifiers)
+                    allowed = await strategy.hit(item, *identifiers)
+                    stats = await strategy.get_window_stats(item, *identifiers)
             except PoolExhausted:
                 return self._unavailable(item)  # this request only: Redis itself is fine
-            except STORAGE_ERRORS as exc:
+            except BackendUnavailable as exc:
+                attempt.failed(exc)
+                return self._unavailable(item)
+            except storage_errors() as exc:
                 attempt.failed(exc)
                 return self._unavailable(item)
             attempt.succeeded()
@@ -123,8 +136,28 @@ class RateLimiter:
 
 @asynccontextmanager
 async def open_rate_limiter(
-    settings: Settings, *, pool: ConnectionPool | None = None, breaker: Breaker | None = None
+    settings: Settings,
+    *,
+    pool: OnFirstUse[RedisPool] | None = None,
+    breaker: Breaker | None = None,
 ) -> AsyncIterator[RateLimiter]:
+    """A `RateLimiter` whose storage is built by its first hit."""
+    async with OnFirstUse(lambda: _open_strategy(settings, pool)) as strategy:
+        yield RateLimiter(
+            strategy,
+            timeout=settings.redis_timeout,
+            fail_open=settings.rate_limit_fail_open,
+            breaker=breaker,
+        )
+
+
+@asynccontextmanager
+async def _open_strategy(
+    settings: Settings, pool: OnFirstUse[RedisPool] | None
+) -> AsyncIterator[MovingWindowRateLimiter]:
+    from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+    from limits.aio.strategies import MovingWindowRateLimiter
+
     storage: Storage
     if pool is not None:
         storage = RedisStorage(
@@ -132,19 +165,14 @@ async def open_rate_limiter(
             implementation="redispy",
             # The environment's one pool; limits documents this option, its stub types
             # **options as scalars only.
-            connection_pool=pool,  # type: ignore[arg-type]
+            connection_pool=await pool.get(),  # type: ignore[arg-type]
             key_prefix=f"{settings.redis_key_prefix}limits",
             wrap_exceptions=True,
         )
     else:
         storage = MemoryStorage()
     try:
-        yield RateLimiter(
-            storage,
-            timeout=settings.redis_timeout,
-            fail_open=settings.rate_limit_fail_open,
-            breaker=breaker,
-        )
+        yield MovingWindowRateLimiter(storage)
     finally:
         timer = getattr(storage, "timer", None)  # MemoryStorage's expiry task
         if isinstance(timer, asyncio.Task):

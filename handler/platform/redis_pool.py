@@ -1,7 +1,7 @@
 """The one Redis connection pool of an execution environment, shared by cache and limits.
 
-Created in the lifespan (once per Lambda environment, not per invocation) so the TLS
-handshake to ElastiCache is paid once, and closed on shutdown.
+Created on first use (once per Lambda environment, not per invocation) so the TLS
+handshake to ElastiCache is paid once, and closed at lifespan shutdown.
 
 Lambda runs one request at a time; locally uvicorn serves many. When more requests want
 Redis than the pool has connections, a request waits for a free one (a blocking pool)
@@ -18,15 +18,13 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
-from typing import Any
+from typing import TYPE_CHECKING
 
-from redis.asyncio import BlockingConnectionPool
-from redis.asyncio.connection import AbstractConnection
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
-from redis.exceptions import ConnectionError as RedisConnectionError
-
+from handler.platform.first_use import OnFirstUse
 from handler.settings import Settings
+
+if TYPE_CHECKING:
+    from handler.platform.redis_blocking import RedisPool
 
 logger = logging.getLogger(__name__)
 
@@ -39,36 +37,6 @@ class PoolExhausted(Exception):
     """No pooled connection came free in time. Deliberately not a RedisError: the
     vendor wrappers (cashews, limits) pass it through and callers never mistake it for
     Redis being down."""
-
-
-class RedisPool(BlockingConnectionPool):
-    """A blocking pool that tells "waited for a connection" apart from "Redis failed"."""
-
-    async def get_connection(self, *args: Any, **kwargs: Any) -> AbstractConnection:
-        # Cleared by `can_get_connection` the moment a connection is free; left set when
-        # the caller's budget runs out mid-wait, so `redis_budget` can tell.
-        _waiting_for_pool.set(True)
-        try:
-            connection: AbstractConnection = await super().get_connection(  # type: ignore[no-untyped-call]
-                *args, **kwargs
-            )
-        except RedisConnectionError as exc:
-            # The pool's own wait timed out; a failed connect has no TimeoutError cause.
-            if isinstance(exc.__cause__, TimeoutError) and _waiting_for_pool.get():
-                raise self.exhausted() from exc
-            raise
-        return connection
-
-    def can_get_connection(self) -> bool:
-        # The predicate the waiting task polls: True ends its wait, so what follows
-        # (connect, command) is Redis time again.
-        free = bool(super().can_get_connection())
-        if free:
-            _waiting_for_pool.set(False)
-        return free
-
-    def exhausted(self) -> PoolExhausted:
-        return _exhausted(f"all {self.max_connections} Redis connections busy")
 
 
 _last_warning = -WARN_EVERY
@@ -102,21 +70,17 @@ async def redis_budget(seconds: float) -> AsyncIterator[None]:
 
 @asynccontextmanager
 async def open_redis_pool(settings: Settings) -> AsyncIterator[RedisPool]:
-    pool = RedisPool.from_url(
-        settings.redis_url,
-        socket_connect_timeout=settings.redis_timeout,
-        socket_timeout=settings.redis_timeout,
-        # One quiet retry heals a connection that died while Lambda froze the process;
-        # the callers' overall timeout still bounds the total wait.
-        retry=Retry(NoBackoff(), 1),
-        # PING a connection idle this long before reuse (frozen Lambda environments).
-        health_check_interval=30,
-        max_connections=settings.redis_max_connections,
-        # A request waits this long for a free connection (a burst locally), then degrades.
-        timeout=settings.redis_timeout,
-        client_name=settings.service_name,
-    )
+    # Imported here: redis-py costs ~50 ms of cold start, paid only when Redis is used.
+    from handler.platform.redis_blocking import new_redis_pool
+
+    pool = new_redis_pool(settings)
     try:
         yield pool
     finally:
         await pool.aclose()
+
+
+def shared_redis_pool(settings: Settings) -> OnFirstUse[RedisPool]:
+    """The environment's one pool, created by whichever of cache and limiter needs Redis
+    first, and closed with the lifespan if it was ever created."""
+    return OnFirstUse(lambda: open_redis_pool(settings))

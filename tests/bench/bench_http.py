@@ -141,7 +141,7 @@ def cold_init() -> None:
         "target <= 1.5",
     )
     ratio(
-        "ours / bare hello (deployed: + boto3 SQS, redis)",
+        "ours / bare hello (deployed: + boto3 SQS)",
         statistics.median(deployed) / statistics.median(bare),
         "boto3 is imported at init on purpose",
     )

@@ -1,0 +1,61 @@
+"""The blocking Redis pool itself: imported only once a request needs Redis."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from redis.asyncio import BlockingConnectionPool
+from redis.asyncio.connection import AbstractConnection
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+
+from handler.platform.redis_pool import PoolExhausted, _exhausted, _waiting_for_pool
+from handler.settings import Settings
+
+
+class RedisPool(BlockingConnectionPool):
+    """A blocking pool that tells "waited for a connection" apart from "Redis failed"."""
+
+    async def get_connection(self, *args: Any, **kwargs: Any) -> AbstractConnection:
+        # Cleared by `can_get_connection` the moment a connection is free; left set when
+        # the caller's budget runs out mid-wait, so `redis_budget` can tell.
+        _waiting_for_pool.set(True)
+        try:
+            connection: AbstractConnection = await super().get_connection(  # type: ignore[no-untyped-call]
+                *args, **kwargs
+            )
+        except RedisConnectionError as exc:
+            # The pool's own wait timed out; a failed connect has no TimeoutError cause.
+            if isinstance(exc.__cause__, TimeoutError) and _waiting_for_pool.get():
+                raise self.exhausted() from exc
+            raise
+        return connection
+
+    def can_get_connection(self) -> bool:
+        # The predicate the waiting task polls: True ends its wait, so what follows
+        # (connect, command) is Redis time again.
+        free = bool(super().can_get_connection())
+        if free:
+            _waiting_for_pool.set(False)
+        return free
+
+    def exhausted(self) -> PoolExhausted:
+        return _exhausted(f"all {self.max_connections} Redis connections busy")
+
+
+def new_redis_pool(settings: Settings) -> RedisPool:
+    return RedisPool.from_url(
+        settings.redis_url,
+        socket_connect_timeout=settings.redis_timeout,
+        socket_timeout=settings.redis_timeout,
+        # One quiet retry heals a connection that died while Lambda froze the process;
+        # the callers' overall timeout still bounds the total wait.
+        retry=Retry(NoBackoff(), 1),
+        # PING a connection idle this long before reuse (frozen Lambda environments).
+        health_check_interval=30,
+        max_connections=settings.redis_max_connections,
+        # A request waits this long for a free connection (a burst locally), then degrades.
+        timeout=settings.redis_timeout,
+        client_name=settings.service_name,
+    )
