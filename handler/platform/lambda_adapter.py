@@ -41,7 +41,20 @@ def _scope_once(source: type) -> type:
     return type(source.__name__, (source,), {"scope": cached_property(source.scope.fget)})  # type: ignore[attr-defined]
 
 
-EVENT_SOURCES = [_scope_once(source) for source in (ALB, HTTPGateway, APIGateway, LambdaAtEdge)]
+def _alb_scope(self: Any) -> dict[str, Any]:
+    """An ALB appends the peer it saw to X-Forwarded-For; earlier entries are whatever the
+    client sent. Mangum takes the whole header as the client, so keep only the last entry."""
+    scope: dict[str, Any] = ALB.scope.fget(self)  # type: ignore[attr-defined]
+    host, port = scope["client"]
+    scope["client"] = ((host or "").rsplit(",", 1)[-1].strip(), port)
+    return scope
+
+
+TrustedALB = type("ALB", (ALB,), {"scope": cached_property(_alb_scope)})
+EVENT_SOURCES = [
+    TrustedALB,
+    *(_scope_once(source) for source in (HTTPGateway, APIGateway, LambdaAtEdge)),
+]
 
 
 class LambdaHttpAdapter:
@@ -77,8 +90,6 @@ class LambdaHttpAdapter:
             return _bad_event(f"malformed {type(source).__name__} event: {exc!r}")
         scope["state"] = self._lifespan.state.copy()
         _apply_stage_prefix(scope, event)
-        if "elb" in (event.get("requestContext") or {}):
-            scope["client"] = _alb_client(scope["client"])
         answer = self.loop.run_until_complete(run_http_cycle(self.app, scope, body))
         response: dict[str, Any] = source(cast(Any, answer))
         return response
@@ -134,12 +145,6 @@ def _apply_stage_prefix(scope: dict[str, Any], event: dict[str, Any]) -> None:
         scope["root_path"] = prefix
         if not scope["path"].startswith(prefix + "/") and scope["path"] != prefix:
             scope["path"] = prefix + scope["path"]
-
-
-def _alb_client(client: tuple[str, int]) -> tuple[str, int]:
-    """An ALB appends the peer it saw to X-Forwarded-For; earlier entries are whatever the
-    client sent. Mangum takes the whole header, so keep only the last, trustworthy entry."""
-    return client[0].rsplit(",", 1)[-1].strip(), client[1]
 
 
 def _bad_event(detail: str) -> dict[str, Any]:
