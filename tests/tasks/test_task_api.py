@@ -117,18 +117,23 @@ def test_envelope_decode_names_what_is_wrong() -> None:
     assert "enqueued_at" in caught.value.detail
 
 
-def test_sqs_queue_sends_ten_per_batch_call(aws: Aws) -> None:
-    pending = new_tasks()
-    for i in range(12):
-        pending.add_task(greet, f"user{i}@example.com")
+def send_counting_batches(aws: Aws, pending: Tasks) -> list[int]:
+    """Send `pending`'s tasks to the real (moto) queue; the entries of each batch call."""
     queue = SqsQueue(aws.queue_url)
     calls: list[int] = []
     queue.client.meta.events.register(
         "provide-client-params.sqs.SendMessageBatch",
         lambda params, **_: calls.append(len(params["Entries"])),
     )
-
     queue.send_now(pending.pending)
+    return calls
+
+
+def test_sqs_queue_sends_ten_per_batch_call(aws: Aws) -> None:
+    pending = new_tasks()
+    for i in range(12):
+        pending.add_task(greet, f"user{i}@example.com")
+    calls = send_counting_batches(aws, pending)
 
     assert calls == [10, 2]
     bodies = [json.loads(m["Body"]) for m in aws.messages(aws.queue_url)]
@@ -139,14 +144,7 @@ def test_sqs_batches_respect_the_total_size_limit(aws: Aws) -> None:
     pending = new_tasks()
     for _ in range(3):
         pending.add_task(greet, "ada@example.com", "x" * 400_000)
-    queue = SqsQueue(aws.queue_url)
-    calls: list[int] = []
-    queue.client.meta.events.register(
-        "provide-client-params.sqs.SendMessageBatch",
-        lambda params, **_: calls.append(len(params["Entries"])),
-    )
-
-    queue.send_now(pending.pending)
+    calls = send_counting_batches(aws, pending)
 
     assert calls == [2, 1]
     assert len(aws.messages(aws.queue_url)) == 3
