@@ -1,17 +1,24 @@
-"""Application factory: routers, middleware, error handlers and the lifespan in one place."""
+"""The application: routers, middleware, error handlers and the lifespan in one place.
+
+`create_app` is what `python -m local` serves and `handler.lambda_http` wraps;
+`create_stream_app` is the streaming function's smaller app. The adapters behind the
+routes come from `handler.adapters`, the composition root, entered once per execution
+environment by the lifespan.
+"""
 
 from __future__ import annotations
 
 import logging
 import time
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
+from handler.adapters import describe, open_app_state
 from handler.api import (
     announcements,
     caching,
@@ -22,18 +29,16 @@ from handler.api import (
     stream,
     users,
 )
-from handler.platform.errors import install_error_handlers
-from handler.platform.lazy import LazyApp
-from handler.platform.logs import configure_logging
-from handler.platform.middleware import (
+from handler.platform.http.api_docs import install_api_docs
+from handler.platform.http.errors import install_error_handlers
+from handler.platform.http.lazy import LazyApp
+from handler.platform.http.middleware import (
     CustomHeaderMiddleware,
     ProcessTimeMiddleware,
     RequestIdMiddleware,
     UnhandledErrorMiddleware,
 )
-from handler.platform.realtime import local_realtime
-from handler.platform.shared_state import open_cache_and_limits
-from handler.platform.tasks.queue import task_queue_from_settings
+from handler.platform.runtime.logs import configure_logging
 from handler.settings import Settings, get_settings
 
 logger = logging.getLogger(__name__)
@@ -62,17 +67,14 @@ TAGS = [
 def _lifespan(settings: Settings) -> Any:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
-        # Each shared resource enters this stack once; on Lambda that is once per
-        # execution environment, not per invocation (handler.platform.lambda_adapter).
-        async with AsyncExitStack() as stack:
-            logger.info("lifespan startup (%s)", settings.environment)
-            state: dict[str, Any] = {"settings": settings, "started_at": time.time()}
-            state["task_queue"] = task_queue_from_settings(settings)
-            stack.callback(state["task_queue"].close)
-            state["realtime"] = await stack.enter_async_context(local_realtime(settings))
-            state.update(await stack.enter_async_context(open_cache_and_limits(settings)))
-            yield state
-            logger.info("lifespan shutdown")
+        # Entered once; on Lambda that is once per execution environment, not per
+        # invocation (handler.platform.lambda_http.adapter).
+        async with open_app_state(settings) as state:
+            logger.info(
+                "startup (%s): %s; %s", settings.environment, describe(settings), _where(settings)
+            )
+            yield {**state, "started_at": time.time()}
+            logger.info("shutdown")
 
     return lifespan
 
@@ -80,11 +82,17 @@ def _lifespan(settings: Settings) -> Any:
 def _stream_lifespan(settings: Settings) -> Any:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
-        logger.info("lifespan startup (%s, stream)", settings.environment)
-        yield {"settings": settings, "started_at": time.time()}
-        logger.info("lifespan shutdown")
+        logger.info("startup (%s, stream): %s", settings.environment, _where(settings))
+        yield {"started_at": time.time()}
+        logger.info("shutdown")
 
     return lifespan
+
+
+def _where(settings: Settings) -> str:
+    if settings.on_lambda:
+        return f"Lambda function {settings.aws_lambda_function_name}"
+    return f"serving http://{settings.host}:{settings.port}"
 
 
 def _graphql_app(*, graphiql: bool) -> ASGIApp:
@@ -102,8 +110,12 @@ def _new_app(settings: Settings, lifespan: Any) -> FastAPI:
         version="1.0.0",
         openapi_tags=TAGS,
         lifespan=lifespan,
+        # Served by install_api_docs from the app itself: FastAPI's pages load a CDN.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
+    install_api_docs(app)
     install_error_handlers(app)
     # Last added is outermost: the 500 answer still gets the timing and custom headers,
     # and every log line inside carries the request id.

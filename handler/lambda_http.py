@@ -6,7 +6,7 @@ Importing this module is the init phase: the app is built and its lifespan enter
 from __future__ import annotations
 
 from handler.app import create_app
-from handler.platform.lambda_adapter import LambdaHttpAdapter
+from handler.platform.lambda_http.adapter import LambdaHttpAdapter
 
 app = create_app()
 handler = LambdaHttpAdapter(app)

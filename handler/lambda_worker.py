@@ -7,16 +7,19 @@ so a message can only ever choose among these registered tasks.
 from __future__ import annotations
 
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from handler.adapters import task_worker
 from handler.api import (  # noqa: F401 - importing registers their tasks
     announcement_tasks,
     notification_tasks,
 )
-from handler.platform.logs import bind_lambda_context, configure_logging
-from handler.platform.tasks.context import install_task_log_filter
-from handler.platform.tasks.worker import TaskWorker
+from handler.platform.runtime.logs import bind_lambda_context, configure_logging
+from handler.platform.tasks.log_context import install_task_log_filter
 from handler.settings import get_settings
+
+if TYPE_CHECKING:
+    from handler.platform.tasks.worker import TaskWorker
 
 
 @cache
@@ -25,7 +28,7 @@ def worker() -> TaskWorker:
     settings = get_settings()
     configure_logging(settings)
     install_task_log_filter()
-    return TaskWorker.from_settings(settings)
+    return task_worker(settings)
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

@@ -6,10 +6,10 @@ registry + @connections sender) is created on the first event and reused while w
 
 from __future__ import annotations
 
+from handler.adapters import aws_hub
 from handler.api.chat import endpoint
-from handler.platform.logs import configure_logging
-from handler.platform.realtime.aws import LambdaWebSocketAdapter
-from handler.platform.realtime.factory import aws_hub
+from handler.platform.realtime.lambda_driver import LambdaWebSocketAdapter
+from handler.platform.runtime.logs import configure_logging
 from handler.settings import get_settings
 
 configure_logging(get_settings())

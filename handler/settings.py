@@ -8,10 +8,10 @@ these names on the functions (a test checks it).
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import parse_qs, urlsplit
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Environment = Literal["development", "test", "production"]
@@ -56,7 +56,7 @@ class Settings(BaseSettings):
     # How long a finished task id is remembered: a redelivery within it does not rerun.
     task_idempotency_seconds: int = Field(default=3600, ge=60)
 
-    # Cache and rate limits (handler.platform.cache, handler.platform.ratelimit).
+    # Cache and rate limits (handler.platform.cache.store, handler.platform.ratelimit.limiter).
     # Bound on every Redis operation (connect and read), in seconds: past it the cache
     # computes fresh and the limiter applies RATE_LIMIT_FAIL_OPEN.
     redis_timeout: float = Field(default=0.1, gt=0.0, le=10.0)
@@ -114,6 +114,35 @@ def _redis_database(url: str) -> str:
     return query[0] if query else parts.path.strip("/")
 
 
+class ConfigError(ValueError):
+    """The environment holds an invalid setting; the message names each variable, what it
+    holds and what is allowed, one line each, with no traceback worth reading."""
+
+
+def load_settings() -> Settings:
+    """`Settings()` from the environment, or `ConfigError` naming the variables at fault
+    (pydantic names the lowercase field and prints a page; a person sets the variable)."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = [_problem(error) for error in exc.errors()]
+        raise ConfigError("invalid configuration: " + "; ".join(problems)) from None
+
+
+def _problem(error: Any) -> str:
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if not error["loc"]:  # a rule across fields: its message names the variables
+        return message
+    variable = str(error["loc"][0]).upper()
+    shown = str(error["input"])
+    shown = shown if len(shown) <= 60 else shown[:60] + "..."
+    expected = (error.get("ctx") or {}).get("expected")
+    if expected:
+        message = f"expected one of {expected}"
+    return f"{variable}={shown!r}: {message}"
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    return Settings()
+    """The process's settings, read once; raises `ConfigError` for an invalid environment."""
+    return load_settings()

@@ -18,7 +18,7 @@ def serve(host: str | None, port: int | None, reload: bool) -> None:
         host=host or settings.host,
         port=port or settings.port,
         reload=reload,
-        # The app configures logging itself (handler.platform.logs); keep uvicorn's
+        # The app configures logging itself (handler.platform.runtime.logs); keep uvicorn's
         # loggers flowing into the same root handler.
         log_config=None,
         proxy_headers=False,
@@ -26,7 +26,7 @@ def serve(host: str | None, port: int | None, reload: bool) -> None:
 
 
 def worker(wait: int, max_polls: int | None) -> None:
-    from handler.platform.logs import configure_logging
+    from handler.platform.runtime.logs import configure_logging
     from local.worker import run
 
     settings = get_settings()

@@ -99,7 +99,7 @@ class Poller:
 def poller_client(settings: Settings, wait_seconds: int) -> SQSClient:
     """An SQS client whose read timeout outlasts the long poll: the server answers an idle
     ReceiveMessage only after `wait_seconds`."""
-    from handler.platform.aws import BACKGROUND, ClientOptions, aws_client, region_from_url
+    from handler.platform.aws.clients import BACKGROUND, ClientOptions, aws_client, region_from_url
 
     options: ClientOptions = {
         **BACKGROUND,

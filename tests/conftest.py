@@ -17,8 +17,9 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from handler.app import create_app
-from handler.platform.aws import clear_clients
-from handler.platform.lambda_adapter import LambdaHttpAdapter
+from handler.platform.aws.clients import clear_clients
+from handler.platform.lambda_http.adapter import LambdaHttpAdapter
+from handler.platform.realtime.broadcast import install_hub
 from handler.settings import Settings
 from tests.connections_api import ConnectionsApi, shared_connections_api
 from tests.support import EVENTS, FakeLambdaContext, load_event
@@ -63,9 +64,10 @@ def _require(flag: str, reason: str) -> None:
 @pytest.fixture(autouse=True)
 def _fresh_aws_clients() -> Iterator[None]:
     """AWS clients are cached per process; each test builds its own under its own moto
-    mock, region and credentials."""
+    mock, region and credentials. So is the hub `broadcast()` uses."""
     yield
     clear_clients()
+    install_hub(None)
 
 
 @pytest.fixture

@@ -40,7 +40,7 @@ def test_unhandled_error_is_500_json_without_trace_and_logged(
     with caplog.at_level(logging.ERROR):
         response = client.get("/boom")
     assert response.status_code == 500
-    assert response.json() == {"error": "Internal server error"}
+    assert response.json() == {"error": "Internal server error", "path": "http://testserver/boom"}
     assert "Traceback" not in response.text
     assert "must never reach" not in response.text
     logged = [r for r in caplog.records if r.exc_info]

@@ -13,9 +13,9 @@ from fastapi import Depends, FastAPI, Response
 from fastapi.testclient import TestClient
 
 from handler.app import create_app
-from handler.platform.cached import cached
-from handler.platform.lambda_adapter import LambdaHttpAdapter
-from handler.platform.limited import rate_limit
+from handler.platform.http.cached import cached
+from handler.platform.http.rate_limit import rate_limit
+from handler.platform.lambda_http.adapter import LambdaHttpAdapter
 from handler.settings import Settings
 from tests.conftest import REDIS_TEST_TIMEOUT, memory_or_redis_settings
 from tests.support import FakeLambdaContext, http_event

@@ -14,7 +14,7 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from handler.platform.realtime import Hub, broadcast, hub_for
+from handler.platform.realtime import Hub, broadcast, current_hub
 from handler.platform.realtime.types import MAX_MESSAGE_BYTES
 from handler.settings import Settings
 from tests.conftest import LiveServer
@@ -50,8 +50,10 @@ async def count_is(hub: Hub, n: int) -> bool:
 
 
 def local_hub(settings: Settings) -> Hub:
-    """The hub the live server's lifespan opened (memory registry: any loop may read it)."""
-    return hub_for(settings)
+    """The hub the live server's lifespan installed (memory registry: any loop may read it)."""
+    hub = current_hub()
+    assert hub is not None, "the live server's lifespan installs its hub"
+    return hub
 
 
 def test_three_clients_each_receive_every_message(live_server: LiveServer) -> None:
@@ -211,7 +213,7 @@ def test_broadcast_function_reaches_local_sockets(
     async def scenario() -> None:
         async with connect(url(live_server, 1)) as one, connect(url(live_server, 2)) as two:
             # From another thread and loop than the server's, as a task runner might.
-            result = await broadcast("maintenance at noon", settings)
+            result = await broadcast("maintenance at noon")
             assert (result.sent, result.gone, result.failed) == (2, 0, 0)
             assert [await recv(one), await recv(two)] == ["maintenance at noon"] * 2
 

@@ -11,8 +11,8 @@ import pytest
 from botocore.credentials import Credentials, RefreshableCredentials
 
 from handler.platform.realtime import ConnectionGone, Sender, SendFailed
-from handler.platform.realtime.management import ManagementApiSender
-from handler.platform.realtime.signed_http import SignedHttpSender
+from handler.platform.realtime.boto3_sender import ManagementApiSender
+from handler.platform.realtime.signed_sender import SignedHttpSender
 from tests.conftest import free_port
 from tests.connections_api import ConnectionsApi
 

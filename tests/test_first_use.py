@@ -16,7 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from handler.app import create_app
-from handler.platform.lambda_adapter import LambdaHttpAdapter
+from handler.platform.lambda_http.adapter import LambdaHttpAdapter
 from handler.settings import Settings
 from tests.conftest import memory_or_redis_settings
 from tests.support import FakeLambdaContext, http_event
@@ -37,7 +37,7 @@ COLD_START = textwrap.dedent(
 
     import handler.lambda_http
     from handler.app import create_app
-    from handler.platform.lambda_adapter import LambdaHttpAdapter
+    from handler.platform.lambda_http.adapter import LambdaHttpAdapter
     from handler.settings import Settings
     from tests.support import FakeLambdaContext, http_event
 

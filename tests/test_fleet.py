@@ -21,7 +21,8 @@ import redis.asyncio
 from fastapi.testclient import TestClient
 
 from handler.app import create_app
-from handler.platform.redis_pool import PoolExhausted, open_redis_pool, redis_budget
+from handler.platform.redis.budget import PoolExhausted, redis_budget
+from handler.platform.redis.pool import open_redis_pool
 from handler.settings import Settings
 from tests.conftest import REDIS_TEST_TIMEOUT, LiveServer, free_port
 from tests.support import http_event

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from fastapi import FastAPI, Request, Response
 
-from handler.platform.lambda_adapter import LambdaHttpAdapter
+from handler.platform.lambda_http.adapter import LambdaHttpAdapter
 from tests.support import SOURCES, FakeLambdaContext, http_event
 
 V2_SOURCES = ("http_api_v2", "function_url")
@@ -55,7 +55,9 @@ def test_errors_keep_their_answers_on_lambda(
 
     crash = lambda_handler(http_event(source, path="/boom"), lambda_context)
     assert crash["statusCode"] == 500
-    assert json.loads(body(crash)) == {"error": "Internal server error"}
+    answer = json.loads(body(crash))
+    assert answer == {"error": "Internal server error", "path": answer["path"]}
+    assert answer["path"].endswith("/boom")
     assert header(crash, "x-custom") == "fastapi-serverless"
 
 
@@ -240,7 +242,9 @@ def test_an_app_that_never_answers_still_gets_a_500(
     finally:
         adapter.close()
     assert response["statusCode"] == 500
-    assert json.loads(response["body"]) == {"error": "Internal server error"}
+    answer = json.loads(response["body"])
+    assert answer == {"error": "Internal server error", "path": answer["path"]}
+    assert answer["path"].endswith("/x")
 
 
 def test_openapi_on_lambda_hides_internal_and_serves_redoc(

@@ -16,8 +16,8 @@ from fastapi import FastAPI
 from mangum import Mangum
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from handler.platform.lambda_adapter import LambdaHttpAdapter
-from handler.platform.lifespan import LifespanError
+from handler.platform.lambda_http.adapter import LambdaHttpAdapter
+from handler.platform.lambda_http.lifespan import LifespanError
 from tests.support import FakeLambdaContext, http_event
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -110,8 +110,8 @@ def test_sigterm_runs_the_lifespan_shutdown() -> None:
     done = _run_lambda_process(script)
     assert done.returncode == 0, done.stderr
     messages = [json.loads(line)["message"] for line in done.stdout.splitlines()]
-    assert messages.count("lifespan startup (development)") == 1
-    assert messages[-1] == "lifespan shutdown"
+    assert sum(m.startswith("startup (development): cache=memory") for m in messages) == 1
+    assert messages[-1] == "shutdown"
 
 
 def test_logs_are_json_with_the_lambda_request_id() -> None:

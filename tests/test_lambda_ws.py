@@ -20,6 +20,7 @@ from moto import mock_aws
 from moto.apigatewaymanagementapi.models import apigatewaymanagementapi_backends
 from moto.core import DEFAULT_ACCOUNT_ID
 
+from handler.adapters import aws_hub, task_worker, uses_aws_websockets
 from handler.api.chat import endpoint
 from handler.platform.realtime import (
     Connection,
@@ -27,12 +28,10 @@ from handler.platform.realtime import (
     Hub,
     SendFailed,
     broadcast,
-    hub_for,
 )
-from handler.platform.realtime.aws import LambdaWebSocketAdapter
-from handler.platform.realtime.dynamodb import DynamoDBRegistry
-from handler.platform.realtime.factory import aws_hub
-from handler.platform.realtime.management import ManagementApiSender
+from handler.platform.realtime.boto3_sender import ManagementApiSender
+from handler.platform.realtime.dynamodb_registry import DynamoDBRegistry
+from handler.platform.realtime.lambda_driver import LambdaWebSocketAdapter
 from handler.platform.realtime.types import MAX_MESSAGE_BYTES
 from handler.settings import Settings, get_settings
 from tests.connections_api import ConnectionsApi, shared_connections_api
@@ -404,7 +403,8 @@ def test_broadcast_function_uses_dynamodb_and_connections(
 ) -> None:
     call(ws, connect("conn-1", "1"))
 
-    result = asyncio.run(broadcast("maintenance at noon", aws_settings))
+    task_worker(aws_settings)  # the worker's init installs the hub its tasks broadcast through
+    result = asyncio.run(broadcast("maintenance at noon"))
 
     assert (result.sent, result.gone, result.failed) == (1, 0, 0)
     assert posted("conn-1") == b"maintenance at noon"
@@ -413,4 +413,4 @@ def test_broadcast_function_uses_dynamodb_and_connections(
 @pytest.mark.parametrize("names", [{"connections_table": TABLE}, {"ws_callback_url": CALLBACK_URL}])
 def test_half_configured_aws_realtime_is_refused(names: dict[str, str]) -> None:
     with pytest.raises(ValueError, match="together"):
-        hub_for(Settings(environment="test", **names))
+        uses_aws_websockets(Settings(environment="test", **names))

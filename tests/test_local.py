@@ -46,4 +46,4 @@ def test_python_m_local_serves_the_demo_routes() -> None:
         output, _ = server.communicate(timeout=10)
     # uvicorn re-raises the signal after its graceful shutdown, so -SIGTERM is a clean exit.
     assert server.returncode in (0, -15), output
-    assert "lifespan shutdown" in output, "SIGTERM leaves the lifespan cleanly"
+    assert "handler.app: shutdown" in output, "SIGTERM leaves the lifespan cleanly"

@@ -7,12 +7,12 @@ import asyncio
 from fastapi import FastAPI
 
 from handler.api.chat import endpoint
-from handler.platform.lambda_adapter import LambdaHttpAdapter
-from handler.platform.loop import environment_loop
+from handler.platform.lambda_http.adapter import LambdaHttpAdapter
 from handler.platform.realtime import Hub
-from handler.platform.realtime.aws import LambdaWebSocketAdapter
-from handler.platform.realtime.local import LocalSocketSender
-from handler.platform.realtime.memory import MemoryRegistry
+from handler.platform.realtime.lambda_driver import LambdaWebSocketAdapter
+from handler.platform.realtime.memory_registry import MemoryRegistry
+from handler.platform.realtime.socket_driver import LocalSocketSender
+from handler.platform.runtime.event_loop import environment_loop
 from handler.platform.tasks.envelope import encode_task
 from handler.platform.tasks.idempotency import InMemoryPersistenceLayer
 from handler.platform.tasks.registry import TaskRegistry

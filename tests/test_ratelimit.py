@@ -11,8 +11,8 @@ import pytest
 from fastapi import FastAPI, Request
 from fastapi.testclient import TestClient
 
-from handler.platform.lambda_adapter import LambdaHttpAdapter
-from handler.platform.limited import client_address, rate_limit
+from handler.platform.http.rate_limit import client_address, rate_limit
+from handler.platform.lambda_http.adapter import LambdaHttpAdapter
 from handler.settings import Settings
 from tests.conftest import memory_or_redis_settings
 from tests.support import FakeLambdaContext, http_event

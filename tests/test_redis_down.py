@@ -15,8 +15,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from handler.app import create_app
-from handler.platform.breaker import Breaker
-from handler.platform.lambda_adapter import LambdaHttpAdapter
+from handler.platform.lambda_http.adapter import LambdaHttpAdapter
+from handler.platform.redis.breaker import Breaker
 from handler.settings import Settings
 from tests.conftest import LiveServer, free_port
 from tests.support import FakeLambdaContext, http_event
@@ -235,7 +235,7 @@ def test_breaker_doubles_its_pause_up_to_the_cap_and_closes_on_success() -> None
 def test_concurrent_failures_of_one_outage_trip_the_breaker_once(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    caplog.set_level(logging.WARNING, logger="handler.platform.breaker")
+    caplog.set_level(logging.WARNING, logger="handler.platform.redis.breaker")
     now = [100.0]
     breaker = Breaker("redis", backoff=1.0, clock=lambda: now[0])
     in_flight = [breaker.attempt() for _ in range(5)]  # admitted while closed

@@ -6,7 +6,7 @@ from fastapi import APIRouter, status
 from pydantic import BaseModel, Field
 
 from handler.api.announcement_tasks import broadcast_announcement
-from handler.platform.tasks.deps import TasksDep
+from handler.platform.http.deps import TasksDep
 
 router = APIRouter(prefix="/api/v2", tags=["v2"])
 

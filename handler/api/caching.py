@@ -8,8 +8,8 @@ import uuid
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from handler.platform.cached import cached
-from handler.platform.limited import rate_limit
+from handler.platform.http.cached import cached
+from handler.platform.http.rate_limit import rate_limit
 
 router = APIRouter(tags=["caching"])
 

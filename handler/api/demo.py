@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from handler.platform.errors import AppError
+from handler.platform.http.errors import AppError
 
 router = APIRouter(tags=["demo"])
 

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from fastapi import APIRouter
 from fastapi.sse import EventSourceResponse
 
-from handler.api.deps import SettingsDep
+from handler.platform.http.deps import SettingsDep
 
 router = APIRouter(tags=["stream"])
 

@@ -17,7 +17,7 @@ import redis
 
 from handler.api.caching import Computed
 from handler.app import create_app
-from handler.platform.lambda_adapter import LambdaHttpAdapter
+from handler.platform.lambda_http.adapter import LambdaHttpAdapter
 from handler.settings import Settings
 from tests.bench.common import ratio, show
 from tests.support import FakeLambdaContext, http_event

@@ -16,7 +16,7 @@ from mangum import Mangum
 from starlette.types import Message
 
 from handler.app import create_app
-from handler.platform.lambda_adapter import LambdaHttpAdapter
+from handler.platform.lambda_http.adapter import LambdaHttpAdapter
 from handler.settings import Settings
 from tests.bench.common import per_call_interleaved, ratio, show, spread
 from tests.support import FakeLambdaContext, http_event

@@ -16,14 +16,15 @@ from typing import Any
 
 from fastapi import APIRouter, BackgroundTasks
 
+from handler.adapters import task_worker
 from handler.api.notification_tasks import OUTBOX, send_email
 from handler.app import create_app
-from handler.platform.lambda_adapter import LambdaHttpAdapter
-from handler.platform.tasks.deps import Tasks
+from handler.platform.lambda_http.adapter import LambdaHttpAdapter
 from handler.platform.tasks.envelope import encode_task
 from handler.platform.tasks.idempotency import InMemoryPersistenceLayer
 from handler.platform.tasks.queue import InProcessQueue
 from handler.platform.tasks.registry import TaskRegistry
+from handler.platform.tasks.request_tasks import Tasks
 from handler.platform.tasks.worker import TaskWorker
 from handler.settings import Settings
 from tests.bench.bench_http import _init_seconds
@@ -122,7 +123,7 @@ def dynamodb_worker_per_message(context: FakeLambdaContext) -> list[float]:
     with mock_aws(), logs_to_devnull():
         aws = make_aws()
         settings = Settings(environment="test", idempotency_table=aws.table)
-        worker = TaskWorker.from_settings(settings, tasks=bench_tasks)
+        worker = task_worker(settings, tasks=bench_tasks)
         worker.handle(events(1)[0], context)
         return per_message(lambda event: worker.handle(event, context), batches=5, repeats=3)
 

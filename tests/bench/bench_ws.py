@@ -24,9 +24,9 @@ from fastapi import WebSocket, WebSocketDisconnect
 
 from handler.app import create_app
 from handler.platform.realtime import Connection, Hub, Sender
-from handler.platform.realtime.management import ManagementApiSender
-from handler.platform.realtime.memory import MemoryRegistry
-from handler.platform.realtime.signed_http import SignedHttpSender
+from handler.platform.realtime.boto3_sender import ManagementApiSender
+from handler.platform.realtime.memory_registry import MemoryRegistry
+from handler.platform.realtime.signed_sender import SignedHttpSender
 from handler.settings import Settings
 from tests.bench.common import ratio, show, spread
 from tests.conftest import LiveServer

@@ -14,7 +14,7 @@ from moto import mock_aws
 
 from handler import lambda_worker
 from handler.app import create_app
-from handler.platform.lambda_adapter import LambdaHttpAdapter
+from handler.platform.lambda_http.adapter import LambdaHttpAdapter
 from handler.settings import Settings, get_settings
 
 REGION = "eu-west-1"

@@ -13,8 +13,8 @@ from fastapi.testclient import TestClient
 from websockets.asyncio.client import connect
 
 from handler import lambda_worker
-from handler.platform.lambda_adapter import LambdaHttpAdapter
-from handler.platform.realtime.factory import aws_hub
+from handler.adapters import aws_hub
+from handler.platform.lambda_http.adapter import LambdaHttpAdapter
 from handler.settings import get_settings
 from tests.conftest import LiveServer
 from tests.connections_api import ConnectionsApi
@@ -74,6 +74,8 @@ def test_announcement_through_both_lambdas_posts_to_every_connection(
     monkeypatch.setenv("WS_CALLBACK_URL", connections_api.url)
     get_settings.cache_clear()
     aws_hub.cache_clear()
+    # A worker environment starts with the stack's whole environment, WebSocket names included.
+    lambda_worker.worker.cache_clear()
     from handler import lambda_ws
 
     for connection_id in ("conn-a=", "conn-b="):

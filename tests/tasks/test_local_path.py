@@ -14,8 +14,8 @@ from fastapi import APIRouter, FastAPI
 from fastapi.testclient import TestClient
 
 from handler.api.notification_tasks import OUTBOX, Email
+from handler.platform.http.deps import TasksDep
 from handler.platform.tasks import task
-from handler.platform.tasks.deps import TasksDep
 from tests.conftest import LiveServer
 
 release = threading.Event()

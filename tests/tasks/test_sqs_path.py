@@ -13,8 +13,8 @@ from fastapi.testclient import TestClient
 from handler import lambda_worker
 from handler.api.notification_tasks import OUTBOX, Email, send_email
 from handler.app import create_app
-from handler.platform.lambda_adapter import LambdaHttpAdapter
-from handler.platform.tasks.deps import TasksDep
+from handler.platform.http.deps import TasksDep
+from handler.platform.lambda_http.adapter import LambdaHttpAdapter
 from handler.settings import Settings
 from tests.conftest import free_port
 from tests.support import FakeLambdaContext, load_event

@@ -11,7 +11,6 @@ from botocore.stub import Stubber
 from fastapi import BackgroundTasks
 from pydantic import BaseModel
 
-from handler.platform.tasks.deps import Tasks
 from handler.platform.tasks.envelope import TaskEnvelope
 from handler.platform.tasks.errors import (
     PoisonMessage,
@@ -22,6 +21,7 @@ from handler.platform.tasks.errors import (
 )
 from handler.platform.tasks.queue import InProcessQueue
 from handler.platform.tasks.registry import TaskRegistry
+from handler.platform.tasks.request_tasks import Tasks
 from handler.platform.tasks.sqs import SqsQueue
 from tests.tasks.conftest import Aws
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from handler.adapters import task_worker
 from handler.platform.tasks.envelope import EncodedTask, encode_task
 from handler.platform.tasks.idempotency import InMemoryPersistenceLayer
 from handler.platform.tasks.registry import TaskRegistry
@@ -57,7 +58,7 @@ def encoded(func: Any, *args: Any, **kwargs: Any) -> EncodedTask:
 
 
 def sqs_worker(settings: Settings) -> TaskWorker:
-    return TaskWorker.from_settings(settings, tasks=tasks)
+    return task_worker(settings, tasks=tasks)
 
 
 def test_batch_fails_only_the_raising_task_and_dead_letters_poison(
@@ -200,7 +201,7 @@ def test_the_tasks_own_json_log_lines_carry_task_and_request_ids(
 ) -> None:
     from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 
-    from handler.platform.tasks.context import install_task_log_filter
+    from handler.platform.tasks.log_context import install_task_log_filter
 
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)

@@ -13,21 +13,18 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Any
 
-from fastapi import Depends, Request
-
-from handler.platform.breaker import Breaker
-from handler.platform.first_use import BackendUnavailable, OnFirstUse
-from handler.platform.redis_pool import PoolExhausted, redis_budget
-from handler.platform.state import lifespan_resource
+from handler.platform.redis.breaker import Breaker
+from handler.platform.redis.first_use import BackendUnavailable, OnFirstUse
+from handler.platform.redis.guarded import GuardedBackend
 from handler.settings import Settings
 
 if TYPE_CHECKING:
     from cashews import Cache
     from redis.asyncio import ConnectionPool
 
-    from handler.platform.redis_blocking import RedisPool
+    from handler.platform.redis.pool import RedisPool
 
 logger = logging.getLogger(__name__)
 MEMORY_ITEMS = 10_000
@@ -55,9 +52,8 @@ class ResponseCache:
 
     A backend error or timeout, a backend that cannot be built (bad REDIS_URL), no free
     pooled connection, or a stored value that fails its signature or decoding, reads as a
-    miss (logged); a failed write is dropped. While
-    the breaker is open the backend is not called at all, so a down Redis costs nothing
-    per request.
+    miss (logged); a failed write is dropped. While the breaker is open the backend is
+    not called at all, so a down Redis costs nothing per request.
     """
 
     def __init__(
@@ -68,53 +64,32 @@ class ResponseCache:
         timeout: float,
         breaker: Breaker | None = None,
     ) -> None:
-        self.cache = cache
         self.prefix = prefix
-        self.timeout = timeout
-        self.breaker = breaker or Breaker("cache")
+        self.guarded = GuardedBackend(
+            cache,
+            timeout=timeout,
+            breaker=breaker or Breaker("cache"),
+            backend_errors=backend_errors,
+        )
+
+    @property
+    def breaker(self) -> Breaker:
+        return self.guarded.breaker
 
     async def get(self, key: str) -> Any | None:
-        attempt = self.breaker.attempt()
-        if attempt is None:
+        try:
+            return await self.guarded.call(lambda cache: cache.get(self.prefix + key))
+        except BackendUnavailable:
             return None
-        with attempt:
-            try:
-                # Built outside the budget: a cold import is not Redis being slow.
-                cache = await self.cache.get()
-                async with redis_budget(self.timeout):
-                    value = await cache.get(self.prefix + key)
-            except PoolExhausted:
-                return None  # this request only: Redis itself is fine
-            except BackendUnavailable as exc:
-                attempt.failed(exc)
-                return None
-            except backend_errors() as exc:
-                attempt.failed(exc)
-                return None
-            except bad_value_errors() as exc:
-                attempt.succeeded()  # Redis answered; the value is the problem
-                logger.warning("cached value for %s rejected (%s); recomputing", key, repr(exc))
-                return None
-            attempt.succeeded()
-            return value
+        except bad_value_errors() as exc:
+            logger.warning("cached value for %s rejected (%s); recomputing", key, repr(exc))
+            return None
 
     async def set(self, key: str, value: Any, ttl: float) -> None:
-        attempt = self.breaker.attempt()
-        if attempt is None:
+        try:
+            await self.guarded.call(lambda cache: cache.set(self.prefix + key, value, expire=ttl))
+        except BackendUnavailable:
             return
-        with attempt:
-            try:
-                cache = await self.cache.get()
-                async with redis_budget(self.timeout):
-                    await cache.set(self.prefix + key, value, expire=ttl)
-            except PoolExhausted:
-                return
-            except BackendUnavailable as exc:
-                attempt.failed(exc)
-            except backend_errors() as exc:
-                attempt.failed(exc)
-            else:
-                attempt.succeeded()
 
 
 class _SharedPool:
@@ -172,11 +147,3 @@ async def _open_cashews(
         yield cache
     finally:
         await cache.close()
-
-
-async def get_cache(request: Request) -> ResponseCache:
-    # async: FastAPI runs a sync dependency in the threadpool, ~0.2 ms a call here.
-    return lifespan_resource(request, "cache", ResponseCache)
-
-
-CacheDep = Annotated[ResponseCache, Depends(get_cache)]

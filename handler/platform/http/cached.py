@@ -29,7 +29,8 @@ from fastapi import Request, Response
 from fastapi.encoders import jsonable_encoder
 from starlette.concurrency import run_in_threadpool
 
-from handler.platform.cache import CacheDep, ResponseCache
+from handler.platform.cache.store import ResponseCache
+from handler.platform.http.deps import CacheDep
 
 F = TypeVar("F", bound=Callable[..., Any])
 MAX_KEY_QUERY = 200

@@ -1,9 +1,28 @@
-"""Domain errors and their one mapping to HTTP."""
+"""Every error the app answers has one shape: `{"error": ..., "path": ...}`, plus `detail`
+where there is one.
+
+`AppError` is the error a route raises on purpose. The handlers here also turn
+Starlette's `HTTPException` (404, 405), FastAPI's validation error (422, the errors under
+`detail`), and the platform's own errors (rate limiter or task queue unavailable: 503)
+into that shape. This is the only place that maps the platform's errors to HTTP.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
+from http import HTTPStatus
+from typing import Any
+
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from handler.platform.ratelimit.limiter import RateLimiterUnavailable
+from handler.platform.tasks.errors import TaskQueueUnavailable
+
+# A validation error echoes the offending input; a client can send megabytes of it.
+MAX_ECHO = 200
 
 
 class AppError(Exception):
@@ -12,21 +31,142 @@ class AppError(Exception):
     status_code = 400
 
     def __init__(
-        self, name: str, *, status_code: int | None = None, headers: dict[str, str] | None = None
+        self,
+        name: str,
+        *,
+        status_code: int | None = None,
+        headers: dict[str, str] | None = None,
+        detail: Any = None,
     ) -> None:
         super().__init__(name)
         self.name = name
         if status_code is not None:
             self.status_code = status_code
         self.headers = headers
+        self.detail = detail
+
+
+def error_body(error: str, path: str, detail: Any = None) -> dict[str, Any]:
+    body: dict[str, Any] = {"error": error, "path": path}
+    if detail is not None:
+        body["detail"] = detail
+    return body
+
+
+def error_response(
+    request: Request,
+    status_code: int,
+    error: str,
+    *,
+    detail: Any = None,
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
+    body = error_body(error, str(request.url), detail)
+    return JSONResponse(body, status_code, headers=headers)
 
 
 async def app_error_handler(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AppError)  # noqa: S101 - registered for AppError only
-    return JSONResponse(
-        {"error": exc.name, "path": str(request.url)}, exc.status_code, headers=exc.headers
+    return error_response(
+        request, exc.status_code, exc.name, detail=exc.detail, headers=exc.headers
     )
 
 
+async def http_exception_handler(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, HTTPException)  # noqa: S101
+    phrase = _phrase(exc.status_code)
+    # Starlette's detail defaults to the phrase itself: say it once.
+    detail = exc.detail if exc.detail != phrase else None
+    return error_response(request, exc.status_code, phrase, detail=detail, headers=exc.headers)
+
+
+async def validation_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)  # noqa: S101
+    detail = [_bounded(error) for error in exc.errors()]
+    return error_response(request, 422, "Validation error", detail=detail)
+
+
+async def limiter_unavailable_handler(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RateLimiterUnavailable)  # noqa: S101
+    headers = {"Retry-After": str(exc.retry_after)}
+    return error_response(request, 503, "Rate limiter unavailable", headers=headers)
+
+
+async def queue_unavailable_handler(request: Request, exc: Exception) -> JSONResponse:
+    return error_response(request, 503, "Task queue unavailable")
+
+
 def install_error_handlers(app: FastAPI) -> None:
-    app.add_exception_handler(AppError, app_error_handler)
+    handlers: dict[type[Exception], Callable[[Request, Exception], Any]] = {
+        AppError: app_error_handler,
+        HTTPException: http_exception_handler,
+        RequestValidationError: validation_error_handler,
+        RateLimiterUnavailable: limiter_unavailable_handler,
+        TaskQueueUnavailable: queue_unavailable_handler,
+    }
+    for kind, handler in handlers.items():
+        app.add_exception_handler(kind, handler)
+    _document_validation_errors(app)
+
+
+def _phrase(status_code: int) -> str:
+    try:
+        return HTTPStatus(status_code).phrase
+    except ValueError:
+        return "Error"
+
+
+def _bounded(error: Mapping[str, Any]) -> dict[str, Any]:
+    """One validation error, JSON-safe, its echoed input cut to MAX_ECHO characters."""
+    bounded: dict[str, Any] = {key: error[key] for key in ("type", "loc", "msg") if key in error}
+    if "input" in error:
+        bounded["input"] = _excerpt(error["input"])
+    return bounded
+
+
+def _excerpt(value: Any) -> Any:
+    if isinstance(value, bytes | bytearray):
+        value = bytes(value[: MAX_ECHO * 4]).decode("utf-8", "replace")
+    if isinstance(value, str):
+        return value if len(value) <= MAX_ECHO else value[:MAX_ECHO] + "..."
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    text = repr(value)  # dicts, lists: their size is the client's choice too
+    return text if len(text) <= MAX_ECHO else text[:MAX_ECHO] + "..."
+
+
+def _document_validation_errors(app: FastAPI) -> None:
+    """FastAPI documents 422 as `{"detail": [...]}`; document the shape we answer."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = generate()
+        schemas = schema.get("components", {}).get("schemas", {})
+        if "HTTPValidationError" in schemas:
+            schemas["HTTPValidationError"] = _validation_error_schema()
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _validation_error_schema() -> dict[str, Any]:
+    fields: Sequence[tuple[str, dict[str, Any]]] = (
+        ("error", {"type": "string", "title": "Error", "example": "Validation error"}),
+        ("path", {"type": "string", "title": "Path", "description": "the request URL"}),
+        (
+            "detail",
+            {
+                "type": "array",
+                "title": "Detail",
+                "items": {"$ref": "#/components/schemas/ValidationError"},
+            },
+        ),
+    )
+    return {
+        "title": "HTTPValidationError",
+        "type": "object",
+        "required": [name for name, _ in fields],
+        "properties": dict(fields),
+    }

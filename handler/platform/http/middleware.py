@@ -7,10 +7,10 @@ import logging
 import time
 import uuid
 
-from starlette.datastructures import MutableHeaders
+from starlette.datastructures import URL, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from handler.platform.context import request_id_var
+from handler.platform.runtime.request_id import request_id_var
 
 logger = logging.getLogger(__name__)
 
@@ -89,14 +89,13 @@ class RequestIdMiddleware:
 
 
 class UnhandledErrorMiddleware:
-    """Turns any exception that escaped the app into a 500 JSON answer with no trace.
+    """Turns any exception that escaped the app into a 500 JSON answer with no trace:
+    `{"error": "Internal server error", "path": url}`, the app's one error shape.
 
     The traceback is logged once, here, with the request id; the client learns nothing
     about the failure. Once a response has started (a stream) a clean answer is no
     longer possible, so the error is re-raised for the server to abort the connection.
     """
-
-    body = json.dumps({"error": "Internal server error"}).encode()
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -124,9 +123,16 @@ class UnhandledErrorMiddleware:
             )
             if started:
                 raise
+            body = internal_error_body(scope)
             headers = [
                 (b"content-type", b"application/json"),
-                (b"content-length", str(len(self.body)).encode()),
+                (b"content-length", str(len(body)).encode()),
             ]
             await send({"type": "http.response.start", "status": 500, "headers": headers})
-            await send({"type": "http.response.body", "body": self.body})
+            await send({"type": "http.response.body", "body": body})
+
+
+def internal_error_body(scope: Scope) -> bytes:
+    """The 500 answer's body; it says nothing about the failure."""
+    body = {"error": "Internal server error", "path": str(URL(scope=scope))}
+    return json.dumps(body).encode()

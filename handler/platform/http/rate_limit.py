@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi import Depends, Request, Response
 
-from handler.platform.ratelimit import RateLimited, RateLimiterDep
-from handler.settings import Settings
+from handler.platform.http.deps import RateLimiterDep, app_settings
+from handler.platform.http.errors import AppError
 
 if TYPE_CHECKING:
     from limits import RateLimitItem
@@ -30,6 +30,10 @@ _LIMIT = re.compile(
 )
 
 
+class RateLimited(AppError):
+    status_code = 429
+
+
 def client_address(request: Request) -> str:
     """The client's IP address: the one rate-limit key that needs no login.
 
@@ -39,7 +43,7 @@ def client_address(request: Request) -> str:
     says that many proxies of ours each appended the address they saw: the client is then
     the entry the outermost of them appended.
     """
-    settings: Settings = request.app.state.settings
+    settings = app_settings(request)
     peer = request.client.host if request.client else "unknown"
     hops = settings.trusted_proxy_hops
     if hops:

@@ -13,18 +13,17 @@ import json
 import logging
 import signal
 import sys
-from functools import cached_property
 from types import FrameType
 from typing import Any, cast
 
 from mangum import Mangum
-from mangum.handlers import ALB, APIGateway, HTTPGateway, LambdaAtEdge
 from starlette.types import ASGIApp
 
-from handler.platform.lambda_cycle import run_http_cycle
-from handler.platform.lifespan import LifespanRunner
-from handler.platform.logs import bind_lambda_context
-from handler.platform.loop import environment_loop
+from handler.platform.lambda_http.cycle import run_http_cycle
+from handler.platform.lambda_http.event_sources import EVENT_SOURCES, apply_stage_prefix
+from handler.platform.lambda_http.lifespan import LifespanRunner
+from handler.platform.runtime.event_loop import environment_loop
+from handler.platform.runtime.logs import bind_lambda_context
 
 logger = logging.getLogger(__name__)
 
@@ -33,28 +32,6 @@ EXPECTED_EVENTS = (
     "or a Lambda Function URL event"
 )
 _MALFORMED = (KeyError, TypeError, ValueError, AttributeError, IndexError)
-
-
-def _scope_once(source: type) -> type:
-    """Mangum's event handlers rebuild `scope` on every access (twice per invocation
-    for HTTP API events); cache it per event instead."""
-    return type(source.__name__, (source,), {"scope": cached_property(source.scope.fget)})  # type: ignore[attr-defined]
-
-
-def _alb_scope(self: Any) -> dict[str, Any]:
-    """An ALB appends the peer it saw to X-Forwarded-For; earlier entries are whatever the
-    client sent. Mangum takes the whole header as the client, so keep only the last entry."""
-    scope: dict[str, Any] = ALB.scope.fget(self)  # type: ignore[attr-defined]
-    host, port = scope["client"]
-    scope["client"] = ((host or "").rsplit(",", 1)[-1].strip(), port)
-    return scope
-
-
-TrustedALB = type("ALB", (ALB,), {"scope": cached_property(_alb_scope)})
-EVENT_SOURCES = [
-    TrustedALB,
-    *(_scope_once(source) for source in (HTTPGateway, APIGateway, LambdaAtEdge)),
-]
 
 
 class LambdaHttpAdapter:
@@ -89,7 +66,7 @@ class LambdaHttpAdapter:
         except _MALFORMED as exc:
             return _bad_event(f"malformed {type(source).__name__} event: {exc!r}")
         scope["state"] = self._lifespan.state.copy()
-        _apply_stage_prefix(scope, event)
+        apply_stage_prefix(scope, event)
         answer = self.loop.run_until_complete(run_http_cycle(self.app, scope, body))
         response: dict[str, Any] = source(cast(Any, answer))
         return response
@@ -122,29 +99,6 @@ class LambdaHttpAdapter:
             for handler in logging.getLogger().handlers:
                 handler.flush()
             sys.exit(0)
-
-
-def _apply_stage_prefix(scope: dict[str, Any], event: dict[str, Any]) -> None:
-    """Expose an API Gateway stage (or custom-domain base path) as the ASGI `root_path`,
-    so generated URLs (`/prod/docs` -> `/prod/openapi.json`) keep the prefix."""
-    context = event.get("requestContext") or {}
-    prefix = ""
-    if "httpMethod" in event and isinstance(context.get("path"), str):
-        # REST v1: `path` is the resource path, requestContext.path the one the client used.
-        full, path = context["path"], event.get("path") or "/"
-        if full != path and full.endswith(path):
-            prefix = full[: len(full) - len(path)].rstrip("/")
-    elif event.get("version") == "2.0":
-        stage = context.get("stage") or "$default"
-        candidate = f"/{stage}"
-        if stage != "$default" and (
-            scope["path"] == candidate or scope["path"].startswith(candidate + "/")
-        ):
-            prefix = candidate
-    if prefix:
-        scope["root_path"] = prefix
-        if not scope["path"].startswith(prefix + "/") and scope["path"] != prefix:
-            scope["path"] = prefix + scope["path"]
 
 
 def _bad_event(detail: str) -> dict[str, Any]:

@@ -8,18 +8,14 @@ that ends without answering gets a 500 instead of an AttributeError in the adapt
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from typing import Any
 
+from starlette.datastructures import URL
 from starlette.types import ASGIApp, Message
 
 access_log = logging.getLogger("handler.access")
-
-_NO_RESPONSE = {
-    "status": 500,
-    "headers": [(b"content-type", b"application/json")],
-    "body": b'{"error": "Internal server error"}',
-}
 
 
 async def run_http_cycle(app: ASGIApp, scope: dict[str, Any], body: bytes) -> dict[str, Any]:
@@ -52,7 +48,14 @@ async def run_http_cycle(app: ASGIApp, scope: dict[str, Any], body: bytes) -> di
     except Exception:
         access_log.exception("%s %s failed", scope["method"], scope["path"])
     if status is None or not complete.is_set():
-        response = dict(_NO_RESPONSE)
+        response = {
+            "status": 500,
+            "headers": [(b"content-type", b"application/json")],
+            # The app's error shape (handler.platform.http.errors); nothing about why.
+            "body": json.dumps(
+                {"error": "Internal server error", "path": str(URL(scope=scope))}
+            ).encode(),
+        }
     else:
         response = {"status": status, "headers": headers, "body": b"".join(chunks)}
     access_log.info("%s %s %s", scope["method"], scope["path"], response["status"])

@@ -14,8 +14,8 @@ ElastiCache Serverless runs in cluster mode: a Lua script may only touch keys of
 slot. Both moving-window scripts (acquire, window stats) take exactly one key,
 `{REDIS_KEY_PREFIX}limits:LIMITER/...`, so they need no hash tag (the sliding-window
 counter's two keys carry limits' own `{...}` tag). A `{...}` in REDIS_KEY_PREFIX would
-pin every key of the app to one slot: leave it out. (tests/test_elasticache.py watches
-what is sent.)
+pin every key of the app to one slot: leave it out. (tests/platform/redis/test_elasticache.py
+watches what is sent.)
 """
 
 from __future__ import annotations
@@ -26,22 +26,19 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING
 
-from fastapi import Depends, Request
-
-from handler.platform.breaker import Breaker
-from handler.platform.errors import AppError
-from handler.platform.first_use import BackendUnavailable, OnFirstUse
-from handler.platform.redis_pool import PoolExhausted, redis_budget
-from handler.platform.state import lifespan_resource
+from handler.platform.redis.breaker import Breaker
+from handler.platform.redis.first_use import BackendUnavailable, OnFirstUse
+from handler.platform.redis.guarded import GuardedBackend
 from handler.settings import Settings
 
 if TYPE_CHECKING:
     from limits import RateLimitItem
     from limits.aio.strategies import MovingWindowRateLimiter
+    from limits.util import WindowStats
 
-    from handler.platform.redis_blocking import RedisPool
+    from handler.platform.redis.pool import RedisPool
 
 
 def storage_errors() -> tuple[type[BaseException], ...]:
@@ -53,14 +50,13 @@ def storage_errors() -> tuple[type[BaseException], ...]:
     return (StorageError, RedisError, OSError, TimeoutError)
 
 
-class RateLimited(AppError):
-    status_code = 429
+class RateLimiterUnavailable(Exception):
+    """Redis is unavailable and RATE_LIMIT_FAIL_OPEN is false: the app answers 503 with
+    `Retry-After: retry_after`."""
 
-
-class RateLimiterUnavailable(AppError):
-    """Redis is unavailable and RATE_LIMIT_FAIL_OPEN is false."""
-
-    status_code = 503
+    def __init__(self, retry_after: int) -> None:
+        super().__init__("Rate limiter unavailable")
+        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)
@@ -98,40 +94,33 @@ class RateLimiter:
         fail_open: bool = True,
         breaker: Breaker | None = None,
     ) -> None:
-        self.strategy = strategy
-        self.timeout = timeout
         self.fail_open = fail_open
-        self.breaker = breaker or Breaker("rate-limit storage")
+        self.guarded = GuardedBackend(
+            strategy,
+            timeout=timeout,
+            breaker=breaker or Breaker("rate-limit storage"),
+            backend_errors=storage_errors,
+        )
+
+    @property
+    def breaker(self) -> Breaker:
+        return self.guarded.breaker
 
     async def hit(self, item: RateLimitItem, *identifiers: str) -> Decision:
-        attempt = self.breaker.attempt()
-        if attempt is None:
+        async def count(strategy: MovingWindowRateLimiter) -> tuple[bool, WindowStats]:
+            allowed = await strategy.hit(item, *identifiers)
+            return allowed, await strategy.get_window_stats(item, *identifiers)
+
+        try:
+            allowed, stats = await self.guarded.call(count)
+        except BackendUnavailable:
             return self._unavailable(item)
-        with attempt:
-            try:
-                # Built outside the budget: a cold import is not Redis being slow.
-                strategy = await self.strategy.get()
-                async with redis_budget(self.timeout):
-                    allowed = await strategy.hit(item, *identifiers)
-                    stats = await strategy.get_window_stats(item, *identifiers)
-            except PoolExhausted:
-                return self._unavailable(item)  # this request only: Redis itself is fine
-            except BackendUnavailable as exc:
-                attempt.failed(exc)
-                return self._unavailable(item)
-            except storage_errors() as exc:
-                attempt.failed(exc)
-                return self._unavailable(item)
-            attempt.succeeded()
         return Decision(allowed, item.amount, stats.remaining, stats.reset_time)
 
     def _unavailable(self, item: RateLimitItem) -> Decision:
         if self.fail_open:
             return Decision(allowed=True, limit=item.amount)
-        retry = math.ceil(self.breaker.retry_after)
-        raise RateLimiterUnavailable(
-            "Rate limiter unavailable", headers={"Retry-After": str(max(1, retry))}
-        )
+        raise RateLimiterUnavailable(max(1, math.ceil(self.breaker.retry_after)))
 
 
 @asynccontextmanager
@@ -177,11 +166,3 @@ async def _open_strategy(
         timer = getattr(storage, "timer", None)  # MemoryStorage's expiry task
         if isinstance(timer, asyncio.Task):
             timer.cancel()
-
-
-async def get_rate_limiter(request: Request) -> RateLimiter:
-    # async: FastAPI runs a sync dependency in the threadpool, ~0.2 ms a call here.
-    return lifespan_resource(request, "rate_limiter", RateLimiter)
-
-
-RateLimiterDep = Annotated[RateLimiter, Depends(get_rate_limiter)]

@@ -8,8 +8,8 @@ A `Hub` sends and broadcasts through them; a `WebSocketEndpoint` holds the handl
 
 from __future__ import annotations
 
+from handler.platform.realtime.broadcast import broadcast, current_hub, install_hub, installed_hub
 from handler.platform.realtime.endpoint import Dispatcher, WebSocketEndpoint
-from handler.platform.realtime.factory import broadcast, hub_for, local_realtime
 from handler.platform.realtime.hub import Delivery, Hub
 from handler.platform.realtime.ports import ConnectionRegistry, Sender
 from handler.platform.realtime.types import (
@@ -37,6 +37,7 @@ __all__ = [
     "Sender",
     "WebSocketEndpoint",
     "broadcast",
-    "hub_for",
-    "local_realtime",
+    "current_hub",
+    "install_hub",
+    "installed_hub",
 ]

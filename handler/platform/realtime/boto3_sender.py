@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from handler.platform.aws import aws_client, region_from_url
+from handler.platform.aws.clients import aws_client, region_from_url
 from handler.platform.realtime.ports import Sender
 from handler.platform.realtime.types import ConnectionGone, SendFailed
 

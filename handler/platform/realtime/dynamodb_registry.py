@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from handler.platform.aws import INTERACTIVE, ClientOptions, aws_client
+from handler.platform.aws.clients import INTERACTIVE, ClientOptions, aws_client
 from handler.platform.realtime.ports import ConnectionRegistry
 from handler.platform.realtime.types import Connection, RealtimeError
 

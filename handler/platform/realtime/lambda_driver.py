@@ -15,11 +15,11 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from handler.platform.logs import bind_lambda_context
-from handler.platform.loop import environment_loop
 from handler.platform.realtime.endpoint import Dispatcher, WebSocketEndpoint
 from handler.platform.realtime.hub import Hub
 from handler.platform.realtime.types import ConnectRequest, MessageRefused, Refused
+from handler.platform.runtime.event_loop import environment_loop
+from handler.platform.runtime.logs import bind_lambda_context
 
 logger = logging.getLogger(__name__)
 

@@ -23,7 +23,7 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.exceptions import BotoCoreError, NoCredentialsError
 
-from handler.platform.aws import aws_identity, region_from_url
+from handler.platform.aws.clients import aws_identity, region_from_url
 from handler.platform.realtime.ports import Sender
 from handler.platform.realtime.types import ConnectionGone, SendFailed
 

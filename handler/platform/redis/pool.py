@@ -1,7 +1,15 @@
-"""The blocking Redis pool itself: imported only once a request needs Redis."""
+"""The one Redis connection pool of an execution environment, shared by cache and limits.
+
+Created on first use (once per Lambda environment, not per invocation) so the TLS
+handshake to ElastiCache is paid once, and closed at lifespan shutdown. Importing this
+module imports redis-py (~50 ms of cold start): only the composition root does, and only
+when a request first needs Redis.
+"""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from redis.asyncio import BlockingConnectionPool
@@ -10,7 +18,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from handler.platform.redis_pool import PoolExhausted, _exhausted, _waiting_for_pool
+from handler.platform.redis.budget import PoolExhausted, pool_exhausted, waiting_for_pool
 from handler.settings import Settings
 
 
@@ -20,14 +28,14 @@ class RedisPool(BlockingConnectionPool):
     async def get_connection(self, *args: Any, **kwargs: Any) -> AbstractConnection:
         # Cleared by `can_get_connection` the moment a connection is free; left set when
         # the caller's budget runs out mid-wait, so `redis_budget` can tell.
-        _waiting_for_pool.set(True)
+        waiting_for_pool.set(True)
         try:
             connection: AbstractConnection = await super().get_connection(  # type: ignore[no-untyped-call]
                 *args, **kwargs
             )
         except RedisConnectionError as exc:
             # The pool's own wait timed out; a failed connect has no TimeoutError cause.
-            if isinstance(exc.__cause__, TimeoutError) and _waiting_for_pool.get():
+            if isinstance(exc.__cause__, TimeoutError) and waiting_for_pool.get():
                 raise self.exhausted() from exc
             raise
         return connection
@@ -37,11 +45,11 @@ class RedisPool(BlockingConnectionPool):
         # (connect, command) is Redis time again.
         free = bool(super().can_get_connection())
         if free:
-            _waiting_for_pool.set(False)
+            waiting_for_pool.set(False)
         return free
 
     def exhausted(self) -> PoolExhausted:
-        return _exhausted(f"all {self.max_connections} Redis connections busy")
+        return pool_exhausted(f"all {self.max_connections} Redis connections busy")
 
 
 def new_redis_pool(settings: Settings) -> RedisPool:
@@ -59,3 +67,12 @@ def new_redis_pool(settings: Settings) -> RedisPool:
         timeout=settings.redis_timeout,
         client_name=settings.service_name,
     )
+
+
+@asynccontextmanager
+async def open_redis_pool(settings: Settings) -> AsyncIterator[RedisPool]:
+    pool = new_redis_pool(settings)
+    try:
+        yield pool
+    finally:
+        await pool.aclose()

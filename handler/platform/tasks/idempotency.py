@@ -1,10 +1,11 @@
-"""Idempotency stores for the worker: Powertools' DynamoDB layer on AWS, memory locally."""
+"""An in-memory idempotency store for the worker, for one process (`python -m local
+worker`, tests). On AWS the worker uses Powertools' own DynamoDB layer
+(`handler.adapters.idempotency_store`)."""
 
 from __future__ import annotations
 
 import threading
 import time
-from typing import TYPE_CHECKING
 
 from aws_lambda_powertools.utilities.idempotency import BasePersistenceLayer
 from aws_lambda_powertools.utilities.idempotency.exceptions import (
@@ -15,9 +16,6 @@ from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import (
     STATUS_CONSTANTS,
     DataRecord,
 )
-
-if TYPE_CHECKING:
-    from handler.settings import Settings
 
 
 class InMemoryPersistenceLayer(BasePersistenceLayer):
@@ -62,17 +60,3 @@ def _replaceable(record: DataRecord) -> bool:
         and in_progress_until is not None
         and in_progress_until < time.time() * 1000
     )
-
-
-def persistence_from_settings(settings: Settings) -> BasePersistenceLayer:
-    """DynamoDB when IDEMPOTENCY_TABLE is set (partition key `id`), memory otherwise."""
-    if not settings.idempotency_table:
-        return InMemoryPersistenceLayer()
-    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
-
-    from handler.platform.aws import BACKGROUND, ClientOptions, aws_client
-
-    # The worker's budget: every task waits on these writes, but nobody waits on the task.
-    options: ClientOptions = {**BACKGROUND, "endpoint_url": settings.aws_endpoint_url or None}
-    client = aws_client("dynamodb", **options)
-    return DynamoDBPersistenceLayer(table_name=settings.idempotency_table, boto3_client=client)

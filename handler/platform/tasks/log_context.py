@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-from handler.platform.context import request_id_var
+from handler.platform.runtime.request_id import request_id_var
 from handler.platform.tasks.envelope import TaskEnvelope
 
 current_task_var: ContextVar[TaskEnvelope | None] = ContextVar("current_task", default=None)

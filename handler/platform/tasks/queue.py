@@ -1,4 +1,5 @@
-"""The `TaskQueue` port and its in-process adapter (the SQS one is in `sqs.py`)."""
+"""The `TaskQueue` port and its in-process adapter (the SQS one is in `sqs.py`; the
+composition root, `handler.adapters.task_queue`, chooses)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,9 @@ from typing import Protocol
 
 from starlette.background import BackgroundTasks
 
-from handler.platform.tasks.context import log_keys, task_log_context
 from handler.platform.tasks.envelope import EncodedTask, TaskEnvelope
+from handler.platform.tasks.log_context import log_keys, task_log_context
 from handler.platform.tasks.registry import TaskRegistry, registry
-from handler.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -61,25 +61,3 @@ class InProcessQueue:
 
     def close(self) -> None:
         pass
-
-
-def task_queue_from_settings(settings: Settings) -> TaskQueue:
-    """SQS when TASK_QUEUE_URL is set, in-process otherwise."""
-    if not settings.task_queue_url:
-        if settings.on_lambda:
-            logger.warning(
-                "TASK_QUEUE_URL is unset on Lambda: tasks run in-process, before the response"
-            )
-        return InProcessQueue()
-    from handler.platform.tasks.sqs import SqsQueue
-
-    queue = SqsQueue(
-        settings.task_queue_url,
-        endpoint_url=settings.aws_endpoint_url or None,
-        max_batch_bytes=settings.task_max_message_bytes,
-    )
-    if settings.on_lambda:
-        # Build the client in the init phase (boto3's import and endpoint setup take a
-        # few hundred ms), not in the first request that adds a task.
-        queue.client  # noqa: B018
-    return queue

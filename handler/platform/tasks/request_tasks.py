@@ -1,4 +1,5 @@
-"""`TasksDep`: reads like FastAPI's BackgroundTasks, sends before the response.
+"""`Tasks`, the handle a route gets as `TasksDep`: reads like FastAPI's BackgroundTasks,
+sends before the response.
 
     @router.post("/send-notification/")
     async def notify(email: str, tasks: TasksDep) -> dict[str, str]:
@@ -8,22 +9,20 @@
 The dependency's exit runs when the handler has returned and before the response is
 sent (`scope="function"`; the default "request" scope would run it after the response
 went out). There the request's tasks go to the queue in one batch; if the queue refuses
-them, the client gets 503 JSON instead of the handler's answer.
+them, the client gets 503 JSON instead of the handler's answer. The dependency itself is
+in `handler.platform.http.deps`, with the others.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable
-from typing import Annotated, Any, ParamSpec
+from collections.abc import Callable
+from typing import Any, ParamSpec
 
-from fastapi import BackgroundTasks, Depends, Request
+from starlette.background import BackgroundTasks
 
-from handler.platform.context import request_id_var
-from handler.platform.errors import AppError
-from handler.platform.state import lifespan_resource
+from handler.platform.runtime.request_id import request_id_var
 from handler.platform.tasks.envelope import EncodedTask, encode_task
-from handler.platform.tasks.errors import TaskQueueUnavailable
 from handler.platform.tasks.queue import TaskQueue
 from handler.platform.tasks.registry import TaskRegistry, registry
 
@@ -67,20 +66,3 @@ class Tasks:
         pending, self.pending = self.pending, []
         if pending:
             await self._queue.send(pending, self._background)
-
-
-async def get_tasks(request: Request, background: BackgroundTasks) -> AsyncIterator[Tasks]:
-    queue = lifespan_resource(request, "task_queue", TaskQueue)  # type: ignore[type-abstract]
-    tasks = Tasks(
-        queue, background, max_message_bytes=request.state.settings.task_max_message_bytes
-    )
-    # An exception from the handler is raised at this yield: its tasks are dropped.
-    yield tasks
-    try:
-        await tasks.flush()
-    except TaskQueueUnavailable as exc:
-        logger.error("tasks not queued, answering 503 (request %s): %s", request_id_var.get(), exc)
-        raise AppError("Task queue unavailable", status_code=503) from exc
-
-
-TasksDep = Annotated[Tasks, Depends(get_tasks, scope="function")]

@@ -12,7 +12,13 @@ from typing import TYPE_CHECKING, Any
 
 import anyio.to_thread
 
-from handler.platform.aws import BACKGROUND, INTERACTIVE, ClientOptions, aws_client, region_from_url
+from handler.platform.aws.clients import (
+    BACKGROUND,
+    INTERACTIVE,
+    ClientOptions,
+    aws_client,
+    region_from_url,
+)
 from handler.platform.tasks.envelope import EncodedTask
 from handler.platform.tasks.errors import TaskQueueUnavailable
 

@@ -25,10 +25,10 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyAlreadyInProgressError,
 )
 
-from handler.platform.loop import environment_loop
-from handler.platform.tasks.context import log_keys, task_log_context
+from handler.platform.runtime.event_loop import environment_loop
 from handler.platform.tasks.envelope import TaskEnvelope
 from handler.platform.tasks.errors import PoisonMessage, UnknownTask
+from handler.platform.tasks.log_context import log_keys, task_log_context
 from handler.platform.tasks.registry import TaskRegistry, TaskSpec, registry
 
 if TYPE_CHECKING:
@@ -36,8 +36,6 @@ if TYPE_CHECKING:
 
     from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
     from aws_lambda_powertools.utilities.idempotency import BasePersistenceLayer
-
-    from handler.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -71,22 +69,6 @@ class TaskWorker:
             key_prefix="task",
         )(self._execute)
         self._processor = BatchProcessor(EventType.SQS, raise_on_entire_batch_failure=False)
-
-    @classmethod
-    def from_settings(cls, settings: Settings, *, tasks: TaskRegistry = registry) -> TaskWorker:
-        from handler.platform.tasks.idempotency import persistence_from_settings
-        from handler.platform.tasks.sqs import SqsDeadLetters
-
-        dead_letters = None
-        if settings.task_dlq_url:
-            endpoint = settings.aws_endpoint_url or None
-            dead_letters = SqsDeadLetters(settings.task_dlq_url, endpoint_url=endpoint)
-        return cls(
-            persistence=persistence_from_settings(settings),
-            dead_letters=dead_letters,
-            tasks=tasks,
-            idempotency_seconds=settings.task_idempotency_seconds,
-        )
 
     def handle(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
         if context is not None:

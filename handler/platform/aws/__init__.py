@@ -1,0 +1,26 @@
+"""AWS clients: one cached factory with explicit timeouts and retries (`aws_client`), and
+the region an endpoint URL names (`region_from_url`)."""
+
+from __future__ import annotations
+
+from handler.platform.aws.clients import (
+    BACKGROUND,
+    INTERACTIVE,
+    ClientOptions,
+    aws_client,
+    aws_identity,
+    aws_session,
+    clear_clients,
+    region_from_url,
+)
+
+__all__ = [
+    "BACKGROUND",
+    "INTERACTIVE",
+    "ClientOptions",
+    "aws_client",
+    "aws_identity",
+    "aws_session",
+    "clear_clients",
+    "region_from_url",
+]

@@ -1,0 +1,88 @@
+"""The FastAPI dependencies routes use, declared once as `Annotated` aliases.
+
+    async def route(settings: SettingsDep, cache: CacheDep, tasks: TasksDep) -> ...
+
+Each reads what the composition root (`handler.adapters`, through the app's lifespan)
+built for this execution environment; routes never build adapters or read the
+environment themselves. Tests swap an adapter with `app.dependency_overrides`.
+
+The dependencies are `async def`: FastAPI runs a sync dependency in its threadpool, which
+costs ~0.2 ms a call here.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from typing import Annotated, TypeVar, cast
+
+from fastapi import BackgroundTasks, Depends
+from starlette.requests import HTTPConnection
+
+from handler.platform.cache.store import ResponseCache
+from handler.platform.ratelimit.limiter import RateLimiter
+from handler.platform.realtime.hub import Hub
+from handler.platform.runtime.request_id import request_id_var
+from handler.platform.tasks.errors import TaskQueueUnavailable
+from handler.platform.tasks.queue import TaskQueue
+from handler.platform.tasks.request_tasks import Tasks
+from handler.settings import Settings
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+def app_settings(connection: HTTPConnection) -> Settings:
+    """The settings the app was created with: the one way code with a request reads them."""
+    settings: Settings = connection.app.state.settings
+    return settings
+
+
+def lifespan_resource(connection: HTTPConnection, name: str, kind: type[T]) -> T:
+    """`connection.state.<name>`, typed as `kind` (not checked at run time: `kind` may be a
+    Protocol, and this runs on every request), with one clear error when the lifespan
+    never ran (a TestClient used without `with`, a bare ASGI call)."""
+    value = getattr(connection.state, name, None)
+    if value is None:
+        raise RuntimeError(f"no {name} in the request state: the app's lifespan did not run")
+    return cast(T, value)
+
+
+async def get_settings(connection: HTTPConnection) -> Settings:
+    return app_settings(connection)
+
+
+async def get_cache(connection: HTTPConnection) -> ResponseCache:
+    return lifespan_resource(connection, "cache", ResponseCache)
+
+
+async def get_rate_limiter(connection: HTTPConnection) -> RateLimiter:
+    return lifespan_resource(connection, "rate_limiter", RateLimiter)
+
+
+async def get_hub(connection: HTTPConnection) -> Hub:
+    return lifespan_resource(connection, "realtime", Hub)
+
+
+async def get_tasks(
+    connection: HTTPConnection, background: BackgroundTasks
+) -> AsyncIterator[Tasks]:
+    queue = lifespan_resource(connection, "task_queue", TaskQueue)  # type: ignore[type-abstract]
+    max_bytes = app_settings(connection).task_max_message_bytes
+    tasks = Tasks(queue, background, max_message_bytes=max_bytes)
+    # An exception from the handler is raised at this yield: its tasks are dropped.
+    yield tasks
+    try:
+        await tasks.flush()
+    except TaskQueueUnavailable as exc:
+        # handler.platform.http.errors answers 503; say here which request lost what.
+        logger.error("tasks not queued, answering 503 (request %s): %s", request_id_var.get(), exc)
+        raise
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+CacheDep = Annotated[ResponseCache, Depends(get_cache)]
+RateLimiterDep = Annotated[RateLimiter, Depends(get_rate_limiter)]
+HubDep = Annotated[Hub, Depends(get_hub)]
+# scope="function": flushed when the handler returns, before the response is sent.
+TasksDep = Annotated[Tasks, Depends(get_tasks, scope="function")]
