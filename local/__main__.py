@@ -1,35 +1,47 @@
 """`python -m local [serve]`: uvicorn on HOST:PORT (default 127.0.0.1:8000) with the
-in-memory adapters unless the environment selects AWS ones."""
+in-memory adapters unless the environment selects AWS ones.
+
+`python -m local worker`: poll TASK_QUEUE_URL and run each batch with the worker
+Lambda's handler.
+
+A configuration mistake prints one line naming the variable and exits with code 2;
+Ctrl+C stops either command without a traceback.
+"""
 
 from __future__ import annotations
 
 import argparse
+import sys
 
-from handler.settings import get_settings
+from handler.settings import ConfigError, Settings, get_settings
 
 
-def serve(host: str | None, port: int | None, reload: bool) -> None:
+def serve(settings: Settings, reload: bool) -> None:
     import uvicorn
 
-    settings = get_settings()
-    uvicorn.run(
-        "handler.app:create_app",
-        factory=True,
-        host=host or settings.host,
-        port=port or settings.port,
-        reload=reload,
-        # The app configures logging itself (handler.platform.runtime.logs); keep uvicorn's
-        # loggers flowing into the same root handler.
-        log_config=None,
-        proxy_headers=False,
-    )
+    options = {
+        "host": settings.host,
+        "port": settings.port,
+        # The app configures logging itself (handler.platform.runtime.logs); keep
+        # uvicorn's loggers flowing into the same root handler.
+        "log_config": None,
+        # The socket peer is the client: a client-sent X-Forwarded-For is not trusted.
+        "proxy_headers": False,
+    }
+    if reload:
+        # A reloading server imports the app anew in a child process, from the
+        # environment (so HOST and PORT there must match --host and --port).
+        uvicorn.run("handler.app:create_app", factory=True, reload=True, **options)  # type: ignore[arg-type]
+        return
+    from handler.app import create_app
+
+    uvicorn.run(create_app(settings), **options)  # type: ignore[arg-type]
 
 
-def worker(wait: int, max_polls: int | None) -> None:
+def worker(settings: Settings, wait: int, max_polls: int | None) -> None:
     from handler.platform.runtime.logs import configure_logging
     from local.worker import run
 
-    settings = get_settings()
     configure_logging(settings)
     run(settings, wait_seconds=wait, max_polls=max_polls)
 
@@ -48,10 +60,23 @@ def main(argv: list[str] | None = None) -> None:
     worker_cmd.add_argument("--wait", type=int, default=20, help="long-poll seconds (0-20)")
     worker_cmd.add_argument("--max-polls", type=int, help="stop after this many polls")
     args = parser.parse_args(argv)
-    if args.command == "worker":
-        worker(args.wait, args.max_polls)
-        return
-    serve(args.host, args.port, args.reload)
+    try:
+        settings = get_settings()
+        if args.command == "worker" and not settings.task_queue_url:
+            raise ConfigError("TASK_QUEUE_URL is empty: the worker needs a queue to poll")
+    except ConfigError as exc:
+        print(f"python -m local: {exc}", file=sys.stderr)  # noqa: T201 - the CLI's answer
+        raise SystemExit(2) from None
+    try:
+        if args.command == "worker":
+            worker(settings, args.wait, args.max_polls)
+            return
+        overrides = {"host": args.host, "port": args.port}
+        settings = settings.model_copy(update={k: v for k, v in overrides.items() if v})
+        serve(settings, args.reload)
+    except KeyboardInterrupt:
+        # Ctrl+C is how a developer stops it: no traceback, the shell's exit code.
+        raise SystemExit(130) from None
 
 
 if __name__ == "__main__":

@@ -6,12 +6,16 @@ on the first GraphQL request, not during a Lambda cold start.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 import strawberry
 from graphql import GraphQLError
 from strawberry.asgi import GraphQL
 from strawberry.extensions import MaskErrors, SchemaExtension
+from strawberry.types import ExecutionContext
+
+logger = logging.getLogger("strawberry.execution")
 
 
 @strawberry.type
@@ -39,11 +43,40 @@ def _is_internal(error: GraphQLError) -> bool:
     return original is not None and not isinstance(original, GraphQLError)
 
 
+class Schema(strawberry.Schema):
+    """strawberry's schema, logging the client's mistakes (a query that does not validate,
+    an error a resolver raised on purpose) at INFO without a traceback; only unexpected
+    resolver errors are logged as errors (strawberry logs every error at ERROR)."""
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        unexpected = [error for error in errors if _is_internal(error)]
+        for error in errors:
+            if not _is_internal(error):
+                logger.info("GraphQL request refused: %s", error.message)
+        super().process_errors(unexpected, execution_context)
+
+
+# GraphiQL is strawberry's page, and its scripts come from unpkg.com: without internet the
+# page would say "Loading..." forever. It says why instead (React replaces this text).
+OFFLINE_NOTE = (
+    "Loading GraphiQL... Its scripts come from unpkg.com: without internet this page stays"
+    " empty. The API itself works offline: POST a query to this URL."
+)
+
+
+class GraphQLApp(GraphQL[None, None]):
+    @property
+    def graphql_ide_html(self) -> str:
+        return super().graphql_ide_html.replace(">Loading...</div>", f">{OFFLINE_NOTE}</div>", 1)
+
+
 def build_graphql_app(*, graphiql: bool, query: type = Query) -> GraphQL[None, None]:
     """In development: GraphiQL and full error messages. Elsewhere: no IDE, and an
     unexpected resolver error answers "Unexpected error." (strawberry still logs it)."""
     extensions: list[Callable[[], SchemaExtension]] = []
     if not graphiql:
         extensions.append(lambda: MaskErrors(should_mask_error=_is_internal))
-    schema = strawberry.Schema(query=query, extensions=extensions)
-    return GraphQL(schema, graphql_ide="graphiql" if graphiql else None)
+    schema = Schema(query=query, extensions=extensions)
+    return GraphQLApp(schema, graphql_ide="graphiql" if graphiql else None)

@@ -102,7 +102,8 @@ class LambdaHttpAdapter:
 
 
 def _bad_event(detail: str) -> dict[str, Any]:
-    logger.error("unsupported event: %s; expected %s", detail, EXPECTED_EVENTS)
+    # The caller's mistake, answered 400: a warning, not an error of ours.
+    logger.warning("unsupported event: %s; expected %s", detail, EXPECTED_EVENTS)
     body = {"error": "Unsupported event", "detail": detail, "expected": EXPECTED_EVENTS}
     return {
         "statusCode": 400,

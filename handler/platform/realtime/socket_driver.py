@@ -22,6 +22,7 @@ from handler.platform.realtime.types import (
     MessageRefused,
     Refused,
 )
+from handler.platform.runtime.logs import handshake_denied
 
 if TYPE_CHECKING:
     from handler.platform.realtime.endpoint import Dispatcher
@@ -142,6 +143,7 @@ async def _receive_loop(
 
 async def _deny(websocket: WebSocket, exc: Refused) -> None:
     """Answer the handshake with the refusal's status, as API Gateway does for $connect."""
+    handshake_denied.set(True)  # a deliberate answer, not an unfinished handshake
     try:
         await websocket.send_denial_response(
             JSONResponse({"error": exc.reason}, status_code=exc.status_code)

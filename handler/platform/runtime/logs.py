@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
 from handler.settings import Settings
@@ -15,6 +16,8 @@ from handler.settings import Settings
 if TYPE_CHECKING:
     from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 
+# Set by a driver that refused a WebSocket handshake on purpose, with an HTTP answer.
+handshake_denied: ContextVar[bool] = ContextVar("handshake_denied", default=False)
 _json_formatter: LambdaPowertoolsFormatter | None = None
 _TEXT_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 
@@ -33,10 +36,33 @@ def configure_logging(settings: Settings) -> None:
         formatter = logging.Formatter(_TEXT_FORMAT)
     stream = logging.StreamHandler(sys.stdout)
     stream.setFormatter(formatter)
+    stream.addFilter(ServerLogFilter())
     root = logging.getLogger()
     # The Lambda runtime pre-installs its own handler; replace it so lines are not doubled.
     root.handlers[:] = [stream]
     root.setLevel(settings.log_level)
+
+
+class ServerLogFilter(logging.Filter):
+    """uvicorn's lines, named for what they are.
+
+    uvicorn logs its start, stop and every WebSocket handshake as `uvicorn.error`: they
+    are not errors, so they are named `uvicorn` here. And after an app refuses a handshake
+    with an HTTP answer (the denial-response extension: a complete answer), uvicorn 0.54
+    still logs "ASGI callable returned without completing handshake." at ERROR; that
+    line is dropped when the refusal was deliberate (`handshake_denied`, set in the same
+    task that uvicorn logs from).
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name == "uvicorn.error":
+            if record.msg == _UNFINISHED_HANDSHAKE and handshake_denied.get():
+                return False
+            record.name = "uvicorn"
+        return True
+
+
+_UNFINISHED_HANDSHAKE = "ASGI callable returned without completing handshake."
 
 
 def bind_lambda_context(context: Any, **extra: Any) -> None:
