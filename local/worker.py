@@ -11,10 +11,10 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from handler.settings import Settings
+from local.lambda_context import LambdaContext
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
@@ -23,20 +23,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
-
-
-@dataclass
-class LocalContext:
-    """The parts of a Lambda context the worker reads."""
-
-    aws_request_id: str = "local"
-    function_name: str = "worker"
-    memory_limit_in_mb: int = 512
-    invoked_function_arn: str = "arn:aws:lambda:local:000000000000:function:worker"
-    timeout_ms: int = 60_000
-
-    def get_remaining_time_in_millis(self) -> int:
-        return self.timeout_ms
 
 
 def to_lambda_record(message: MessageTypeDef, queue_arn: str, region: str) -> dict[str, Any]:
@@ -84,7 +70,7 @@ class Poller:
         if not messages:
             return 0, 0
         records = [to_lambda_record(m, self.queue_arn, self.region) for m in messages]
-        result = self.handler({"Records": records}, LocalContext())
+        result = self.handler({"Records": records}, LambdaContext(function_name="worker"))
         failed = {item["itemIdentifier"] for item in result.get("batchItemFailures", [])}
         done = [m for m in messages if m["MessageId"] not in failed]
         if done:

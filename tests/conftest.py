@@ -1,39 +1,30 @@
-"""Shared fixtures: settings, the local app, the Lambda adapter, real servers, Redis."""
+"""Shared fixtures: settings, the local app, the Lambda adapter, real servers, Redis, and
+the task path's queues under moto. Helpers live in tests/support/."""
 
 from __future__ import annotations
 
 import os
 import shutil
-import socket
-import threading
-import time
 import uuid
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
-import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from moto import mock_aws
 
+from handler import lambda_worker
 from handler.app import create_app
 from handler.platform.aws.clients import clear_clients
 from handler.platform.lambda_http.adapter import LambdaHttpAdapter
 from handler.platform.realtime.broadcast import install_hub
-from handler.settings import Settings
-from tests.connections_api import ConnectionsApi, shared_connections_api
-from tests.support import EVENTS, FakeLambdaContext, load_event
-
-__all__ = ["EVENTS", "FakeLambdaContext", "load_event"]
-
-DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/15"
-# The Redis budget of tests about what Redis holds (hits, counts): the 0.1 s default is
-# met in milliseconds here, but a loaded 2-core CI machine can stall any one call past it,
-# and a timed-out call fails open (a MISS, an uncounted request). Timeout behaviour is
-# tested with small explicit values (tests/test_redis_down.py).
-REDIS_TEST_TIMEOUT = 2.0
-# The Redis the tests may use: REDIS_URL when the developer points elsewhere.
-TEST_REDIS_URL = os.environ.get("REDIS_URL") or DEFAULT_REDIS_URL
+from handler.settings import Settings, get_settings
+from tests.support.connections_api import ConnectionsApi, shared_connections_api
+from tests.support.events import LambdaContext
+from tests.support.redis_settings import TEST_REDIS_URL
+from tests.support.require import require
+from tests.support.servers import LiveServer
+from tests.support.task_queues import REGION, Aws, make_aws
 
 # Each test chooses its adapters explicitly: a developer's exported AWS or Redis settings
 # must not switch the app under test (or send traffic) anywhere else.
@@ -52,13 +43,6 @@ for _name in (
     "CACHE_SECRET",
 ):
     os.environ.pop(_name, None)
-
-
-def _require(flag: str, reason: str) -> None:
-    """Skip with a reason, or fail when CI says this dependency must be present."""
-    if os.environ.get(flag) == "1":
-        pytest.fail(f"{reason} ({flag}=1 forbids skipping)")
-    pytest.skip(reason)
 
 
 @pytest.fixture(autouse=True)
@@ -102,39 +86,8 @@ def lambda_handler(app: FastAPI) -> Iterator[LambdaHttpAdapter]:
 
 
 @pytest.fixture
-def lambda_context() -> FakeLambdaContext:
-    return FakeLambdaContext()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-class LiveServer:
-    """A real uvicorn server on a free loopback port, in a thread of this process."""
-
-    def __init__(self, app: Any) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_config=None)
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self) -> LiveServer:
-        self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError("uvicorn did not start")
-            time.sleep(0.01)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
+def lambda_context() -> LambdaContext:
+    return LambdaContext()
 
 
 @pytest.fixture
@@ -152,14 +105,14 @@ def redis_url() -> str:
     try:
         redis.Redis.from_url(url, socket_connect_timeout=1).ping()
     except redis.RedisError as exc:
-        _require("REQUIRE_REDIS", f"no Redis answers at {url}: {exc}")
+        require("REQUIRE_REDIS", f"no Redis answers at {url}: {exc}")
     return url
 
 
 @pytest.fixture(scope="session")
 def node_available() -> None:
     if shutil.which("node") is None:
-        _require("REQUIRE_NODE", "node is not installed (the CDK needs it)")
+        require("REQUIRE_NODE", "node is not installed (the CDK needs it)")
 
 
 @pytest.fixture
@@ -175,14 +128,57 @@ def redis_prefix(redis_url: str) -> Iterator[str]:
             client.delete(*keys)
 
 
-def memory_or_redis_settings(request: pytest.FixtureRequest) -> Settings:
-    """For a module's `settings` fixture parametrized over ["memory", "redis"]: the same
-    tests on both backends, which must behave the same."""
-    if request.param == "memory":
-        return Settings(environment="test", redis_url="")
+# The task path under moto: queues, the idempotency table, the SQS-backed app, the worker.
+
+
+@pytest.fixture
+def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fake credentials and a region; no real AWS endpoint is ever reachable from here."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+
+
+@pytest.fixture
+def aws(aws_env: None) -> Iterator[Aws]:
+    with mock_aws():
+        yield make_aws()
+
+
+@pytest.fixture
+def sqs_settings(aws: Aws) -> Settings:
     return Settings(
         environment="test",
-        redis_url=request.getfixturevalue("redis_url"),
-        redis_key_prefix=request.getfixturevalue("redis_prefix"),
-        redis_timeout=REDIS_TEST_TIMEOUT,
+        task_queue_url=aws.queue_url,
+        task_dlq_url=aws.dlq_url,
+        idempotency_table=aws.table,
     )
+
+
+@pytest.fixture
+def sqs_app(sqs_settings: Settings) -> FastAPI:
+    return create_app(sqs_settings)
+
+
+@pytest.fixture
+def sqs_lambda_handler(sqs_app: FastAPI) -> Iterator[LambdaHttpAdapter]:
+    adapter = LambdaHttpAdapter(sqs_app)
+    yield adapter
+    adapter.close()
+
+
+@pytest.fixture
+def worker_env(aws: Aws, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """`handler.lambda_worker.handler` configured by the environment, as on Lambda, and
+    built now (in setup) so its logging setup does not drop pytest's capture handler."""
+    monkeypatch.setenv("TASK_QUEUE_URL", aws.queue_url)
+    monkeypatch.setenv("TASK_DLQ_URL", aws.dlq_url)
+    monkeypatch.setenv("IDEMPOTENCY_TABLE", aws.table)
+    get_settings.cache_clear()
+    lambda_worker.worker.cache_clear()
+    lambda_worker.worker()
+    yield
+    get_settings.cache_clear()
+    lambda_worker.worker.cache_clear()

@@ -20,7 +20,7 @@ from handler.app import create_app
 from handler.platform.lambda_http.adapter import LambdaHttpAdapter
 from handler.settings import Settings
 from tests.bench.common import ratio, show
-from tests.support import FakeLambdaContext, http_event
+from tests.support.events import LambdaContext, http_event
 
 NUMBER = 300
 REPEATS = 7
@@ -64,7 +64,7 @@ def interleaved(
 ) -> dict[str, float]:
     """Median seconds per request of each variant; the variants take turns in every
     repeat, so load from other processes on this shared machine falls on all alike."""
-    context = FakeLambdaContext()
+    context = LambdaContext()
     samples: dict[str, list[float]] = {name: [] for name in variants}
     for next_event in variants.values():  # warm up: first-call imports and caches
         adapter(next_event(), context)

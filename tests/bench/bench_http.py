@@ -19,7 +19,7 @@ from handler.app import create_app
 from handler.platform.lambda_http.adapter import LambdaHttpAdapter
 from handler.settings import Settings
 from tests.bench.common import per_call_interleaved, ratio, show, spread
-from tests.support import FakeLambdaContext, http_event
+from tests.support.events import LambdaContext, http_event
 
 ROOT = Path(__file__).resolve().parents[2]
 NUMBER = 400
@@ -45,7 +45,7 @@ print(time.perf_counter() - t)
 def warm_invocations() -> None:
     settings = Settings(environment="production", log_level="WARNING")
     event = http_event("http_api_v2", path="/api/v1/users")
-    context = FakeLambdaContext()
+    context = LambdaContext()
     logging.disable(logging.INFO)  # Mangum logs every request; measure the work, not stdout
 
     ours = LambdaHttpAdapter(create_app(settings))

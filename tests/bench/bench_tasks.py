@@ -29,7 +29,7 @@ from handler.platform.tasks.worker import TaskWorker
 from handler.settings import Settings
 from tests.bench.bench_http import _init_seconds
 from tests.bench.common import per_call, ratio, show, spread
-from tests.support import FakeLambdaContext, http_event
+from tests.support.events import LambdaContext, http_event
 
 BATCH = 10
 BATCHES = 60
@@ -98,7 +98,7 @@ def per_message(
 
 
 def worker_overhead() -> None:
-    context = FakeLambdaContext()
+    context = LambdaContext()
     memory = InMemoryPersistenceLayer()
     worker = TaskWorker(persistence=memory, dead_letters=None, tasks=bench_tasks)
     with logs_to_devnull():
@@ -115,10 +115,10 @@ def worker_overhead() -> None:
     show("worker, per message (DynamoDB under moto)", statistics.median(dynamo), "ms", note_)
 
 
-def dynamodb_worker_per_message(context: FakeLambdaContext) -> list[float]:
+def dynamodb_worker_per_message(context: LambdaContext) -> list[float]:
     from moto import mock_aws
 
-    from tests.tasks.conftest import make_aws
+    from tests.support.task_queues import make_aws
 
     with mock_aws(), logs_to_devnull():
         aws = make_aws()
@@ -164,7 +164,7 @@ def per_request(settings: Settings, path: str, number: int) -> float:
     event = http_event(
         "http_api_v2", method="POST", path=path, query=[("email", "ada@example.com")]
     )
-    context = FakeLambdaContext()
+    context = LambdaContext()
     try:
         response = adapter(event, context)
         assert response["statusCode"] == 200, response
@@ -177,7 +177,7 @@ def per_request(settings: Settings, path: str, number: int) -> float:
 def enqueue_cost() -> None:
     from moto import mock_aws
 
-    from tests.tasks.conftest import make_aws
+    from tests.support.task_queues import make_aws
 
     logging.disable(logging.INFO)  # Mangum logs every request
     local = Settings(environment="production", log_level="WARNING")

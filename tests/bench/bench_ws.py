@@ -29,7 +29,7 @@ from handler.platform.realtime.memory_registry import MemoryRegistry
 from handler.platform.realtime.signed_sender import SignedHttpSender
 from handler.settings import Settings
 from tests.bench.common import ratio, show, spread
-from tests.conftest import LiveServer
+from tests.support.servers import LiveServer
 
 TARGETS = 1_000
 POST_DELAY = 0.020

@@ -5,8 +5,6 @@ from __future__ import annotations
 import base64
 import json
 import re
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,7 +16,8 @@ from fastapi.testclient import TestClient
 
 from handler.platform.http.api_docs import install_api_docs
 from handler.settings import Settings
-from tests.support import FakeLambdaContext, http_event
+from tests.support.events import LambdaContext, http_event
+from tests.support.processes import run_python
 
 try:
     from handler.platform.lambda_http.adapter import LambdaHttpAdapter
@@ -81,7 +80,7 @@ def lambda_fetch(app: FastAPI) -> Iterator[tuple[Fetch, str]]:
         parts = urlsplit(url)
         event = http_event("http_api_v2", path=parts.path, query=parse_qsl(parts.query))
         event["requestContext"]["stage"] = "prod"
-        response = adapter(event, FakeLambdaContext())
+        response = adapter(event, LambdaContext())
         headers = {k.lower(): v for k, v in response["headers"].items()}
         raw: str = response["body"]
         content = base64.b64decode(raw) if response["isBase64Encoded"] else raw.encode()
@@ -221,4 +220,5 @@ def test_importing_the_module_leaves_the_asset_package_unimported() -> None:
         "import sys, handler.platform.http.api_docs\n"
         "assert 'fastapi_offline' not in sys.modules, 'imported at import time'\n"
     )
-    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+    done = run_python("-c", code)
+    assert done.returncode == 0, done.stderr

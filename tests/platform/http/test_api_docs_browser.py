@@ -6,20 +6,16 @@ and under a stage prefix (`/prod`, set as `root_path` the way the Lambda adapter
 
 from __future__ import annotations
 
-import os
-import socket
-import threading
-import time
 from collections.abc import Iterator
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import pytest
-import uvicorn
 from fastapi import FastAPI
 
 from handler.platform.http.api_docs import install_api_docs
+from tests.support.browser import chromium
+from tests.support.servers import LiveServer
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page, Request, Route
@@ -27,25 +23,8 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-# Never `playwright install`: it downloads a browser; the Debian package is the browser here.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 WAIT_MS = 15_000
 STAGE = "/prod"
-
-
-def _require(flag: str, reason: str) -> None:
-    """Skip with a reason, or fail when CI says this dependency must be present."""
-    if os.environ.get(flag) == "1":
-        pytest.fail(f"{reason} ({flag}=1 forbids skipping)")
-    pytest.skip(reason)
 
 
 def docs_app() -> FastAPI:
@@ -70,32 +49,6 @@ def staged(app: ASGIApp) -> ASGIApp:
     return asgi
 
 
-class LiveServer:
-    """A real uvicorn server on a free loopback port, in a thread of this process."""
-
-    def __init__(self, app: Any) -> None:
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            self.port: int = sock.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_config=None)
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self) -> LiveServer:
-        self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError("uvicorn did not start")
-            time.sleep(0.01)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
-
-
 @pytest.fixture(scope="module")
 def server() -> Iterator[LiveServer]:
     with LiveServer(staged(docs_app())) as live:
@@ -104,16 +57,8 @@ def server() -> Iterator[LiveServer]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        _require("REQUIRE_BROWSER", f"{CHROMIUM} is absent (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True, timeout=WAIT_MS
-        )
+    with chromium(timeout=WAIT_MS) as browser:
         yield browser
-        browser.close()
 
 
 class Traffic:

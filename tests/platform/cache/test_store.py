@@ -1,0 +1,86 @@
+"""The response cache's store on a real Redis: what is stored, and what happens to values
+that were not stored by us."""
+
+from __future__ import annotations
+
+import json
+import pickle
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+from fastapi.testclient import TestClient
+
+from handler.app import create_app
+from handler.settings import Settings
+from tests.support.redis_settings import REDIS_TEST_TIMEOUT
+
+SECRET = "s" * 32
+
+
+@pytest.fixture
+def store(redis_url: str) -> Any:
+    with redis.Redis.from_url(redis_url) as client:
+        yield client
+
+
+def redis_settings(redis_url: str, prefix: str, **extra: Any) -> Settings:
+    return Settings(
+        environment="test",
+        redis_url=redis_url,
+        redis_key_prefix=prefix,
+        redis_timeout=REDIS_TEST_TIMEOUT,
+        **extra,
+    )
+
+
+def test_values_are_stored_as_json(redis_url: str, redis_prefix: str, store: Any) -> None:
+    with TestClient(create_app(redis_settings(redis_url, redis_prefix))) as client:
+        body = client.get("/cached").json()
+    raw = store.get(f"{redis_prefix}cache:http:GET:/cached?")
+    assert json.loads(raw)["value"] == body
+
+
+def test_signed_values_carry_an_hmac(redis_url: str, redis_prefix: str, store: Any) -> None:
+    app = create_app(redis_settings(redis_url, redis_prefix, cache_secret=SECRET))
+    with TestClient(app) as client:
+        body = client.get("/cached").json()
+        assert client.get("/cached").headers["x-cache"] == "HIT"
+    raw: bytes = store.get(f"{redis_prefix}cache:http:GET:/cached?")
+    signature, payload = raw.split(b"_", 1)
+    assert signature.startswith(b"sha256:")
+    assert json.loads(payload)["value"] == body
+
+
+def test_a_forged_value_is_ignored_when_values_are_signed(
+    redis_url: str, redis_prefix: str, store: Any
+) -> None:
+    forged = {"value": {"computed_at": 0, "value": "forged"}, "headers": []}
+    store.set(f"{redis_prefix}cache:http:GET:/cached?", json.dumps(forged))
+    app = create_app(redis_settings(redis_url, redis_prefix, cache_secret=SECRET))
+    with TestClient(app) as client:
+        answer = client.get("/cached")
+    assert answer.status_code == 200
+    assert answer.headers["x-cache"] == "MISS"
+    assert answer.json()["value"] != "forged"
+
+
+class _Exploit:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Path.touch, (self.path,))
+
+
+def test_a_pickle_in_redis_is_never_unpickled(
+    redis_url: str, redis_prefix: str, store: Any, tmp_path: Path
+) -> None:
+    marker = tmp_path / "pwned"
+    store.set(f"{redis_prefix}cache:http:GET:/cached?", pickle.dumps(_Exploit(marker)))
+    with TestClient(create_app(redis_settings(redis_url, redis_prefix))) as client:
+        answer = client.get("/cached")
+    assert answer.status_code == 200
+    assert answer.headers["x-cache"] == "MISS"
+    assert not marker.exists()

@@ -1,0 +1,21 @@
+"""Helpers any test (and the bench) may import; fixtures stay in the conftest.py files.
+
+- `events`: recorded Lambda events (`load_event`, `http_event`, `SOURCES`, `EVENTS`) and
+  the one Lambda context, `LambdaContext` (from `local.lambda_context`);
+- `processes`: the one subprocess runner: `run_python` (a fresh interpreter, output
+  captured), `printed` (the JSON it printed), `serving` (a server process while a block
+  runs), `child_env`, `ROOT`;
+- `servers`: the one live-server helper: `LiveServer` (uvicorn in a thread), `free_port`,
+  `burst`;
+- `connections_api`: a loopback @connections API (`ConnectionsApi`) checking SigV4;
+- `websocket_api`: the connections table and the `$connect`/`$default` events of API
+  Gateway's WebSocket API, and `posted` (what the @connections API took for an id);
+- `task_queues`: the task path under moto (`Aws`, `make_aws`, `REGION`) and SQS events
+  (`sqs_event`, `message`);
+- `redis_settings`: the test Redis (`TEST_REDIS_URL`, `REDIS_TEST_TIMEOUT`) and
+  `memory_or_redis_settings`, for the same tests on both backends;
+- `require`: skip, or fail under `REQUIRE_*=1`, when Redis, node or chromium is missing;
+- `browser`: `chromium()`, the headless Debian chromium through Playwright.
+
+Importing this package imports nothing else: each module pays only for what it holds.
+"""
