@@ -1,8 +1,9 @@
 """DynamoDB connection registry: one item per connection, partition key `connectionId` (S).
 
 Item: connectionId (S), clientId (S), connectedAt (N, epoch seconds), ttl (N, epoch
-seconds; the table's TTL attribute). DynamoDB deletes expired items lazily (often within
-days), so every read filters on `ttl` itself.
+seconds; the table's TTL attribute), closedAt (N, set by `$disconnect`, which keeps the
+row a minute so a late `$default` still finds its sender). DynamoDB deletes expired items
+lazily (often within days), so every read filters on `ttl` itself.
 
 How it scales: `live()` is a paginated Scan (1 MB pages), so a broadcast reads the whole
 table, expired-but-not-yet-deleted rows included: cheap up to a few thousand connections
@@ -26,7 +27,7 @@ from handler.platform.realtime.types import Connection, RealtimeError
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
-_LIVE_FILTER = "attribute_not_exists(#ttl) OR #ttl > :now"
+_LIVE_FILTER = "attribute_not_exists(closedAt) AND (attribute_not_exists(#ttl) OR #ttl > :now)"
 
 
 class RegistryError(RealtimeError):
@@ -71,6 +72,28 @@ class DynamoDBRegistry(ConnectionRegistry):
         key = {"connectionId": {"S": connection_id}}
         await self._call("delete_item", TableName=self.table_name, Key=key)
 
+    async def close(self, connection_id: str, *, now: float, keep_until: int) -> None:
+        # Conditional: a row already forgotten (a send found it gone) is not recreated.
+        try:
+            await asyncio.to_thread(
+                self.client.update_item,
+                TableName=self.table_name,
+                Key={"connectionId": {"S": connection_id}},
+                UpdateExpression="SET closedAt = :now, #ttl = :keep",
+                ConditionExpression="attribute_exists(connectionId)",
+                ExpressionAttributeNames={"#ttl": "ttl"},
+                ExpressionAttributeValues={
+                    ":now": {"N": repr(now)},
+                    ":keep": {"N": str(keep_until)},
+                },
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return
+            raise RegistryError(f"update_item {self.table_name}: {exc}") from exc
+        except BotoCoreError as exc:
+            raise RegistryError(f"update_item {self.table_name}: {exc}") from exc
+
     async def get(self, connection_id: str, *, now: float) -> Connection | None:
         # Consistent: a message may follow its $connect by milliseconds.
         answer = await self._call(
@@ -99,7 +122,7 @@ class DynamoDBRegistry(ConnectionRegistry):
             raise RegistryError(f"scan {self.table_name}: {exc}") from exc
         connections = (_from_item(item) for item in items)
         # The filter compares whole seconds; compare exactly here.
-        return [c for c in connections if c.live(now)]
+        return [c for c in connections if c.open and c.live(now)]
 
     async def _call(self, operation: str, **kwargs: Any) -> dict[str, Any]:
         method = getattr(self.client, operation)
@@ -111,10 +134,11 @@ class DynamoDBRegistry(ConnectionRegistry):
 
 
 def _from_item(item: Any) -> Connection:
-    ttl = item.get("ttl")
+    ttl, closed_at = item.get("ttl"), item.get("closedAt")
     return Connection(
         connection_id=item["connectionId"]["S"],
         client_id=item.get("clientId", {}).get("S", ""),
         connected_at=float(item.get("connectedAt", {}).get("N", "0")),
         ttl=int(float(ttl["N"])) if ttl else None,
+        closed_at=float(closed_at["N"]) if closed_at else None,
     )

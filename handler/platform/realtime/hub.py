@@ -16,6 +16,7 @@ from enum import Enum
 
 from handler.platform.realtime.ports import ConnectionRegistry, Sender
 from handler.platform.realtime.types import (
+    CLOSED_GRACE_SECONDS,
     BroadcastResult,
     Connection,
     ConnectionGone,
@@ -53,9 +54,14 @@ class Hub:
         await self.registry.add(connection)
 
     async def leave(self, connection_id: str) -> None:
-        await self.registry.remove(connection_id)
+        """The socket closed: never a broadcast target again, but a message it sent just
+        before closing still finds who sent it (`CLOSED_GRACE_SECONDS`)."""
+        now = self.clock()
+        keep_until = int(now + CLOSED_GRACE_SECONDS) + 1
+        await self.registry.close(connection_id, now=now, keep_until=keep_until)
 
     async def connection(self, connection_id: str) -> Connection | None:
+        """The connection, open or closed within its grace."""
         return await self.registry.get(connection_id, now=self.clock())
 
     async def connections(self) -> list[Connection]:

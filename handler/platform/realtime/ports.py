@@ -8,10 +8,11 @@ from handler.platform.realtime.types import Connection
 
 
 class ConnectionRegistry(ABC):
-    """Records open connections. Adapters: in-memory (one process), DynamoDB (a fleet).
+    """Records connections. Adapters: in-memory (one process), DynamoDB (a fleet).
 
     Reads never return a connection past its `ttl`, even if storage still holds it
-    (DynamoDB deletes expired items lazily, up to days later).
+    (DynamoDB deletes expired items lazily, up to days later). A closed connection stays
+    readable by `get` until its ttl (shortened to the close grace) but is never `live`.
     """
 
     @abstractmethod
@@ -22,12 +23,17 @@ class ConnectionRegistry(ABC):
         """Forget a connection; forgetting an unknown one is not an error."""
 
     @abstractmethod
+    async def close(self, connection_id: str, *, now: float, keep_until: int) -> None:
+        """Mark a connection closed at `now`, its row kept until `keep_until` (epoch
+        seconds); closing an unknown or already forgotten one is not an error."""
+
+    @abstractmethod
     async def get(self, connection_id: str, *, now: float) -> Connection | None:
-        """The live connection with this id, or None."""
+        """The connection with this id (closed ones within their grace too), or None."""
 
     @abstractmethod
     async def live(self, *, now: float) -> list[Connection]:
-        """Every live connection."""
+        """Every open connection."""
 
 
 class Sender(ABC):

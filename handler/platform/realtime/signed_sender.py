@@ -6,6 +6,11 @@ hooks, endpoint rules, response parsing) under the GIL, which caps a broadcast n
 (`POST {WS_CALLBACK_URL}/@connections/{id}`, the text as body, signed for
 `execute-api` with the same signer, header set and credentials) for about half the CPU.
 `ManagementApiSender` (boto3) stays the reference: tests check both send the same request.
+
+Each signed request is first offered to botocore's `before-send` event, as botocore's own
+endpoint does before it opens a connection: a handler that answers (moto's `mock_aws`, a
+user's stub) takes the request and no network is used, so broadcasts stay testable
+in-process with moto. With no such handler the event costs a few microseconds.
 """
 
 from __future__ import annotations
@@ -15,15 +20,15 @@ import random
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol, cast
 from urllib.parse import quote, urlsplit
 
 import urllib3
 from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSRequest
+from botocore.awsrequest import AWSPreparedRequest, AWSRequest
 from botocore.exceptions import BotoCoreError, NoCredentialsError
 
-from handler.platform.aws.clients import aws_identity, region_from_url
+from handler.platform.aws.clients import aws_identity, aws_session, region_from_url
 from handler.platform.realtime.ports import Sender
 from handler.platform.realtime.types import ConnectionGone, SendFailed
 
@@ -32,6 +37,12 @@ if TYPE_CHECKING:
 
 # Throttling and server errors: API Gateway did not take the message; worth one more try.
 _RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+
+class EventHooks(Protocol):
+    """botocore's event emitter, as far as this sender uses it (its stubs omit the method)."""
+
+    def emit_until_response(self, event_name: str, **kwargs: Any) -> tuple[Any, Any]: ...
 
 
 class SignedHttpSender(Sender):
@@ -59,6 +70,7 @@ class SignedHttpSender(Sender):
         self.region_name = region_name or region_from_url(endpoint_url)
         self.attempts = attempts
         self._credentials = credentials
+        self._events: EventHooks | None = None
         self._lock = threading.Lock()
         self.http = urllib3.PoolManager(
             num_pools=1,  # one host: WS_CALLBACK_URL
@@ -82,14 +94,13 @@ class SignedHttpSender(Sender):
         path = self._path + resource
         try:
             body = text.encode()
-            headers = self._signed_headers(self.endpoint_url + resource, body)
+            request = self._signed_request(self.endpoint_url + resource, body)
         except (UnicodeEncodeError, BotoCoreError) as exc:  # a lone surrogate; no credentials
             raise SendFailed(connection_id, type(exc).__name__) from None
+        headers = dict(request.headers.items())
         for attempt in range(1, self.attempts + 1):
             try:
-                response = self._host.urlopen(
-                    "POST", path, body=body, headers=headers, retries=False, redirect=False
-                )
+                status, error = self._answer_of(request) or self._exchange(path, body, headers)
             except urllib3.exceptions.ReadTimeoutError:
                 raise SendFailed(connection_id, "ReadTimeoutError") from None
             except urllib3.exceptions.HTTPError as exc:
@@ -98,7 +109,6 @@ class SignedHttpSender(Sender):
                     _pause(attempt)
                     continue
                 raise SendFailed(connection_id, type(exc).__name__) from None
-            status = response.status
             if status < 300:
                 return
             if status == 410:
@@ -106,19 +116,36 @@ class SignedHttpSender(Sender):
             if status in _RETRY_STATUSES and attempt < self.attempts:
                 _pause(attempt)
                 continue
-            error = response.headers.get("x-amzn-ErrorType") or f"HTTP {status}"
-            raise SendFailed(connection_id, error.partition(":")[0])
+            raise SendFailed(connection_id, (error or f"HTTP {status}").partition(":")[0])
 
-    def _signed_headers(self, url: str, body: bytes) -> dict[str, str]:
+    def _answer_of(self, request: AWSPreparedRequest) -> tuple[int, str | None] | None:
+        """The answer of a `before-send` handler (moto, a stub), or None: send it."""
+        assert self._events is not None  # noqa: S101 - set with the signing identity
+        _, response = self._events.emit_until_response(
+            "before-send.apigatewaymanagementapi.PostToConnection", request=request
+        )
+        if response is None:
+            return None
+        return response.status_code, response.headers.get("x-amzn-ErrorType")
+
+    def _exchange(self, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, str | None]:
+        response = self._host.urlopen(
+            "POST", path, body=body, headers=headers, retries=False, redirect=False
+        )
+        return response.status, response.headers.get("x-amzn-ErrorType")
+
+    def _signed_request(self, url: str, body: bytes) -> AWSPreparedRequest:
         credentials, region = self._signing_identity()
         request = AWSRequest(method="POST", url=url, data=body)
         SigV4Auth(credentials, "execute-api", region).add_auth(request)
-        return dict(request.headers.items())
+        return request.prepare()
 
     def _signing_identity(self) -> tuple[ReadOnlyCredentials, str]:
         credentials, region = self._credentials, self.region_name
-        if credentials is None or region is None:
+        if credentials is None or region is None or self._events is None:
             with self._lock:
+                # The session's hooks: botocore's built-in handlers, moto's among them.
+                self._events = self._events or cast(EventHooks, aws_session().events)
                 if self._credentials is None or self.region_name is None:
                     session_credentials, session_region = aws_identity()
                     self._credentials = self._credentials or session_credentials

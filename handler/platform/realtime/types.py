@@ -8,19 +8,30 @@ from dataclasses import dataclass, field
 # API Gateway WebSocket limits (a connection lives at most 2 h; a message is at most 128 KB).
 MAX_CONNECTION_SECONDS = 2 * 60 * 60
 MAX_MESSAGE_BYTES = 128 * 1024
+# How long a closed connection's row is kept. API Gateway may deliver a connection's last
+# `$default` event after its `$disconnect` (separate invocations, in any order): the row
+# still names the sender then, so that message is delivered, not refused.
+CLOSED_GRACE_SECONDS = 60
 
 
 @dataclass(frozen=True)
 class Connection:
-    """One open socket. `ttl` (epoch seconds) is when the row stops being live; None: never."""
+    """One socket. `ttl` (epoch seconds) is when the row stops being live; None: never.
+    `closed_at` is set once the socket closed: the row then only answers who sent a late
+    message (`CLOSED_GRACE_SECONDS`) and is never a broadcast target."""
 
     connection_id: str
     client_id: str
     connected_at: float
     ttl: int | None = None
+    closed_at: float | None = None
 
     def live(self, now: float) -> bool:
         return self.ttl is None or self.ttl > now
+
+    @property
+    def open(self) -> bool:
+        return self.closed_at is None
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from handler.platform.realtime import (
 from handler.platform.realtime.dynamodb_registry import DynamoDBRegistry, RegistryError
 from handler.platform.realtime.endpoint import check_message
 from handler.platform.realtime.memory_registry import MemoryRegistry
-from handler.platform.realtime.types import MAX_MESSAGE_BYTES
+from handler.platform.realtime.types import CLOSED_GRACE_SECONDS, MAX_MESSAGE_BYTES
 
 
 class RecordingSender(Sender):
@@ -103,7 +103,7 @@ def test_a_message_read_after_its_socket_was_forgotten_still_reaches_the_others(
     sender = RecordingSender()
     hub = hub_with(["leaving", "staying"], sender)
     leaving = asyncio.run(hub.connection("leaving"))
-    asyncio.run(hub.leave("leaving"))  # what a send that found the socket gone does
+    asyncio.run(hub.registry.remove("leaving"))  # what a send that found the socket gone does
     dispatcher = Dispatcher(chat.endpoint, hub)
 
     asyncio.run(dispatcher.receive("leaving", "bye", held=leaving))
@@ -111,6 +111,27 @@ def test_a_message_read_after_its_socket_was_forgotten_still_reaches_the_others(
     assert sender.received == {"staying": ["Client 1: bye"]}
     with pytest.raises(MessageRefused) as refused:
         asyncio.run(dispatcher.receive("leaving", "bye again"))
+    assert refused.value.code == "unknown_connection"
+
+
+def test_a_message_that_arrives_after_its_disconnect_is_delivered() -> None:
+    """API Gateway may run a connection's `$disconnect` before its last `$default`: the
+    closed row still names the sender for a grace period, and is no broadcast target."""
+    now = [1000.0]
+    sender = RecordingSender()
+    hub = Hub(MemoryRegistry(), sender, clock=lambda: now[0])
+    for n, connection_id in enumerate(["leaving", "staying"], start=1):
+        asyncio.run(hub.join(Connection(connection_id, str(n), 0.0)))
+    dispatcher = Dispatcher(chat.endpoint, hub)
+
+    asyncio.run(dispatcher.disconnect("leaving"))
+    asyncio.run(dispatcher.receive("leaving", "bye"))  # no `held`: the API Gateway path
+
+    assert sender.received == {"staying": ["Client 1: bye"]}
+    assert [c.connection_id for c in asyncio.run(hub.connections())] == ["staying"]
+    now[0] += CLOSED_GRACE_SECONDS + 2
+    with pytest.raises(MessageRefused) as refused:
+        asyncio.run(dispatcher.receive("leaving", "too late"))
     assert refused.value.code == "unknown_connection"
 
 

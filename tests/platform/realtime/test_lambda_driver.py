@@ -95,7 +95,24 @@ def test_recorded_events_drive_the_chat(ws: LambdaWebSocketAdapter) -> None:
     assert posted("WyHPAfymhcwCENw=") == b"Client 7: hello"
     assert posted("conn-8") == b"Client 7: hello"
     assert call(ws, load_event("ws_disconnect"))["statusCode"] == 200
-    assert set(stored()) == {"conn-8"}
+    closed = stored()["WyHPAfymhcwCENw="]
+    assert "closedAt" in closed, "kept a minute for a late message, then gone by its ttl"
+    assert int(closed["ttl"]["N"]) <= time.time() + 62
+    live = asyncio.run(DynamoDBRegistry(TABLE).live(now=time.time()))
+    assert [c.connection_id for c in live] == ["conn-8"]
+
+
+def test_a_message_after_its_disconnect_reaches_the_others(ws: LambdaWebSocketAdapter) -> None:
+    call(ws, connect("conn-1", "1"))
+    call(ws, connect("conn-2", "2"))
+
+    disconnect = load_event("ws_disconnect")
+    disconnect["requestContext"]["connectionId"] = "conn-1"
+    assert call(ws, disconnect)["statusCode"] == 200
+    assert call(ws, message("conn-1", "last words"))["statusCode"] == 200
+
+    assert posted("conn-2") == b"Client 1: last words"
+    assert posted("conn-1") == b"", "a closed connection is no broadcast target"
 
 
 def test_connect_stores_client_id_and_ttl_past_two_hours(ws: LambdaWebSocketAdapter) -> None:
