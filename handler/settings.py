@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     # target is dropped (local socket) or the post given up (@connections).
     ws_send_concurrency: int = Field(default=64, ge=1, le=512)
     ws_send_timeout: float = Field(default=5.0, gt=0.0, le=60.0)
+    # The WebSocket URL the /chat page connects to (`wss://{api}.execute-api.{region}.
+    # amazonaws.com/{stage}` on AWS, filled by the stack); empty: this server's /ws route.
+    chat_websocket_url: str = Field(default="", pattern=r"^(wss?://[^\s\"'<>]+)?$")
 
     # Background tasks (handler.platform.tasks). SQS takes messages up to 1 MiB (256 KiB
     # before 2025); lower this if the queue's MaximumMessageSize is set lower.

@@ -90,6 +90,8 @@ class ServerlessStack(Stack):
         http.add_environment("REDIS_URL", self.cache.redis_url)
         http.add_environment("TASK_QUEUE_URL", self.tasks.queue.queue_url)
         http.add_environment("TASK_MAX_MESSAGE_BYTES", str(MAX_MESSAGE_BYTES))
+        # The /chat page served by this function connects to the WebSocket API.
+        http.add_environment("CHAT_WEBSOCKET_URL", self.websockets.url)
         self.tasks.queue.grant_send_messages(http)
 
     def _wire_senders(self) -> None:
@@ -109,6 +111,12 @@ class ServerlessStack(Stack):
     def _outputs(self) -> None:
         CfnOutput(self, "HttpUrl", value=self.http.url, description="HTTP API base URL")
         CfnOutput(self, "WebSocketUrl", value=self.websockets.url, description="wss:// chat URL")
+        CfnOutput(
+            self,
+            "WebSocketCallbackUrl",
+            value=self.websockets.callback_url,
+            description="@connections management endpoint (WS_CALLBACK_URL)",
+        )
         CfnOutput(self, "StreamUrl", value=self.streaming.url, description="SSE Function URL")
         CfnOutput(self, "TaskQueueName", value=self.tasks.queue.queue_name)
         CfnOutput(self, "TaskDlqName", value=self.tasks.dead_letter_queue.queue_name)

@@ -1,9 +1,19 @@
-"""The chat's local surface: the page at `/chat`, served by a real uvicorn."""
+"""The chat's local surface: the page at `/chat` (which connects wherever the app says),
+and the socket's query form `/ws?client_id=N`, served by a real uvicorn."""
 
 from __future__ import annotations
 
-import httpx
+import asyncio
 
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from pydantic import ValidationError
+from websockets.asyncio.client import connect
+from websockets.exceptions import InvalidStatus
+
+from handler.app import create_app
+from handler.settings import Settings
 from tests.support.servers import LiveServer
 
 
@@ -15,3 +25,41 @@ def test_chat_page_is_served_and_hidden_from_the_schema(live_server: LiveServer)
     assert page.headers["content-type"].startswith("text/html")
     assert "new WebSocket(" in page.text
     assert "/chat" not in schema["paths"]
+
+
+def test_the_page_connects_where_the_app_says(settings: Settings) -> None:
+    url = "wss://abc123.execute-api.eu-west-1.amazonaws.com/prod"
+    configured = settings.model_copy(update={"chat_websocket_url": url})
+    with TestClient(create_app(configured)) as client:
+        page = client.get("/chat").text
+    assert f'data-websocket-url="{url}"' in page
+    assert "?client_id=" in page
+
+    with TestClient(create_app(settings)) as client:
+        local = client.get("/chat").text
+    assert 'data-websocket-url=""' in local, "unset: the page uses this server's /ws"
+
+
+def test_a_hostile_chat_url_is_refused_by_the_settings() -> None:
+    with pytest.raises(ValidationError):
+        Settings(chat_websocket_url='wss://x/"><script>alert(1)</script>')
+
+
+def test_the_query_form_of_the_socket_joins_the_same_chat(live_server: LiveServer) -> None:
+    async def scenario() -> list[str]:
+        base = f"ws://127.0.0.1:{live_server.port}/ws"
+        async with connect(f"{base}?client_id=1") as one, connect(f"{base}/2") as two:
+            await one.send("hello")
+            return [str(await asyncio.wait_for(ws.recv(), 10)) for ws in (one, two)]
+
+    assert asyncio.run(scenario()) == ["Client 1: hello"] * 2
+
+
+def test_the_query_form_without_a_client_id_is_refused_with_400(live_server: LiveServer) -> None:
+    async def scenario() -> int:
+        with pytest.raises(InvalidStatus) as refused:
+            async with connect(f"ws://127.0.0.1:{live_server.port}/ws"):
+                pass
+        return refused.value.response.status_code
+
+    assert asyncio.run(scenario()) == 400

@@ -1,4 +1,5 @@
-"""Outputs a user needs after `cdk deploy`: the three URLs and the two queue names."""
+"""Outputs a user needs after `cdk deploy`: the URLs, the @connections endpoint and the two
+queue names (the end-to-end tests read them from `cdk deploy --outputs-file`)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,14 @@ from tests.infra.helpers import function, of_type, one, references
 
 def test_outputs_name_every_endpoint_and_queue(template: Any) -> None:
     outputs = template.to_json()["Outputs"]
-    assert {"HttpUrl", "WebSocketUrl", "StreamUrl", "TaskQueueName", "TaskDlqName"} <= set(outputs)
+    assert {
+        "HttpUrl",
+        "WebSocketUrl",
+        "WebSocketCallbackUrl",
+        "StreamUrl",
+        "TaskQueueName",
+        "TaskDlqName",
+    } <= set(outputs)
 
 
 def test_output_values_point_at_the_right_resources(template: Any) -> None:
@@ -18,6 +26,13 @@ def test_output_values_point_at_the_right_resources(template: Any) -> None:
     assert outputs["WebSocketUrl"]["Value"]["Fn::Join"][1][0] == "wss://"
     assert outputs["WebSocketUrl"]["Value"]["Fn::Join"][1][-1] == "/prod"
     assert outputs["HttpUrl"]["Value"]["Fn::Join"][1][0] == "https://"
+    callback = outputs["WebSocketCallbackUrl"]["Value"]["Fn::Join"][1]
+    assert callback[0] == "https://"
+    assert callback[-1] == "/prod"
+    _, http = function(resources, "http")
+    # The /chat page the HTTP API serves connects to the WebSocket API, not to itself.
+    chat_url = http["Environment"]["Variables"]["CHAT_WEBSOCKET_URL"]
+    assert chat_url == outputs["WebSocketUrl"]["Value"]
     url_id, _ = one(of_type(resources, "AWS::Lambda::Url"))
     assert outputs["StreamUrl"]["Value"] == {"Fn::GetAtt": [url_id, "FunctionUrl"]}
     _, worker = function(resources, "worker")
