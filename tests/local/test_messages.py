@@ -4,14 +4,10 @@ Ctrl+C, in real `python -m local` processes."""
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 
 import boto3
 import httpx
@@ -19,23 +15,29 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
-CLEAN_ENV = {
-    key: value
-    for key, value in os.environ.items()
-    if not key.startswith(("AWS_", "REDIS_", "TASK_", "WS_", "CONNECTIONS_", "IDEMPOTENCY_"))
-    and key not in {"ENVIRONMENT", "PORT", "HOST", "LOG_FORMAT", "LOG_LEVEL"}
-}
+from tests.support.processes import ROOT, child_env, run_python, serving
+from tests.support.servers import free_port
+
+# Settings come from the variables each test sets, not from the developer's shell.
+CLEAN_ENV = child_env(
+    drop=(
+        "AWS_",
+        "REDIS_",
+        "TASK_",
+        "WS_",
+        "CONNECTIONS_",
+        "IDEMPOTENCY_",
+        "ENVIRONMENT",
+        "PORT",
+        "HOST",
+        "LOG_FORMAT",
+        "LOG_LEVEL",
+    )
+)
 
 
 def run_local(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "local", *args],
-        env={**CLEAN_ENV, **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    return run_python("-m", "local", *args, env={**CLEAN_ENV, **env})
 
 
 @pytest.mark.parametrize("command", [[], ["worker"]])
@@ -66,56 +68,21 @@ def test_the_worker_without_a_queue_says_so_and_exits_2() -> None:
 
 
 def test_lambda_init_fails_with_the_variable_named() -> None:
-    done = subprocess.run(
-        [sys.executable, "-c", "import handler.lambda_http"],
+    done = run_python(
+        "-c",
+        "import handler.lambda_http",
         env={**CLEAN_ENV, "ENVIRONMENT": "bogus", "AWS_LAMBDA_FUNCTION_NAME": "http"},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
     )
     assert done.returncode != 0
     last = done.stderr.strip().splitlines()[-1]
     assert last.startswith("handler.settings.ConfigError: invalid configuration: ENVIRONMENT=")
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-@contextmanager
-def local_server(port: int) -> Iterator[subprocess.Popen[str]]:
-    server = subprocess.Popen(
-        [sys.executable, "-m", "local", "--port", str(port)],
-        env=CLEAN_ENV,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                httpx.get(f"http://127.0.0.1:{port}/health", timeout=1)
-                break
-            except httpx.TransportError:
-                assert server.poll() is None, "the server exited"
-                assert time.monotonic() < deadline, "the server did not start"
-                time.sleep(0.1)
-        yield server
-    finally:
-        if server.poll() is None:
-            server.kill()
-            server.communicate(timeout=10)
-
-
 def test_startup_names_every_backend_and_the_address_and_refusals_are_not_errors() -> None:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    with local_server(port) as server:
+    command = [sys.executable, "-m", "local", "--port", str(port)]
+    with serving(command, port=port, env=CLEAN_ENV) as served:
 
         async def refused_socket() -> int:
             with pytest.raises(InvalidStatus) as refused:
@@ -128,10 +95,11 @@ def test_startup_names_every_backend_and_the_address_and_refusals_are_not_errors
         assert typo.json()["errors"][0]["message"].startswith("Cannot query field 'usr'")
         assert httpx.get(f"{base}/nope").status_code == 404
         assert httpx.post(f"{base}/send-notification/?email=x").status_code == 422
-        server.send_signal(signal.SIGINT)  # Ctrl+C
-        output, _ = server.communicate(timeout=20)
+        served.process.send_signal(signal.SIGINT)  # Ctrl+C
+        served.process.wait(timeout=20)
 
-    assert server.returncode == 0, output
+    output = served.output
+    assert served.process.returncode == 0, output
     startup = [line for line in output.splitlines() if "handler.app: startup" in line]
     assert len(startup) == 1, output
     assert startup[0].endswith(
@@ -175,6 +143,7 @@ def moto_queue() -> Iterator[dict[str, str]]:
 def test_ctrl_c_stops_the_worker_without_a_traceback(moto_queue: dict[str, str]) -> None:
     worker = subprocess.Popen(
         [sys.executable, "-m", "local", "worker", "--wait", "1"],
+        cwd=ROOT,
         env={**CLEAN_ENV, **moto_queue},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
