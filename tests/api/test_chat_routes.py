@@ -10,11 +10,10 @@ import pytest
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
 from websockets.asyncio.client import connect
-from websockets.exceptions import InvalidStatus
 
 from handler.app import create_app
 from handler.settings import Settings
-from tests.support.servers import LiveServer
+from tests.support.servers import LiveServer, handshake_refusal
 
 
 def test_chat_page_is_served_and_hidden_from_the_schema(live_server: LiveServer) -> None:
@@ -56,10 +55,4 @@ def test_the_query_form_of_the_socket_joins_the_same_chat(live_server: LiveServe
 
 
 def test_the_query_form_without_a_client_id_is_refused_with_400(live_server: LiveServer) -> None:
-    async def scenario() -> int:
-        with pytest.raises(InvalidStatus) as refused:
-            async with connect(f"ws://127.0.0.1:{live_server.port}/ws"):
-                pass
-        return refused.value.response.status_code
-
-    assert asyncio.run(scenario()) == 400
+    assert handshake_refusal(f"ws://127.0.0.1:{live_server.port}/ws") == 400

@@ -3,7 +3,6 @@ Ctrl+C, in real `python -m local` processes."""
 
 from __future__ import annotations
 
-import asyncio
 import signal
 import subprocess
 import sys
@@ -12,11 +11,9 @@ from collections.abc import Iterator
 import boto3
 import httpx
 import pytest
-from websockets.asyncio.client import connect
-from websockets.exceptions import InvalidStatus
 
 from tests.support.processes import ROOT, child_env, run_python, serving
-from tests.support.servers import free_port
+from tests.support.servers import free_port, handshake_refusal
 
 # Settings come from the variables each test sets, not from the developer's shell.
 CLEAN_ENV = child_env(
@@ -83,14 +80,7 @@ def test_startup_names_every_backend_and_the_address_and_refusals_are_not_errors
     base = f"http://127.0.0.1:{port}"
     command = [sys.executable, "-m", "local", "--port", str(port)]
     with serving(command, port=port, env=CLEAN_ENV) as served:
-
-        async def refused_socket() -> int:
-            with pytest.raises(InvalidStatus) as refused:
-                async with connect(f"ws://127.0.0.1:{port}/ws/not-a-number"):
-                    pass
-            return refused.value.response.status_code
-
-        assert asyncio.run(refused_socket()) == 403
+        assert handshake_refusal(f"ws://127.0.0.1:{port}/ws/not-a-number") == 403
         typo = httpx.post(f"{base}/graphql", json={"query": "{ usr(id: 1) { name } }"})
         assert typo.json()["errors"][0]["message"].startswith("Cannot query field 'usr'")
         assert httpx.get(f"{base}/nope").status_code == 404

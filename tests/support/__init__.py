@@ -6,7 +6,7 @@
   captured), `printed` (the JSON it printed), `serving` (a server process while a block
   runs), `child_env`, `ROOT`;
 - `servers`: the one live-server helper: `LiveServer` (uvicorn in a thread), `free_port`,
-  `burst`;
+  `burst`, `handshake_refusal` (the status a refused WebSocket handshake got);
 - `connections_api`: a loopback @connections API (`ConnectionsApi`) checking SigV4;
 - `websocket_api`: the connections table and the `$connect`/`$default` events of API
   Gateway's WebSocket API, and `posted` (what the @connections API took for an id);

@@ -49,3 +49,20 @@ async def burst(url: str, count: int) -> list[httpx.Response]:
     limits = httpx.Limits(max_connections=count)
     async with httpx.AsyncClient(limits=limits, timeout=30) as client:
         return await asyncio.gather(*(client.get(url) for _ in range(count)))
+
+
+def handshake_refusal(url: str) -> int:
+    """The HTTP status a WebSocket server answers a handshake it refuses (fails the test if
+    the handshake is accepted)."""
+    from websockets.asyncio.client import connect
+    from websockets.exceptions import InvalidStatus
+
+    async def attempt() -> int:
+        try:
+            async with connect(url):
+                pass
+        except InvalidStatus as refused:
+            return refused.response.status_code
+        raise AssertionError(f"{url} accepted the handshake")
+
+    return asyncio.run(attempt())
