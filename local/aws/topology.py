@@ -1,0 +1,128 @@
+"""The stack's topology as the emulator runs it: functions (entry, environment variable
+names, timeout), the task queue's event source, and the tables.
+
+Written here, not read from infra/ (importing the CDK starts node). A test holds these
+values against the synthesized template, so a change to infra/ that the emulator does not
+follow fails (tests/local/aws/test_topology.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+STACK_NAME = "FastapiServerless"
+REGION = "us-east-1"
+ACCOUNT = "123456789012"  # moto's default account
+WEBSOCKET_STAGE = "prod"
+WEBSOCKET_ROUTES = ("$connect", "$default", "$disconnect")
+
+# infra/stack.py BASE_ENVIRONMENT
+BASE_ENVIRONMENT = {
+    "ENVIRONMENT": "production",
+    "SERVICE_NAME": "fastapi-serverless",
+    "LOG_LEVEL": "INFO",
+}
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    name: str  # the emulator's name for it: "http", "worker", "websocket", "stream"
+    handler: str  # the Lambda handler string of the template
+    timeout_seconds: int
+    memory_mb: int
+    # Environment variable names the stack sets (values are filled by the emulator).
+    environment: frozenset[str] = field(default_factory=frozenset)
+
+
+HTTP = FunctionSpec(
+    "http",
+    "handler.lambda_http.handler",
+    timeout_seconds=29,
+    memory_mb=1024,
+    environment=frozenset(
+        {
+            *BASE_ENVIRONMENT,
+            "REDIS_URL",
+            "TASK_QUEUE_URL",
+            "TASK_MAX_MESSAGE_BYTES",
+            "CHAT_WEBSOCKET_URL",
+        }
+    ),
+)
+WORKER = FunctionSpec(
+    "worker",
+    "handler.lambda_worker.handler",
+    timeout_seconds=60,
+    memory_mb=512,
+    environment=frozenset(
+        {
+            *BASE_ENVIRONMENT,
+            "CONNECTIONS_TABLE",
+            "WS_CALLBACK_URL",
+            "TASK_DLQ_URL",
+            "IDEMPOTENCY_TABLE",
+        }
+    ),
+)
+WEBSOCKET = FunctionSpec(
+    "websocket",
+    "handler.lambda_ws.handler",
+    timeout_seconds=29,
+    memory_mb=512,
+    environment=frozenset({*BASE_ENVIRONMENT, "CONNECTIONS_TABLE", "WS_CALLBACK_URL"}),
+)
+STREAM = FunctionSpec(
+    "stream",
+    "handler/run_stream.sh",
+    timeout_seconds=300,
+    memory_mb=1024,
+    environment=frozenset(
+        {
+            *BASE_ENVIRONMENT,
+            "PORT",
+            "AWS_LAMBDA_EXEC_WRAPPER",
+            "AWS_LWA_INVOKE_MODE",
+            "AWS_LWA_PORT",
+            "AWS_LWA_READINESS_CHECK_PATH",
+            "AWS_LWA_READINESS_CHECK_HEALTHY_STATUS",
+        }
+    ),
+)
+FUNCTIONS = (HTTP, WORKER, WEBSOCKET, STREAM)
+
+
+@dataclass(frozen=True)
+class QueueSpec:
+    """The task queue, its dead-letter queue, and the worker's event source mapping."""
+
+    batch_size: int = 10
+    batching_window_seconds: int = 2
+    max_concurrency: int = 10
+    visibility_timeout_seconds: int = 6 * 60 + 2  # 6 x the worker's timeout + the window
+    max_receive_count: int = 5
+    max_message_bytes: int = 1_048_576
+    report_batch_item_failures: bool = True
+
+
+TASK_QUEUE = QueueSpec()
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    name: str  # the emulator's table name
+    partition_key: str
+    ttl_attribute: str
+
+
+CONNECTIONS_TABLE = TableSpec("connections", partition_key="connectionId", ttl_attribute="ttl")
+IDEMPOTENCY_TABLE = TableSpec("idempotency", partition_key="id", ttl_attribute="expiration")
+TABLES = (CONNECTIONS_TABLE, IDEMPOTENCY_TABLE)
+
+# The HTTP API's WebSocket and payload limits the gateways enforce.
+HTTP_API_MAX_REQUEST_BYTES = 10 * 1024 * 1024
+LAMBDA_MAX_RESPONSE_BYTES = 6 * 1024 * 1024
+HTTP_API_INTEGRATION_TIMEOUT_SECONDS = 30
+WEBSOCKET_MAX_MESSAGE_BYTES = 128 * 1024
+WEBSOCKET_FRAME_BYTES = 32 * 1024
+WEBSOCKET_IDLE_SECONDS = 10 * 60
+WEBSOCKET_MAX_CONNECTION_SECONDS = 2 * 60 * 60
