@@ -9,7 +9,7 @@ SRC := handler local infra
 EXTENSIONS := $(wildcard infra/layers/*/extensions/*)
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION ?= 20
 
-.PHONY: run worker test lint typecheck pytest bench clean
+.PHONY: run run-aws worker test lint typecheck pytest bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,10 @@ $(DEV_STAMP): pyproject.toml | $(BIN)/python
 
 run: $(RUN_STAMP)
 	$(BIN)/python -m local
+
+# The deployed topology on this machine (docs/emulator.md): needs the dev install (moto).
+run-aws: $(DEV_STAMP)
+	$(BIN)/python -m local aws $(AWS_ARGS)
 
 worker: $(RUN_STAMP)
 	$(BIN)/python -m local worker

@@ -118,5 +118,11 @@ class ServerlessStack(Stack):
             description="@connections management endpoint (WS_CALLBACK_URL)",
         )
         CfnOutput(self, "StreamUrl", value=self.streaming.url, description="SSE Function URL")
+        CfnOutput(
+            self,
+            "ConnectionsTableName",
+            value=self.websockets.connections_table.table_name,
+            description="WebSocket connections (for operators and the end-to-end tests)",
+        )
         CfnOutput(self, "TaskQueueName", value=self.tasks.queue.queue_name)
         CfnOutput(self, "TaskDlqName", value=self.tasks.dead_letter_queue.queue_name)

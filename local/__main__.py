@@ -4,6 +4,10 @@ in-memory adapters unless the environment selects AWS ones.
 `python -m local worker`: poll TASK_QUEUE_URL and run each batch with the worker
 Lambda's handler.
 
+`python -m local aws [--port BASE] [--outputs-file PATH]`: the deployed topology on this
+machine (emulated API Gateway, moto, each function in Lambda-like processes); see
+docs/emulator.md.
+
 A configuration mistake prints one line naming the variable and exits with code 2;
 Ctrl+C stops either command without a traceback.
 """
@@ -46,6 +50,24 @@ def worker(settings: Settings, wait: int, max_polls: int | None) -> None:
     run(settings, wait_seconds=wait, max_polls=max_polls)
 
 
+def aws(args: argparse.Namespace, settings: Settings) -> None:
+    import asyncio
+    from pathlib import Path
+
+    from handler.platform.runtime.logs import configure_logging
+    from local.aws.emulator import EmulatorOptions, run
+
+    # The emulator's own lines; the functions log as the stack configures them.
+    configure_logging(settings.model_copy(update={"log_format": "text"}))
+    options = EmulatorOptions(
+        base_port=args.port if args.port is not None else 9000,
+        redis_url=args.redis_url or "",
+        log_format="text" if args.text_logs else "",
+    )
+    outputs = Path(args.outputs_file) if args.outputs_file else None
+    asyncio.run(run(options, outputs))
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m local", description=__doc__)
     commands = parser.add_subparsers(dest="command")
@@ -59,6 +81,19 @@ def main(argv: list[str] | None = None) -> None:
     )
     worker_cmd.add_argument("--wait", type=int, default=20, help="long-poll seconds (0-20)")
     worker_cmd.add_argument("--max-polls", type=int, help="stop after this many polls")
+    aws_cmd = commands.add_parser(
+        "aws", help="run the AWS topology locally: API Gateway, Lambda, SQS, DynamoDB"
+    )
+    aws_cmd.add_argument(
+        "--port", type=int, help="first of 4 ports: HTTP, WebSocket, stream, moto (9000)"
+    )
+    aws_cmd.add_argument("--outputs-file", help="write `cdk deploy --outputs-file` JSON here")
+    aws_cmd.add_argument(
+        "--redis-url", help="a Redis for the HTTP function (default: memory per environment)"
+    )
+    aws_cmd.add_argument(
+        "--text-logs", action="store_true", help="functions log text, not Lambda's JSON"
+    )
     args = parser.parse_args(argv)
     try:
         settings = get_settings()
@@ -70,6 +105,9 @@ def main(argv: list[str] | None = None) -> None:
     try:
         if args.command == "worker":
             worker(settings, args.wait, args.max_polls)
+            return
+        if args.command == "aws":
+            aws(args, settings)
             return
         overrides = {"host": args.host, "port": args.port}
         settings = settings.model_copy(update={k: v for k, v in overrides.items() if v})

@@ -14,6 +14,7 @@ def test_outputs_name_every_endpoint_and_queue(template: Any) -> None:
         "HttpUrl",
         "WebSocketUrl",
         "WebSocketCallbackUrl",
+        "ConnectionsTableName",
         "StreamUrl",
         "TaskQueueName",
         "TaskDlqName",
