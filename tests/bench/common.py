@@ -49,3 +49,8 @@ def per_call_interleaved(
                 fn()
             samples[name].append((time.perf_counter() - start) / number)
     return {name: statistics.median(values) for name, values in samples.items()}
+
+
+def figure(label: str, value: float, unit: str = "", note: str = "") -> None:
+    """A figure that is not a duration (a count, MB, requests per second)."""
+    print(f"  {label:<52} {value:>10.1f} {unit}  {note}", flush=True)
