@@ -92,6 +92,9 @@ def report(label: str, result: Mapping[str, float], rss: list[float], cpu: float
     show("delivery latency p99", result["p99_ms"] / 1000, "ms", f"max {result['max_ms']:.0f} ms")
     if cpu is not None:
         figure("server CPU, share of one core", 100 * cpu / result["seconds"], "%")
+
+
+def memory(rss: list[float]) -> None:
     figure("server RSS before", rss[0], "MB")
     for n, after in enumerate(rss[1:], start=1):
         figure(f"server RSS after round {n} (clients gone)", after, "MB", f"{after - rss[0]:+.1f}")
@@ -114,7 +117,8 @@ def soak_local() -> None:
             cpu = cpu_seconds(pid) - cpu
             time.sleep(SETTLE)
             rss.append(rss_mb(pid))
-            report("local (python -m local)", result, rss, cpu)
+            report("local (python -m local)", result, cpu)
+        memory(rss)
 
 
 def soak_emulated() -> None:
@@ -128,7 +132,8 @@ def soak_emulated() -> None:
         time.sleep(SETTLE)
         rss.append(rss_mb(pid))
     # RSS counts the whole tree: the emulator, moto and every function environment.
-    report("through the emulator (python -m local aws)", result, rss, None)
+    report("through the emulator (python -m local aws)", result, None)
+    memory(rss)
 
 
 def _emulator_pid(log: Path | None) -> int:

@@ -145,6 +145,7 @@ def main(argv: list[str]) -> None:
     report = {
         "stayers": stayers,
         "churners": churners,
+        "seconds": seconds,
         "sent": tally.sent,
         "expected": expected,
         "received": tally.received,
