@@ -79,7 +79,7 @@ def run_peer(template: str, plan: Mapping[str, float]) -> dict[str, float]:
     return report
 
 
-def report(label: str, result: Mapping[str, float], rss: list[float], cpu: float | None) -> None:
+def report(label: str, result: Mapping[str, float], cpu: float | None) -> None:
     print(
         f"  {label}: {int(result['stayers'])} staying + {int(result['churners'])} churning "
         f"({int(result['churn_cycles'])} joins), {int(result['sent'])} broadcasts",
