@@ -14,6 +14,7 @@ takes little CPU from them on this 2-core machine. Loopback only.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import shutil
 import statistics
@@ -24,7 +25,7 @@ import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.bench.common import figure, ratio, show, spread
+from tests.bench.common import cpu_seconds, figure, ratio, show, spread
 from tests.support.processes import child_env, serving
 from tests.support.servers import free_port
 from tests.support.stack import emulated_stack
@@ -61,10 +62,17 @@ class Load:
     p50: float  # seconds
     p99: float
     errors: int  # socket errors and non-2xx answers
+    requests: int
+    server_cpu: float = 0.0  # seconds of the server process's CPU during the run
+
+    @property
+    def cpu_per_request(self) -> float:
+        return self.server_cpu / self.requests
 
 
-def wrk(url: str, *, connections: int, seconds: int) -> Load:
-    threads = min(2, connections)
+def wrk(url: str, *, connections: int, seconds: int, pid: int | None = None) -> Load:
+    threads = 1  # one wrk thread drives far more than one Python process serves here
+    cpu = cpu_seconds(pid) if pid else 0.0
     done = subprocess.run(
         ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", url],
         capture_output=True,
@@ -72,7 +80,10 @@ def wrk(url: str, *, connections: int, seconds: int) -> Load:
         timeout=seconds + 60,
         check=True,
     )
-    return parse_wrk(done.stdout)
+    load = parse_wrk(done.stdout)
+    if pid:
+        load = dataclasses.replace(load, server_cpu=cpu_seconds(pid) - cpu)
+    return load
 
 
 def parse_wrk(out: str) -> Load:
@@ -82,12 +93,13 @@ def parse_wrk(out: str) -> Load:
         return float(found[1]) * _UNITS[found[2]]
 
     rps = re.search(r"Requests/sec:\s+([0-9.]+)", out)
+    total = re.search(r"(\d+) requests in", out)
     assert rps, out
+    assert total, out
     errors = sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))
     non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
-    return Load(
-        float(rps[1]), latency("50"), latency("99"), errors + int(non_2xx[1] if non_2xx else 0)
-    )
+    failed = errors + int(non_2xx[1] if non_2xx else 0)
+    return Load(float(rps[1]), latency("50"), latency("99"), failed, int(total[1]))
 
 
 def local_full_vs_bare() -> None:
@@ -101,15 +113,16 @@ def local_full_vs_bare() -> None:
             serving([sys.executable, "-m", "local"], port=full_port, env=full_env) as full,
             serving(
                 bare_cmd, port=bare_port, env=child_env(drop=drop), ready=ROUTE, cwd=Path(workdir)
-            ),
+            ) as bare,
         ):
-            urls = {"full": full.url + ROUTE, "bare": f"http://127.0.0.1:{bare_port}{ROUTE}"}
-            for url in urls.values():
-                wrk(url, connections=CONNECTIONS, seconds=2)  # warm up: imports, first requests
-            runs: dict[str, list[Load]] = {name: [] for name in urls}
+            servers = {"full": full, "bare": bare}
+            for server in servers.values():  # warm up: imports, first requests
+                wrk(server.url + ROUTE, connections=CONNECTIONS, seconds=2)
+            runs: dict[str, list[Load]] = {name: [] for name in servers}
             for _ in range(REPEATS):  # interleaved: a burst of load elsewhere hits both
-                for name, url in urls.items():
-                    runs[name].append(wrk(url, connections=CONNECTIONS, seconds=SECONDS))
+                for name, server in servers.items():
+                    url, pid = server.url + ROUTE, server.process.pid
+                    runs[name].append(wrk(url, connections=CONNECTIONS, seconds=SECONDS, pid=pid))
     print(f"  GET {ROUTE}, {CONNECTIONS} connections, {SECONDS} s x {REPEATS} each", flush=True)
     for name, label in (
         ("full", "full stack (python -m local)"),
@@ -122,6 +135,9 @@ def local_full_vs_bare() -> None:
     full_p99 = statistics.median(r.p99 for r in runs["full"])
     bare_p99 = statistics.median(r.p99 for r in runs["bare"])
     ratio("full / bare, p99 latency", full_p99 / bare_p99)
+    full_cpu = statistics.median(r.cpu_per_request for r in runs["full"])
+    bare_cpu = statistics.median(r.cpu_per_request for r in runs["bare"])
+    ratio("full / bare, server CPU per request", full_cpu / bare_cpu)
 
 
 def report(label: str, runs: list[Load]) -> None:
@@ -130,6 +146,8 @@ def report(label: str, runs: list[Load]) -> None:
     show("  p50", statistics.median(r.p50 for r in runs), "ms")
     show("  p99", statistics.median(r.p99 for r in runs), "ms")
     figure("  errors (socket, non-2xx)", sum(r.errors for r in runs))
+    if runs[0].server_cpu:
+        show("  server CPU per request", statistics.median(r.cpu_per_request for r in runs))
 
 
 def through_the_emulator() -> None:

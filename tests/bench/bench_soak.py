@@ -29,7 +29,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.bench.common import figure, show
+from tests.bench.common import cpu_seconds, figure, show
 from tests.support.processes import ROOT, child_env, serving
 from tests.support.servers import free_port
 from tests.support.stack import emulated_stack
@@ -56,12 +56,6 @@ def rss_mb(pid: int) -> float:
             if line.startswith("VmRSS:"):
                 total_kb += int(line.split()[1])
     return total_kb / 1024
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU a process has used so far (its children not included)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def run_peer(template: str, plan: Mapping[str, float]) -> dict[str, float]:
