@@ -19,9 +19,8 @@ from handler.platform.realtime.types import (
 
 logger = logging.getLogger(__name__)
 
-# The answer when the connection store fails (throttled, unreachable): try again.
+# The error code when the connection store fails (throttled, unreachable): try again.
 UNAVAILABLE = "unavailable"
-UNAVAILABLE_DETAIL = "the connection store is unavailable; try again"
 # Rows outlive the 2 h API Gateway cap by this much, so clock skew never hides a live socket.
 TTL_MARGIN_SECONDS = 5 * 60
 

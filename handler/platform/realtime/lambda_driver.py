@@ -15,12 +15,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from handler.platform.realtime.endpoint import (
-    UNAVAILABLE,
-    UNAVAILABLE_DETAIL,
-    Dispatcher,
-    WebSocketEndpoint,
-)
+from handler.platform.realtime.endpoint import UNAVAILABLE, Dispatcher, WebSocketEndpoint
 from handler.platform.realtime.hub import Hub
 from handler.platform.realtime.types import ConnectRequest, MessageRefused, Refused, RegistryError
 from handler.platform.runtime.event_loop import environment_loop
@@ -75,7 +70,7 @@ class LambdaWebSocketAdapter:
         except RegistryError as exc:
             # DynamoDB throttled or unreachable: the client's to retry, not a bug of ours.
             logger.warning("%s for %s: %s", route_key, connection_id, exc)
-            return _answer(503, UNAVAILABLE, UNAVAILABLE_DETAIL)
+            return _answer(503, UNAVAILABLE, "the connection store is unavailable; try again")
         except Exception:
             logger.exception("%s for %s failed", route_key, connection_id)
             return _answer(500, "internal_error", "Internal server error")

@@ -104,8 +104,11 @@ class TaskWorker:
             raise
         except IdempotencyPersistenceLayerError as exc:
             if not ran:
-                # Before the task ran, or after it failed: a later delivery runs it.
-                logger.warning("task %s not done: %s; retry later", envelope.id, exc, extra=keys)
+                # Before the task ran, or after it failed (the chain shows the task's own
+                # error then): a later delivery runs it.
+                logger.warning(
+                    "task %s not done: %s; retry later", envelope.id, exc, extra=keys, exc_info=True
+                )
                 raise
             # Its effect happened: failing the message would run it again once the
             # in-progress record expires (a duplicate delivery after that still could).

@@ -121,7 +121,7 @@ def test_a_throttled_success_record_does_not_run_the_task_twice(
 
 
 def test_a_throttled_delete_after_a_failed_task_retries_it_later(
-    aws: Aws, sqs_settings: Settings
+    aws: Aws, sqs_settings: Settings, caplog: pytest.LogCaptureFixture
 ) -> None:
     """The task raised, and DeleteItem (freeing its key for the retry) was throttled: the
     message is a batch item failure; the in-progress record blocks the key until the
