@@ -45,7 +45,10 @@ pytest: $(DEV_STAMP)
 
 test: lint typecheck pytest
 
+# The load figures use wrk (tests/bench/bench_load.py), installed from Debian when missing.
 bench: $(DEV_STAMP)
+	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk >/dev/null) \
+		|| echo "wrk could not be installed: the load figures will be skipped"
 	$(BIN)/python -m tests.bench
 
 clean:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import statistics
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 
 def per_call(fn: Callable[[], object], *, number: int, repeats: int = 7) -> float:
@@ -49,3 +51,15 @@ def per_call_interleaved(
                 fn()
             samples[name].append((time.perf_counter() - start) / number)
     return {name: statistics.median(values) for name, values in samples.items()}
+
+
+def figure(label: str, value: float, unit: str = "", note: str = "") -> None:
+    """A figure that is not a duration (a count, MB, requests per second)."""
+    print(f"  {label:<52} {value:>10.1f} {unit}  {note}", flush=True)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU a process has used so far (its children not included): a cost
+    that another process's load on a shared machine disturbs less than wall time."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")

@@ -14,6 +14,10 @@
   (`sqs_event`, `message`);
 - `redis_settings`: the test Redis (`TEST_REDIS_URL`, `REDIS_TEST_TIMEOUT`) and
   `memory_or_redis_settings`, for the same tests on both backends;
+- `redis_server`: `RedisServer`, a `redis-server` of a test's own on a free port, to kill
+  and start again;
+- `faults`: AWS faults for one botocore client: `refuse` (an operation answers an error)
+  and `lose_answer` (botocore sends a request the service already took again);
 - `require`: skip, or fail under `REQUIRE_*=1`, when Redis, node or chromium is missing;
 - `browser`: `chromium()`, the headless Debian chromium through Playwright.
 

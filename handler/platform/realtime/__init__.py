@@ -19,6 +19,7 @@ from handler.platform.realtime.types import (
     ConnectRequest,
     MessageRefused,
     Refused,
+    RegistryError,
     SendFailed,
 )
 
@@ -33,6 +34,7 @@ __all__ = [
     "Hub",
     "MessageRefused",
     "Refused",
+    "RegistryError",
     "SendFailed",
     "Sender",
     "WebSocketEndpoint",

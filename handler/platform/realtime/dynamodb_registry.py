@@ -22,16 +22,14 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from handler.platform.aws.clients import INTERACTIVE, ClientOptions, aws_client
 from handler.platform.realtime.ports import ConnectionRegistry
-from handler.platform.realtime.types import Connection, RealtimeError
+from handler.platform.realtime.types import Connection, RegistryError
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
+__all__ = ["DynamoDBRegistry", "RegistryError"]
+
 _LIVE_FILTER = "attribute_not_exists(closedAt) AND (attribute_not_exists(#ttl) OR #ttl > :now)"
-
-
-class RegistryError(RealtimeError):
-    """The connection store could not be read or written."""
 
 
 class DynamoDBRegistry(ConnectionRegistry):

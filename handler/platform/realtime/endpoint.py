@@ -13,11 +13,14 @@ from handler.platform.realtime.types import (
     Connection,
     ConnectRequest,
     MessageRefused,
+    RegistryError,
     check_size,
 )
 
 logger = logging.getLogger(__name__)
 
+# The error code when the connection store fails (throttled, unreachable): try again.
+UNAVAILABLE = "unavailable"
 # Rows outlive the 2 h API Gateway cap by this much, so clock skew never hides a live socket.
 TTL_MARGIN_SECONDS = 5 * 60
 
@@ -70,14 +73,21 @@ class Dispatcher:
         `held`: the connection, from a driver that holds it for the socket's life (local
         sockets). Its message counts even if a broadcast has meanwhile found the socket
         closed and forgotten the row: the text arrived before the close, so it is not lost.
-        Without it (API Gateway) the row is looked up."""
+        Without it (API Gateway) the row is looked up. A connection store that fails
+        refuses the message as `unavailable` (503)."""
         try:
             text = check_message(body)
-            connection = held or await self.hub.connection(connection_id)
-            if connection is None:
-                detail = "this connection is not registered; reconnect"
-                raise MessageRefused("unknown_connection", detail, status_code=410)
-            await self.endpoint.on_message(self.hub, connection, text)
+            try:
+                connection = held or await self.hub.connection(connection_id)
+                if connection is None:
+                    detail = "this connection is not registered; reconnect"
+                    raise MessageRefused("unknown_connection", detail, status_code=410)
+                await self.endpoint.on_message(self.hub, connection, text)
+            except RegistryError as exc:
+                # The store failed before any send (a broadcast reads every target
+                # first): nobody has the message, so sending it again duplicates nothing.
+                detail = "the connection store is unavailable; nothing was sent, send it again"
+                raise MessageRefused(UNAVAILABLE, detail, status_code=503) from exc
         except MessageRefused as exc:
             logger.info("message from %s refused: %s", connection_id, exc.detail)
             error = json.dumps({"error": exc.code, "detail": exc.detail})

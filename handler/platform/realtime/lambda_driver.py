@@ -15,9 +15,9 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from handler.platform.realtime.endpoint import Dispatcher, WebSocketEndpoint
+from handler.platform.realtime.endpoint import UNAVAILABLE, Dispatcher, WebSocketEndpoint
 from handler.platform.realtime.hub import Hub
-from handler.platform.realtime.types import ConnectRequest, MessageRefused, Refused
+from handler.platform.realtime.types import ConnectRequest, MessageRefused, Refused, RegistryError
 from handler.platform.runtime.event_loop import environment_loop
 from handler.platform.runtime.logs import bind_lambda_context
 
@@ -67,6 +67,10 @@ class LambdaWebSocketAdapter:
             return _answer(400, "bad_event", "requestContext.connectionId is missing")
         try:
             return self.loop.run_until_complete(route(event, connection_id))
+        except RegistryError as exc:
+            # DynamoDB throttled or unreachable: the client's to retry, not a bug of ours.
+            logger.warning("%s for %s: %s", route_key, connection_id, exc)
+            return _answer(503, UNAVAILABLE, "the connection store is unavailable; try again")
         except Exception:
             logger.exception("%s for %s failed", route_key, connection_id)
             return _answer(500, "internal_error", "Internal server error")

@@ -67,6 +67,11 @@ class ConnectionGone(RealtimeError):
         self.connection_id = connection_id
 
 
+class RegistryError(RealtimeError):
+    """The connection store could not be read or written (throttled, unreachable): the
+    event answers 503 and the client may try again."""
+
+
 class SendFailed(RealtimeError):
     """A send failed for another reason (throttling, network, permissions); the connection
     may still be alive, so it is kept."""

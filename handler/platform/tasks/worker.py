@@ -4,6 +4,10 @@ Per message, one of three outcomes:
 - the task ran (or had already run: same task id) -> acknowledged;
 - the task raised -> a batch item failure: SQS retries it, then its redrive policy
   moves it to the dead-letter queue;
+- the idempotency table failed (throttled past botocore's retries): before the task ran
+  -> a batch item failure (it runs on a later delivery); after it ran -> acknowledged
+  with an ERROR line, since a retry would find the in-progress record expired and run it
+  a second time;
 - the message can never succeed (not an envelope, unknown task, arguments that do not
   bind) -> sent to the dead-letter queue with the reason, then acknowledged. If that
   send fails, it is a batch item failure instead: a message is never dropped.
@@ -23,6 +27,7 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
 from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyAlreadyInProgressError,
+    IdempotencyPersistenceLayerError,
 )
 
 from handler.platform.runtime.event_loop import environment_loop
@@ -89,11 +94,30 @@ class TaskWorker:
             return
         receives = record.raw_event.get("attributes", {}).get("ApproximateReceiveCount")
         keys = log_keys(envelope, message_id=record.message_id, receive_count=receives)
+        ran: list[bool] = []  # `_execute` marks it once the task has returned
         try:
-            self._run_once(key={"id": envelope.id}, envelope=envelope, spec=spec, bound=bound)
+            self._run_once(
+                key={"id": envelope.id}, envelope=envelope, spec=spec, bound=bound, ran=ran
+            )
         except IdempotencyAlreadyInProgressError:
             logger.warning("task %s is running elsewhere; retry later", envelope.id, extra=keys)
             raise
+        except IdempotencyPersistenceLayerError as exc:
+            if not ran:
+                # Before the task ran, or after it failed (the chain shows the task's own
+                # error then): a later delivery runs it.
+                logger.warning(
+                    "task %s not done: %s; retry later", envelope.id, exc, extra=keys, exc_info=True
+                )
+                raise
+            # Its effect happened: failing the message would run it again once the
+            # in-progress record expires (a duplicate delivery after that still could).
+            logger.error(
+                "task %s ran, but its completion was not recorded (%s); acknowledged",
+                envelope.id,
+                exc,
+                extra=keys,
+            )
         except Exception:
             logger.exception(
                 "task %s (%s) failed; request %s, receive %s",
@@ -118,6 +142,7 @@ class TaskWorker:
         envelope: TaskEnvelope,
         spec: TaskSpec,
         bound: inspect.BoundArguments,
+        ran: list[bool],
     ) -> dict[str, str]:
         """Runs once per task id (Powertools stores this return value, not the task's)."""
         started = time.perf_counter()
@@ -126,6 +151,7 @@ class TaskWorker:
             if spec.is_async:
                 # Asked for only here: a worker whose tasks are all sync never makes one.
                 environment_loop().run_until_complete(result)
+        ran.append(True)
         ms = (time.perf_counter() - started) * 1000
         keys = log_keys(envelope)
         logger.info("task %s (%s) done in %.1f ms", envelope.id, envelope.name, ms, extra=keys)

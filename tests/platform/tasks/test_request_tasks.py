@@ -176,10 +176,16 @@ def test_entries_sqs_failed_are_retried_once() -> None:
         {"Successful": [sent(first)], "Failed": [failed(second)]},
         {"Successful": [sent(second)], "Failed": []},
     )
+    calls: list[list[str]] = []
+    queue.client.meta.events.register(
+        "before-parameter-build.sqs.SendMessageBatch",
+        lambda params, **_: calls.append([entry["Id"] for entry in params["Entries"]]),
+    )
 
     queue.send_now(pending.pending)
 
     stubber.assert_no_pending_responses()
+    assert calls == [[first, second], [second]], "only the failed entry is sent again"
 
 
 @pytest.mark.usefixtures("aws_env")

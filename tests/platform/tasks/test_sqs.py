@@ -13,12 +13,14 @@ from fastapi.testclient import TestClient
 from handler import lambda_worker
 from handler.api.notification_tasks import OUTBOX, Email, send_email
 from handler.app import create_app
+from handler.platform.aws.clients import INTERACTIVE, aws_client
 from handler.platform.http.deps import TasksDep
 from handler.platform.lambda_http.adapter import LambdaHttpAdapter
 from handler.settings import Settings
 from tests.support.events import LambdaContext, load_event
+from tests.support.faults import lose_answer, refuse
 from tests.support.servers import free_port
-from tests.support.task_queues import Aws, sqs_event
+from tests.support.task_queues import REGION, Aws, sqs_event
 
 
 def notification_event(email: str) -> dict[str, Any]:
@@ -110,3 +112,54 @@ def test_handler_error_after_add_task_queues_nothing(aws: Aws, sqs_app: FastAPI)
 
     assert response.status_code == 500
     assert aws.messages(aws.queue_url) == []
+
+
+# Faults: SQS throttling the HTTP function, and an answer lost after SQS took the batch.
+
+
+def queue_client() -> Any:
+    """The SQS client the app's queue uses: `aws_client` shares one per configuration
+    (each test checks its fault hit, so a different client would fail it, not pass it)."""
+    return aws_client("sqs", **INTERACTIVE, region=REGION, endpoint_url=None)
+
+
+def test_throttled_sqs_answers_503_and_claims_nothing_queued(
+    aws: Aws, sqs_lambda_handler: LambdaHttpAdapter, lambda_context: LambdaContext
+) -> None:
+    """SendMessageBatch refused with `RequestThrottled` (after botocore's retries): the
+    client gets 503 in the one error shape, no task id, and the queue holds nothing; once
+    SQS takes messages again, the same request is queued once."""
+    with refuse(queue_client(), "SendMessageBatch", "RequestThrottled") as fault:
+        refused = sqs_lambda_handler(notification_event("ada@example.com"), lambda_context)
+
+    assert fault.hits == 1
+    assert refused["statusCode"] == 503
+    body = json.loads(refused["body"])
+    assert body["error"] == "Task queue unavailable"
+    assert "/send-notification/" in body["path"]
+    assert "task_id" not in body
+    assert aws.messages(aws.queue_url) == []
+    accepted = sqs_lambda_handler(notification_event("ada@example.com"), lambda_context)
+    assert accepted["statusCode"] == 200
+    assert len(aws.messages(aws.queue_url)) == 1
+
+
+@pytest.mark.usefixtures("worker_env")
+def test_a_batch_sent_twice_after_a_lost_answer_runs_its_task_once(
+    aws: Aws, sqs_lambda_handler: LambdaHttpAdapter, lambda_context: LambdaContext
+) -> None:
+    """SQS took the batch but its answer was lost, so botocore sent it again: two messages
+    carry the same task id. The client gets 200 with that id; the worker runs it once."""
+    OUTBOX.clear()
+    with lose_answer(queue_client(), "SendMessageBatch") as fault:
+        response = sqs_lambda_handler(notification_event("ada@example.com"), lambda_context)
+
+    assert fault.hits == 1
+    assert response["statusCode"] == 200
+    messages = aws.messages(aws.queue_url)
+    assert [json.loads(m["Body"])["id"] for m in messages] == [
+        json.loads(response["body"])["task_id"]
+    ] * 2
+    result = lambda_worker.handler(sqs_event(*messages), lambda_context)
+    assert result == {"batchItemFailures": []}
+    assert list(OUTBOX) == [Email(to="ada@example.com", message="some notification")]
