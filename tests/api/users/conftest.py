@@ -1,0 +1,35 @@
+"""The users resource's fixtures: each store behaviour runs on both adapters (`store`:
+memory, and DynamoDB in moto's in-process mock with the table the stack creates)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from handler.api.users.dynamodb_users import DynamoDBUserStore
+from handler.api.users.memory_users import MemoryUserStore
+from handler.api.users.user_store import UserStore
+from local.aws.services import create_table
+from local.aws.topology import USERS_TABLE
+from tests.support.task_queues import REGION
+
+TABLE = "users-test"
+
+
+@pytest.fixture
+def users_table(aws_env: None) -> Iterator[str]:
+    """The users table as infra/ and the emulator create it, in moto's mock."""
+    with mock_aws():
+        create_table(boto3.client("dynamodb", region_name=REGION), TABLE, USERS_TABLE)
+        yield TABLE
+
+
+@pytest.fixture(params=["memory", "dynamodb"])
+def store(request: pytest.FixtureRequest) -> UserStore:
+    """An empty store of each kind."""
+    if request.param == "memory":
+        return MemoryUserStore(users=())
+    return DynamoDBUserStore(request.getfixturevalue("users_table"))
