@@ -1,5 +1,6 @@
 """The users resource's fixtures: each store behaviour runs on both adapters (`store`:
-memory, and DynamoDB in moto's in-process mock with the table the stack creates)."""
+memory, and DynamoDB in moto's in-process mock with the table the stack creates), and
+each route through both transports (`http`: TestClient and the Lambda adapter)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections.abc import Iterator
 
 import boto3
 import pytest
+from fastapi import FastAPI
 from moto import mock_aws
 
 from handler.api.users.dynamodb_users import DynamoDBUserStore
@@ -15,6 +17,7 @@ from handler.api.users.user_store import UserStore
 from local.aws.services import create_table
 from local.aws.topology import USERS_TABLE
 from tests.support.task_queues import REGION
+from tests.support.transports import TRANSPORTS, Http, transport
 
 TABLE = "users-test"
 
@@ -33,3 +36,10 @@ def store(request: pytest.FixtureRequest) -> UserStore:
     if request.param == "memory":
         return MemoryUserStore(users=())
     return DynamoDBUserStore(request.getfixturevalue("users_table"))
+
+
+@pytest.fixture(params=TRANSPORTS)
+def http(request: pytest.FixtureRequest, app: FastAPI) -> Iterator[Http]:
+    """The app (memory store, seeded) through TestClient, then through the Lambda adapter."""
+    with transport(request.param, app) as call:
+        yield call
