@@ -27,7 +27,7 @@ def resources(services: tuple[MotoServices, Resources]) -> Resources:
 
 def test_moto_listens_on_loopback_only(resources: Resources) -> None:
     assert resources.endpoint_url.startswith("http://127.0.0.1:")
-    assert {spec.name for spec in TABLES} == {"connections", "idempotency"}
+    assert {spec.name for spec in TABLES} == {"connections", "idempotency", "users"}
 
 
 def test_task_queue_has_the_stack_settings_and_redrives_to_the_dlq(resources: Resources) -> None:
