@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import boto3
 import pytest
 from fastapi import FastAPI
 from moto import mock_aws
@@ -14,9 +13,9 @@ from moto import mock_aws
 from handler.api.users.dynamodb_users import DynamoDBUserStore
 from handler.api.users.memory_users import MemoryUserStore
 from handler.api.users.user_store import UserStore
+from handler.platform.aws.clients import INTERACTIVE, aws_client
 from local.aws.services import create_table
 from local.aws.topology import USERS_TABLE
-from tests.support.task_queues import REGION
 from tests.support.transports import TRANSPORTS, Http, transport
 
 TABLE = "users-test"
@@ -26,7 +25,9 @@ TABLE = "users-test"
 def users_table(aws_env: None) -> Iterator[str]:
     """The users table as infra/ and the emulator create it, in moto's mock."""
     with mock_aws():
-        create_table(boto3.client("dynamodb", region_name=REGION), TABLE, USERS_TABLE)
+        # The client the store will ask for (same options): built once per test, not twice.
+        client = aws_client("dynamodb", **INTERACTIVE, endpoint_url=None)
+        create_table(client, TABLE, USERS_TABLE)
         yield TABLE
 
 

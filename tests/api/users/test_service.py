@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from starlette.background import BackgroundTasks
@@ -66,25 +65,28 @@ def edits(token: str) -> Iterator[str]:
         yield token[:index] + ("B" if char == "A" else "A") + token[index + 1 :]
 
 
-@pytest.mark.parametrize(
-    "forge",
-    [
-        lambda token: next(edits(token)),
-        lambda token: token[:-1],
-        lambda token: token + "A",
-        lambda token: CursorCodec("another deployment's key........").encode(CURSOR_SCOPE, 3),
-        lambda token: CODEC.encode("orders", 3),
-        lambda token: CODEC.encode(CURSOR_SCOPE, -1),  # signed, but not a user id
-        lambda token: CODEC.encode(CURSOR_SCOPE, "USER#3"),
-        lambda token: CODEC.encode(CURSOR_SCOPE, {"pk": {"S": "EMAIL#u1@example.com"}}),
-    ],
-    ids=["edited", "cut", "extended", "other-key", "other-listing", "negative", "str", "raw-key"],
-)
-def test_a_forged_cursor_never_reaches_the_store(service: UsersService, forge: Any) -> None:
+FORGERIES = {
+    "cut": lambda token: token[:-1],
+    "extended": lambda token: token + "A",
+    "other key": lambda _: CursorCodec("another deployment's key........").encode(CURSOR_SCOPE, 3),
+    "other listing": lambda _: CODEC.encode("orders", 3),
+    "negative id": lambda _: CODEC.encode(CURSOR_SCOPE, -1),  # signed, but not a user id
+    "text": lambda _: CODEC.encode(CURSOR_SCOPE, "USER#3"),
+    "raw key": lambda _: CODEC.encode(CURSOR_SCOPE, {"pk": {"S": "EMAIL#u1@example.com"}}),
+}
+
+
+def test_a_forged_cursor_never_reaches_the_store(service: UsersService) -> None:
     _, token = run(service.page(limit=2, cursor=None))
     assert token is not None
-    with pytest.raises(InvalidCursor):
-        run(service.page(limit=2, cursor=forge(token)))
+    accepted = []
+    for name, forge in FORGERIES.items():
+        try:
+            run(service.page(limit=2, cursor=forge(token)))
+        except InvalidCursor:
+            continue
+        accepted.append(name)
+    assert accepted == []
 
 
 def test_every_edit_of_a_real_cursor_is_refused(service: UsersService) -> None:
