@@ -143,8 +143,8 @@ class Mutation:
         """Also queues the welcome email and the `User <name> joined` announcement."""
         request = _request(info)
         with _said_in_graphql():
+            await _check_create_limit(request)  # first: every attempt counts, as in REST
             new = models.NewUser(name=name, email=email, age=age)
-            await _check_create_limit(request)
             background = BackgroundTasks()
             max_bytes = request.app.state.settings.task_max_message_bytes
             tasks = Tasks(request.state.task_queue, background, max_message_bytes=max_bytes)

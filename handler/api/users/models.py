@@ -40,7 +40,13 @@ def email_key(email: str) -> str:
     return email.casefold()
 
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+# No control characters: a name travels into log lines and chat messages.
+Name = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, min_length=1, max_length=100, pattern=r"^[^\x00-\x1f\x7f]*$"
+    ),
+]
 Email = Annotated[
     str,
     StringConstraints(max_length=254, pattern=EMAIL_PATTERN),

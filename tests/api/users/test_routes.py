@@ -80,6 +80,7 @@ def test_a_create_answers_201_with_location_and_etag_and_queues_the_welcome(http
         {**GARY, "name": ""},
         {**GARY, "name": "x" * 101},
         {**GARY, "name": "   "},
+        {**GARY, "name": "Gary\nINFO forged log line"},
         {**GARY, "email": "gary"},
         {**GARY, "email": "gary@localhost"},
         {**GARY, "email": "gary smith@example.com"},
