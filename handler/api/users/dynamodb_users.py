@@ -1,12 +1,8 @@
 """`DynamoDBUserStore`: users in one DynamoDB table, partition key `pk` (S), no sort key.
 
-Three kinds of item share the table (infra/users.py creates it):
-
-| item                     | `pk`                  | attributes                           |
-|--------------------------|-----------------------|--------------------------------------|
-| a user                   | `USER#<id>`           | id, name, email, age, version        |
-| an email's owner         | `EMAIL#<email, casefolded>` | user_id                        |
-| the id counter           | `COUNTER#users`       | last_id                              |
+Three kinds of item share the table (infra/users.py creates it): a user (`USER#<id>`:
+id, name, email, age, version), the owner of an email (`EMAIL#<email, casefolded>`:
+user_id) and the id counter (`COUNTER#users`: last_id).
 
 - Ids: `UpdateItem ADD last_id 1` on the counter, atomic, so no two creates get one id.
 - Unique emails: a create is one transaction that puts the user and its email item,
@@ -16,11 +12,11 @@ Three kinds of item share the table (infra/users.py creates it):
 - Every write of a user or an email item is conditional: on the version read just before
   (so a concurrent write is never overwritten), and on the If-Match version when given.
 - Reads are strongly consistent: a read right after a write, from any process, sees it.
-- Listing is a Scan of the `USER#` items (a filter skips the others), in DynamoDB's key
-  order, continued from the last user returned. The client's cursor carries only that id
-  (`handler.api.users.service` seals it); the scan's start key is rebuilt from the id.
-  A Scan reads the whole table across the pages: fine for thousands of users; past
-  that, or for a sorted listing, add a GSI and Query it.
+- Listing is a Scan of the `USER#` items (a filter skips the others) in the table's own
+  stable order, resumed after the last user returned. The client's cursor carries only
+  that id (`handler.api.users.service` seals it); the start key is rebuilt from it. A
+  Scan reads the whole table across the pages: fine for thousands of users; past that,
+  or for a sorted listing, add a GSI and Query it.
 
 Vendor errors become the resource's: a failed condition becomes `UserNotFound`,
 `VersionMismatch` or `EmailTaken`; throttling, timeouts and unreachable endpoints become
