@@ -11,6 +11,7 @@ AWS adapter. Everything else receives adapters and never reads settings to choos
 | websockets  | this server's sockets        | DynamoDB + @connections (CONNECTIONS_TABLE,     |
 |             |                              | WS_CALLBACK_URL)                                |
 | idempotency | in memory                    | DynamoDB (IDEMPOTENCY_TABLE)                    |
+| users       | in memory, seeded            | DynamoDB (USERS_TABLE)                          |
 
 No FastAPI here: the worker and WebSocket functions use this module too. Adapter modules
 are imported inside the functions that build them, so a function imports only the
@@ -33,6 +34,8 @@ from handler.settings import Settings
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.idempotency import BasePersistenceLayer
 
+    from handler.api.users.user_store import UserStore
+    from handler.platform.pagination.cursor import CursorCodec
     from handler.platform.realtime.hub import Hub
     from handler.platform.redis.pool import RedisPool
     from handler.platform.tasks.queue import TaskQueue
@@ -52,6 +55,7 @@ def describe(settings: Settings) -> str:
         "tasks": "sqs" if settings.task_queue_url else "in-process",
         "websockets": "api-gateway" if uses_aws_websockets(settings) else "local",
         "idempotency": "dynamodb" if settings.idempotency_table else "memory",
+        "users": "dynamodb" if settings.users_table else "memory",
     }
     return " ".join(f"{part}={backend}" for part, backend in parts.items())
 
@@ -63,11 +67,16 @@ def describe(settings: Settings) -> str:
 async def open_app_state(settings: Settings) -> AsyncIterator[dict[str, Any]]:
     """What the HTTP app's lifespan holds, entered once per execution environment:
     `task_queue`, `realtime` (the hub of this server's sockets), `cache`,
-    `rate_limiter`, and `redis_pool` when REDIS_URL is set. `broadcast()` reaches the
-    API Gateway clients when the settings name them, this server's sockets otherwise.
+    `rate_limiter`, `redis_pool` when REDIS_URL is set, `users` (the users resource's
+    store) and `cursors` (the pagination cursor codec). `broadcast()` reaches the API
+    Gateway clients when the settings name them, this server's sockets otherwise.
     """
     async with AsyncExitStack() as stack:
-        state: dict[str, Any] = {"task_queue": task_queue(settings)}
+        state: dict[str, Any] = {
+            "task_queue": task_queue(settings),
+            "users": user_store(settings),
+            "cursors": cursor_codec(settings),
+        }
         stack.callback(state["task_queue"].close)
         hub = local_hub(settings)
         stack.push_async_callback(hub.sender.close)
@@ -118,6 +127,30 @@ def shared_redis_pool(settings: Settings) -> OnFirstUse[RedisPool]:
         return open_redis_pool(settings)
 
     return OnFirstUse(open_pool)
+
+
+# --- the users resource and its cursors -------------------------------------------------
+
+
+def user_store(settings: Settings) -> UserStore:
+    """DynamoDB when USERS_TABLE is set, memory (seeded with the example users) otherwise."""
+    if not settings.users_table:
+        from handler.api.users.memory_users import MemoryUserStore
+
+        return MemoryUserStore()
+    from handler.api.users.dynamodb_users import DynamoDBUserStore
+
+    store = DynamoDBUserStore(settings.users_table, endpoint_url=settings.aws_endpoint_url or None)
+    if settings.on_lambda:
+        store.client  # noqa: B018 - built in the init phase, as the task queue's client
+    return store
+
+
+def cursor_codec(settings: Settings) -> CursorCodec:
+    """Signs with CURSOR_SECRET; outside production it may be empty (a public key)."""
+    from handler.platform.pagination.cursor import DEVELOPMENT_KEY, CursorCodec
+
+    return CursorCodec(settings.cursor_secret.get_secret_value() or DEVELOPMENT_KEY)
 
 
 # --- tasks --------------------------------------------------------------------------------

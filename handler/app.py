@@ -27,8 +27,9 @@ from handler.api import (
     health,
     notifications,
     stream,
-    users,
 )
+from handler.api.users import routes as users
+from handler.api.users.errors import UserError
 from handler.platform.http.api_docs import install_api_docs
 from handler.platform.http.errors import install_error_handlers
 from handler.platform.http.lazy import LazyApp
@@ -53,8 +54,15 @@ One FastAPI application that runs unchanged on uvicorn and on AWS Lambda.
 """
 
 TAGS = [
-    {"name": "v1", "description": "Version 1 of the users API."},
-    {"name": "v2", "description": "Version 2: adds `meta` to the users listing."},
+    {
+        "name": "v1",
+        "description": "Version 1 of the users API: stored users (memory locally, DynamoDB"
+        " on AWS), cached for the fleet, with ETags for safe updates.",
+    },
+    {
+        "name": "v2",
+        "description": "Version 2: the same users, and `meta` (count, next cursor) in the listing.",
+    },
     {"name": "stream", "description": "Server-sent events, streamed as they are produced."},
     {"name": "demo", "description": "Error handling demonstrations."},
     {"name": "tasks", "description": "Background tasks: in-process locally, SQS on AWS."},
@@ -132,6 +140,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = _new_app(settings, _lifespan(settings))
     app.include_router(users.v1)
     app.include_router(users.v2)
+    app.add_exception_handler(UserError, users.user_error_handler)
     app.include_router(stream.router)
     app.include_router(demo.router)
     app.include_router(health.router)

@@ -43,6 +43,7 @@ class Settings(BaseSettings):
     connections_table: str = ""
     ws_callback_url: str = ""
     idempotency_table: str = ""
+    users_table: str = ""
     aws_endpoint_url: str = ""
 
     # WebSockets: sends in flight per broadcast, and how long one send may take before the
@@ -72,6 +73,10 @@ class Settings(BaseSettings):
     redis_key_prefix: str = "fs:"
     # HMAC-SHA256 key for cached values (always JSON, never pickle); empty: unsigned JSON.
     cache_secret: SecretStr = SecretStr("")
+    # HMAC-SHA256 key of pagination cursors (handler.platform.pagination); empty: a fixed
+    # development key, refused in production with USERS_TABLE set. Every environment of the
+    # fleet must share it: a cursor one signs, another checks.
+    cursor_secret: SecretStr = SecretStr("")
     # Redis unavailable: true lets requests through (logged), false answers 503.
     rate_limit_fail_open: bool = True
     # Proxies in front of the app that append to X-Forwarded-For; 0 ignores the header
@@ -103,9 +108,22 @@ class Settings(BaseSettings):
                 f"REDIS_URL selects database {database!r}: ElastiCache Serverless runs in"
                 " cluster mode, which has database 0 only (drop the /N or ?db=N)"
             )
-        secret = self.cache_secret.get_secret_value()
-        if secret and len(secret) < 32:
-            raise ValueError("CACHE_SECRET must be at least 32 characters (or empty)")
+        for name, value in (
+            ("CACHE_SECRET", self.cache_secret),
+            ("CURSOR_SECRET", self.cursor_secret),
+        ):
+            secret = value.get_secret_value()
+            if secret and len(secret) < 32:
+                raise ValueError(f"{name} must be at least 32 characters (or empty)")
+        if (
+            self.environment == "production"
+            and self.users_table
+            and not self.cursor_secret.get_secret_value()
+        ):
+            raise ValueError(
+                "CURSOR_SECRET must be set in production with USERS_TABLE: pagination cursors"
+                " are signed with it, and the development key is public"
+            )
         return self
 
 

@@ -42,6 +42,8 @@ class InfraConfig:
     bundle: BundleMode = "pip"
     # Function URL auth of the streaming function (see notes in streaming.py).
     stream_auth: StreamAuth = "none"
+    # The users table is kept on `cdk destroy` unless this is set (infra/users.py).
+    destroy_users: bool = False
 
     @classmethod
     def from_node(cls, node: Node) -> InfraConfig:
@@ -53,4 +55,5 @@ class InfraConfig:
             nat=_flag("nat", get("nat", False)),
             bundle=_choice("bundle", get("bundle", "pip"), ("pip", "stub")),  # type: ignore[arg-type]
             stream_auth=_choice("stream_auth", get("stream_auth", "none"), ("none", "iam")),  # type: ignore[arg-type]
+            destroy_users=_flag("destroy_users", get("destroy_users", False)),
         )

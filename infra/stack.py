@@ -18,6 +18,8 @@ from infra.network import Network
 from infra.shutdown import graceful_shutdown_layer
 from infra.streaming import Streaming
 from infra.tasks import MAX_MESSAGE_BYTES, Tasks
+from infra.users import ACTIONS as USERS_ACTIONS
+from infra.users import Users
 from infra.websockets import WebSockets
 
 SERVICE_NAME = "fastapi-serverless"
@@ -59,6 +61,7 @@ class ServerlessStack(Stack):
             self, "Cache", vpc=self.network.vpc, subnet_ids=self.network.app_subnet_ids
         )
         self.tasks = Tasks(self, "Tasks", code=code, environment=BASE_ENVIRONMENT)
+        self.users = Users(self, "Users", destroy=config.destroy_users)
         self.websockets = WebSockets(self, "WebSockets", code=code, environment=BASE_ENVIRONMENT)
         self.http = Http(
             self,
@@ -93,6 +96,11 @@ class ServerlessStack(Stack):
         # The /chat page served by this function connects to the WebSocket API.
         http.add_environment("CHAT_WEBSOCKET_URL", self.websockets.url)
         self.tasks.queue.grant_send_messages(http)
+        # The users resource is served by this function alone (through the VPC's DynamoDB
+        # gateway endpoint); no other function may read or write the table.
+        self.users.table.grant(http, *USERS_ACTIONS)
+        http.add_environment("USERS_TABLE", self.users.table.table_name)
+        http.add_environment("CURSOR_SECRET", self.users.cursor_secret_value)
 
     def _wire_senders(self) -> None:
         """The functions that post to @connections: both outside the VPC (a VPC function
@@ -123,6 +131,12 @@ class ServerlessStack(Stack):
             "ConnectionsTableName",
             value=self.websockets.connections_table.table_name,
             description="WebSocket connections (for operators and the end-to-end tests)",
+        )
+        CfnOutput(
+            self,
+            "UsersTableName",
+            value=self.users.table.table_name,
+            description="The users resource's table (kept on cdk destroy by default)",
         )
         CfnOutput(self, "TaskQueueName", value=self.tasks.queue.queue_name)
         CfnOutput(self, "TaskDlqName", value=self.tasks.dead_letter_queue.queue_name)

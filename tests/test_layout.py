@@ -132,7 +132,18 @@ def test_the_platform_never_imports_the_demo_api() -> None:
 
 @pytest.mark.parametrize(
     "package",
-    ["aws", "runtime", "lambda_http", "http", "redis", "cache", "ratelimit", "tasks", "realtime"],
+    [
+        "aws",
+        "runtime",
+        "lambda_http",
+        "http",
+        "redis",
+        "cache",
+        "ratelimit",
+        "tasks",
+        "realtime",
+        "pagination",
+    ],
 )
 def test_each_platform_package_says_what_it_is_and_exports_its_names(package: str) -> None:
     init = HANDLER / "platform" / package / "__init__.py"

@@ -47,3 +47,18 @@ def test_unsafe_or_invalid_values_are_refused(fields: dict[str, object]) -> None
 )
 def test_production_accepts_tls_or_loopback_redis(url: str) -> None:
     assert Settings(environment="production", redis_url=url).redis_url == url
+
+
+def test_production_with_a_users_table_needs_a_cursor_secret() -> None:
+    with pytest.raises(ValidationError, match="CURSOR_SECRET must be set"):
+        Settings(environment="production", users_table="users")
+    secret = "k" * 32
+    assert Settings(environment="production", users_table="users", cursor_secret=secret)
+    # Outside production, or with the memory store, the public development key will do.
+    assert Settings(environment="test", users_table="users")
+    assert Settings(environment="production")
+
+
+def test_a_short_cursor_secret_is_refused() -> None:
+    with pytest.raises(ValidationError, match="CURSOR_SECRET must be at least 32"):
+        Settings(cursor_secret="short")

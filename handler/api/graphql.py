@@ -1,4 +1,5 @@
-"""GraphQL with strawberry at /graphql: `query { user(id: 1) { name age } }`.
+"""GraphQL with strawberry at /graphql: `query { user(id: 1) { name age } }`, and the
+users resource's queries and mutations (handler.api.users.graphql_types).
 
 `handler.app` mounts `build_graphql_app` through `LazyApp`, so strawberry is imported
 on the first GraphQL request, not during a Lambda cold start.
@@ -15,25 +16,9 @@ from strawberry.asgi import GraphQL
 from strawberry.extensions import MaskErrors, SchemaExtension
 from strawberry.types import ExecutionContext
 
+from handler.api.users.graphql_types import Mutation, Query
+
 logger = logging.getLogger("strawberry.execution")
-
-
-@strawberry.type
-class User:
-    name: str
-    age: int
-
-
-_USERS = {1: User(name="Patrick", age=100), 2: User(name="Sandy", age=30)}
-
-
-@strawberry.type
-class Query:
-    @strawberry.field
-    def user(self, id: int) -> User | None:
-        if id < 1:
-            raise GraphQLError("id must be a positive integer")  # the client's mistake: shown
-        return _USERS.get(id)
 
 
 def _is_internal(error: GraphQLError) -> bool:
@@ -72,11 +57,13 @@ class GraphQLApp(GraphQL[None, None]):
         return super().graphql_ide_html.replace(">Loading...</div>", f">{OFFLINE_NOTE}</div>", 1)
 
 
-def build_graphql_app(*, graphiql: bool, query: type = Query) -> GraphQL[None, None]:
+def build_graphql_app(
+    *, graphiql: bool, query: type = Query, mutation: type | None = Mutation
+) -> GraphQL[None, None]:
     """In development: GraphiQL and full error messages. Elsewhere: no IDE, and an
     unexpected resolver error answers "Unexpected error." (strawberry still logs it)."""
     extensions: list[Callable[[], SchemaExtension]] = []
     if not graphiql:
         extensions.append(lambda: MaskErrors(should_mask_error=_is_internal))
-    schema = Schema(query=query, extensions=extensions)
+    schema = Schema(query=query, mutation=mutation, extensions=extensions)
     return GraphQLApp(schema, graphql_ide="graphiql" if graphiql else None)

@@ -16,6 +16,7 @@ import contextlib
 import json
 import logging
 import os
+import secrets
 import signal
 import sys
 import time
@@ -69,6 +70,7 @@ class Outputs:
                 "WebSocketCallbackUrl": self.websocket_callback_url,
                 "StreamUrl": self.stream_url,
                 "ConnectionsTableName": self.resources.table(topology.CONNECTIONS_TABLE),
+                "UsersTableName": self.resources.table(topology.USERS_TABLE),
                 "TaskQueueName": self.resources.task_queue_name,
                 "TaskDlqName": self.resources.task_dlq_name,
                 "AwsEndpointUrl": self.resources.endpoint_url,
@@ -96,6 +98,7 @@ class Emulator:
         self._tasks: list[asyncio.Task[Any]] = []  # the event source, log forwarders
         self._stream: asyncio.subprocess.Process | None = None
         self.outputs: Outputs | None = None
+        self._cursor_secret = secrets.token_urlsafe(32)
 
     def _ports(self) -> tuple[int, int, int, int]:
         """HTTP, WebSocket, stream and moto ports. Known before anything starts: the
@@ -204,6 +207,10 @@ class Emulator:
             TASK_QUEUE_URL=resources.task_queue_url,
             TASK_MAX_MESSAGE_BYTES=str(topology.TASK_QUEUE.max_message_bytes),
             CHAT_WEBSOCKET_URL=websocket_url,
+            USERS_TABLE=resources.table(topology.USERS_TABLE),
+            # The stack's is a Secrets Manager secret; here one per run, shared by every
+            # execution environment, as there (a cursor one signs, another checks).
+            CURSOR_SECRET=self._cursor_secret,
         )
         return await self._serve(http_api_app(self._pool(spec, environment)), port)
 

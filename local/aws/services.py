@@ -5,9 +5,9 @@ moto server (not an in-process `mock_aws`) because the functions run in their ow
 processes and reach it over HTTP through `AWS_ENDPOINT_URL`, as they reach AWS. It runs in
 a thread of the emulator, on 127.0.0.1 only, with fake credentials.
 
-The settings follow infra/tasks.py (queues), infra/websockets.py and infra/tables.py
-(tables); topology.py holds the numbers and tests/local/aws/test_topology.py holds those
-against the synthesized template.
+The settings follow infra/tasks.py (queues), infra/websockets.py, infra/tables.py and
+infra/users.py (tables); topology.py holds the numbers and
+tests/infra/test_emulator_topology.py holds those against the synthesized template.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ class Resources:
     task_dlq_name: str
     task_dlq_url: str
     task_dlq_arn: str
-    tables: dict[str, str]  # TableSpec.name ("connections", "idempotency") -> table name
+    tables: dict[str, str]  # TableSpec.name ("connections", "users", ...) -> table name
 
     def table(self, spec: TableSpec) -> str:
         return self.tables[spec.name]
@@ -110,7 +110,7 @@ def create_resources(
         },
     )["QueueUrl"]
     dynamodb = dynamodb_client(endpoint_url, region=region)
-    names = {spec.name: _create_table(dynamodb, f"{prefix}-{spec.name}", spec) for spec in tables}
+    names = {spec.name: create_table(dynamodb, f"{prefix}-{spec.name}", spec) for spec in tables}
     return Resources(
         endpoint_url=endpoint_url,
         region=region,
@@ -129,18 +129,20 @@ def _queue_arn(sqs: SQSClient, url: str) -> str:
     return answer["Attributes"]["QueueArn"]
 
 
-def _create_table(dynamodb: DynamoDBClient, name: str, spec: TableSpec) -> str:
-    """infra/tables.py `ttl_table`: on demand, one string partition key, TTL, PITR."""
+def create_table(dynamodb: DynamoDBClient, name: str, spec: TableSpec) -> str:
+    """As infra/ creates `spec` (tables.py `ttl_table`, users.py): on demand, one string
+    partition key, TTL when the spec has one, point-in-time recovery."""
     dynamodb.create_table(
         TableName=name,
         AttributeDefinitions=[{"AttributeName": spec.partition_key, "AttributeType": "S"}],
         KeySchema=[{"AttributeName": spec.partition_key, "KeyType": "HASH"}],
         BillingMode="PAY_PER_REQUEST",
     )
-    dynamodb.update_time_to_live(
-        TableName=name,
-        TimeToLiveSpecification={"Enabled": True, "AttributeName": spec.ttl_attribute},
-    )
+    if spec.ttl_attribute is not None:
+        dynamodb.update_time_to_live(
+            TableName=name,
+            TimeToLiveSpecification={"Enabled": True, "AttributeName": spec.ttl_attribute},
+        )
     dynamodb.update_continuous_backups(
         TableName=name,
         PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True},

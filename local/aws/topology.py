@@ -3,7 +3,7 @@ names, timeout), the task queue's event source, and the tables.
 
 Written here, not read from infra/ (importing the CDK starts node). A test holds these
 values against the synthesized template, so a change to infra/ that the emulator does not
-follow fails (tests/local/aws/test_topology.py).
+follow fails (tests/infra/test_emulator_topology.py).
 """
 
 from __future__ import annotations
@@ -46,6 +46,8 @@ HTTP = FunctionSpec(
             "TASK_QUEUE_URL",
             "TASK_MAX_MESSAGE_BYTES",
             "CHAT_WEBSOCKET_URL",
+            "USERS_TABLE",
+            "CURSOR_SECRET",
         }
     ),
 )
@@ -110,13 +112,15 @@ TASK_QUEUE = QueueSpec()
 @dataclass(frozen=True)
 class TableSpec:
     name: str  # the emulator's table name
-    partition_key: str
-    ttl_attribute: str
+    partition_key: str  # a string (S) attribute; none of the stack's tables has a sort key
+    ttl_attribute: str | None = None  # None: rows never expire
 
 
 CONNECTIONS_TABLE = TableSpec("connections", partition_key="connectionId", ttl_attribute="ttl")
 IDEMPOTENCY_TABLE = TableSpec("idempotency", partition_key="id", ttl_attribute="expiration")
-TABLES = (CONNECTIONS_TABLE, IDEMPOTENCY_TABLE)
+# infra/users.py: users, their email items and the id counter, all under `pk`.
+USERS_TABLE = TableSpec("users", partition_key="pk")
+TABLES = (CONNECTIONS_TABLE, IDEMPOTENCY_TABLE, USERS_TABLE)
 
 # The HTTP API's WebSocket and payload limits the gateways enforce.
 HTTP_API_MAX_REQUEST_BYTES = 10 * 1024 * 1024

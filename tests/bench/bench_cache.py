@@ -1,6 +1,7 @@
 """Cache and rate limits on the Lambda path: `/cached` hit and miss vs the same route
-uncached, and the per-request cost of the limiter vs no limiter; memory and Redis on
-loopback (REDIS_URL, default redis://127.0.0.1:6379/15)."""
+uncached, a users GET (a cache key with a generation: one more lookup) hit and miss, and
+the per-request cost of the limiter vs no limiter; memory and Redis on loopback
+(REDIS_URL, default redis://127.0.0.1:6379/15)."""
 
 from __future__ import annotations
 
@@ -89,6 +90,8 @@ def measure(label: str, settings: Settings) -> None:
                 "miss": events("/cached", vary="query"),
                 "unlimited": events("/bench/unlimited"),
                 "limited": events("/limited", vary="client"),
+                "user_hit": events("/api/v2/users/1"),
+                "user_miss": events("/api/v2/users/1", vary="query"),
             },
         )
     finally:
@@ -109,6 +112,9 @@ def measure(label: str, settings: Settings) -> None:
     show(f"{label}: /limited (5/minute)", limited)
     show(f"{label}: added by the limiter", limited - unlimited)
     ratio(f"{label}: limited / unlimited", limited / unlimited)
+    show(f"{label}: GET /api/v2/users/1 hit (generation + entry)", t["user_hit"])
+    show(f"{label}: GET /api/v2/users/1 miss (memory store)", t["user_miss"])
+    show(f"{label}: user hit - /cached hit (the generation lookup)", t["user_hit"] - hit)
 
 
 def main() -> None:

@@ -11,7 +11,7 @@ import asyncio
 import json
 import time
 import uuid
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
@@ -119,6 +119,38 @@ def test_a_poison_message_is_dead_lettered(stack: Stack) -> None:
                 sqs.delete_message(QueueUrl=dlq, ReceiptHandle=parked["ReceiptHandle"])
                 return
     raise AssertionError("the poison message never reached the dead-letter queue")
+
+
+def test_a_user_is_stored_announced_welcomed_and_read_over_graphql(stack: Stack) -> None:
+    name = f"E2e{uuid.uuid4().hex[:8]}"
+    email = f"{name.lower()}@example.com"
+    users = f"{stack['HttpUrl']}api/v2/users"
+
+    async def scenario() -> dict[str, Any]:
+        async with connect(client_url(stack, 5)) as ws:
+            async with httpx.AsyncClient(timeout=WAIT) as http:
+                created = await http.post(users, json={"name": name, "email": email, "age": 4})
+            assert created.status_code == 201, created.text
+            wanted = f"Announcement: User {name} joined"
+            assert await received(ws, wanted.__eq__) == wanted
+            return dict(created.json())
+
+    user = asyncio.run(scenario())
+    query = f"{{ user(id: {user['id']}) {{ name email age version }} }}"
+    read = httpx.post(f"{stack['HttpUrl']}graphql", json={"query": query}, timeout=WAIT)
+    assert read.json() == {"data": {"user": {"name": name, "email": email, "age": 4, "version": 1}}}
+    if stack.emulated:
+        assert stack.logged(f"email to {email}: Welcome, {name}!"), "the worker sent it"
+    one = f"{users}/{user['id']}"
+    duplicate = httpx.post(users, json={"name": "x", "email": email.upper(), "age": 1})
+    assert duplicate.status_code == 409
+    changed = httpx.patch(one, json={"age": 5}, headers={"if-match": '"1"'}, timeout=WAIT)
+    assert (changed.status_code, changed.headers["etag"]) == (200, '"2"')
+    stale = httpx.patch(one, json={"age": 6}, headers={"if-match": '"1"'}, timeout=WAIT)
+    assert stale.status_code == 412
+    assert httpx.delete(one, headers={"if-match": '"2"'}, timeout=WAIT).status_code == 204
+    gone = httpx.post(f"{stack['HttpUrl']}graphql", json={"query": query}, timeout=WAIT)
+    assert gone.json() == {"data": {"user": None}}
 
 
 def connection_id_of(stack: Stack, client_id: str) -> str:

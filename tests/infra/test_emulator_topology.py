@@ -73,12 +73,17 @@ def test_the_task_queue_and_its_redrive_match(resources: dict[str, Any]) -> None
 def test_the_tables_have_the_same_keys_and_ttl(resources: dict[str, Any]) -> None:
     tables = {
         (
-            props["KeySchema"][0]["AttributeName"],
-            props["TimeToLiveSpecification"]["AttributeName"],
+            tuple((key["AttributeName"], key["KeyType"]) for key in props["KeySchema"]),
+            tuple((a["AttributeName"], a["AttributeType"]) for a in props["AttributeDefinitions"]),
+            props.get("TimeToLiveSpecification", {}).get("AttributeName"),
         )
         for props in (r["Properties"] for r in of_type(resources, "AWS::DynamoDB::Table").values())
     }
-    assert tables == {(t.partition_key, t.ttl_attribute) for t in topology.TABLES}
+    # One string partition key each (services.create_table makes exactly that), no sort key.
+    assert tables == {
+        (((t.partition_key, "HASH"),), ((t.partition_key, "S"),), t.ttl_attribute)
+        for t in topology.TABLES
+    }
 
 
 def test_the_websocket_api_has_the_same_routes_and_stage(resources: dict[str, Any]) -> None:

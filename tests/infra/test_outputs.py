@@ -15,6 +15,7 @@ def test_outputs_name_every_endpoint_and_queue(template: Any) -> None:
         "WebSocketUrl",
         "WebSocketCallbackUrl",
         "ConnectionsTableName",
+        "UsersTableName",
         "StreamUrl",
         "TaskQueueName",
         "TaskDlqName",

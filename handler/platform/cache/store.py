@@ -4,14 +4,20 @@ Values are JSON, never pickle: a value read from Redis can at worst be wrong, ne
 code. With CACHE_SECRET set, each value also carries an HMAC-SHA256 of its key and bytes,
 and a value that fails the check reads as a miss.
 
-Only single-key GET and SET reach Redis, so the plain client works on ElastiCache
-Serverless (cluster mode, database 0).
+Invalidation is by generations, not by deleting keys: an entry's key can name the
+current generation of what it was computed from (`generations(["users"])`), and a write
+starts a new one (`bump("users")`, one INCR). Every process reads the generation from the
+shared store on every lookup, so after a bump nobody, anywhere, reads the old entries;
+they expire with their TTL. No key listing, no multi-key delete, no per-process state.
+
+Only single-key GET, SET and INCR (cashews' one-key Lua script when it sets the expiry)
+reach Redis, so the plain client works on ElastiCache Serverless (cluster mode, database 0).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +34,9 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 MEMORY_ITEMS = 10_000
+# A generation counter lives this long after its first bump. Far above any entry's TTL, so
+# when it expires (and reads 0 again) no entry stored under the old 0 can still be alive.
+GENERATION_SECONDS = 24 * 3600
 
 
 # Functions, not module constants: cashews and redis are imported on first use only, and
@@ -90,6 +99,48 @@ class ResponseCache:
             await self.guarded.call(lambda cache: cache.set(self.prefix + key, value, expire=ttl))
         except BackendUnavailable:
             return
+
+    async def generations(self, names: Sequence[str]) -> list[int] | None:
+        """The current generation of each name (0 before its first bump); None when the
+        store cannot say, and then the caller must neither read nor store an entry."""
+        found: list[int] = []
+        for name in names:
+            read = _generation_read(self._generation_key(name))
+            try:
+                value = await self.guarded.call(read)
+            except BackendUnavailable:
+                return None
+            except bad_value_errors():
+                return None
+            if value is not None and not isinstance(value, int):
+                logger.warning("cache generation %s holds %r, not a counter", name, value)
+                return None
+            found.append(value or 0)
+        return found
+
+    async def bump(self, *names: str) -> bool:
+        """Start a new generation of each name, for every process at once. False when the
+        store could not be told (logged): entries of the old generation then stay readable
+        by the processes that still reach Redis, until their TTL ends."""
+        done = True
+        for name in names:
+            try:
+                await self.guarded.call(_generation_bump(self._generation_key(name)))
+            except BackendUnavailable as exc:
+                logger.error("cache generation %s not bumped (%s): stale up to its TTL", name, exc)
+                done = False
+        return done
+
+    def _generation_key(self, name: str) -> str:
+        return f"{self.prefix}gen:{name}"
+
+
+def _generation_read(key: str) -> Callable[[Cache], Awaitable[Any]]:
+    return lambda cache: cache.get(key)
+
+
+def _generation_bump(key: str) -> Callable[[Cache], Awaitable[Any]]:
+    return lambda cache: cache.incr(key, expire=GENERATION_SECONDS)
 
 
 class _SharedPool:

@@ -11,6 +11,11 @@ run on every request, and a hit goes through the route's response model like a m
   FastAPI's sub-response and run again on a hit (their headers, e.g. `X-RateLimit-*`, are
   fresh then); per-request and per-caller headers are never stored (`_PER_REQUEST`).
 - `X-Cache: HIT | MISS | BYPASS` tells which happened.
+- Invalidation: `generations=` names what the answer was computed from, as a function of
+  the endpoint's validated arguments, e.g. `lambda args: [f"users:{args['user_id']}"]`.
+  The key then carries each name's current generation, and a write that calls
+  `cache.bump("users:5")` makes the old answers unreachable for the whole fleet. When the
+  generations cannot be read (Redis down), the answer is computed fresh and not stored.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ import functools
 import hashlib
 import inspect
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import timedelta
 from typing import Any, TypeVar, get_type_hints
 from urllib.parse import parse_qsl, urlencode
@@ -33,6 +38,7 @@ from handler.platform.cache.store import ResponseCache
 from handler.platform.http.deps import CacheDep
 
 F = TypeVar("F", bound=Callable[..., Any])
+Generations = Callable[[Mapping[str, Any]], Iterable[str]]
 MAX_KEY_QUERY = 200
 # Headers that describe one request or one caller, never the cached answer: replaying
 # them would show a stale count, a foreign id or a wrong length.
@@ -51,7 +57,7 @@ _PER_REQUEST = frozenset(
 _PER_REQUEST_PREFIXES = ("x-ratelimit-", "ratelimit-")
 
 
-def cached(ttl: float | timedelta) -> Callable[[F], F]:
+def cached(ttl: float | timedelta, *, generations: Generations | None = None) -> Callable[[F], F]:
     seconds = ttl.total_seconds() if isinstance(ttl, timedelta) else float(ttl)
     if seconds <= 0:
         raise ValueError(f"cache ttl must be positive, got {ttl!r}")
@@ -66,7 +72,8 @@ def cached(ttl: float | timedelta) -> Callable[[F], F]:
             request, response = kwargs[request_name], kwargs[response_name]
             own = {k: v for k, v in kwargs.items() if k not in ours}
             compute = functools.partial(call, *args, **own)
-            return await _serve(_cache_store, request, response, seconds, compute)
+            names = list(generations(own)) if generations else []
+            return await _serve(_cache_store, request, response, seconds, compute, names=names)
 
         wrapper.__signature__ = signature  # type: ignore[attr-defined]
         return wrapper  # type: ignore[return-value]
@@ -80,11 +87,18 @@ async def _serve(
     sub_response: Response,
     ttl: float,
     compute: Callable[[], Awaitable[Any]],
+    *,
+    names: Sequence[str] = (),
 ) -> Any:
     directives = _cache_control(request)
     if "no-store" in directives:
         return _mark(await compute(), sub_response, "BYPASS")
     key = request_key(request)
+    if names:
+        current = await store.generations(names)
+        if current is None:  # unknown generations: a stored entry could be stale
+            return _mark(await compute(), sub_response, "BYPASS")
+        key += "#" + ",".join(f"{name}={value}" for name, value in zip(names, current, strict=True))
     if "no-cache" not in directives:
         entry = await store.get(key)
         if isinstance(entry, dict):

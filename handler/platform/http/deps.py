@@ -20,6 +20,7 @@ from fastapi import BackgroundTasks, Depends
 from starlette.requests import HTTPConnection
 
 from handler.platform.cache.store import ResponseCache
+from handler.platform.pagination.cursor import CursorCodec
 from handler.platform.ratelimit.limiter import RateLimiter
 from handler.platform.realtime.hub import Hub
 from handler.platform.runtime.request_id import request_id_var
@@ -60,6 +61,10 @@ async def get_rate_limiter(connection: HTTPConnection) -> RateLimiter:
     return lifespan_resource(connection, "rate_limiter", RateLimiter)
 
 
+async def get_cursors(connection: HTTPConnection) -> CursorCodec:
+    return lifespan_resource(connection, "cursors", CursorCodec)
+
+
 async def get_hub(connection: HTTPConnection) -> Hub:
     return lifespan_resource(connection, "realtime", Hub)
 
@@ -83,6 +88,7 @@ async def get_tasks(
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 CacheDep = Annotated[ResponseCache, Depends(get_cache)]
 RateLimiterDep = Annotated[RateLimiter, Depends(get_rate_limiter)]
+CursorsDep = Annotated[CursorCodec, Depends(get_cursors)]
 HubDep = Annotated[Hub, Depends(get_hub)]
 # scope="function": flushed when the handler returns, before the response is sent.
 TasksDep = Annotated[Tasks, Depends(get_tasks, scope="function")]

@@ -3,8 +3,10 @@ where there is one.
 
 `AppError` is the error a route raises on purpose. The handlers here also turn
 Starlette's `HTTPException` (404, 405), FastAPI's validation error (422, the errors under
-`detail`), and the platform's own errors (rate limiter or task queue unavailable: 503)
-into that shape. This is the only place that maps the platform's errors to HTTP.
+`detail`), and the platform's own errors (rate limiter or task queue unavailable: 503, a
+cursor this deployment did not issue: 400) into that shape. This is the only place that
+maps the platform's errors to HTTP. `error_responses(404, 409)` documents the shape in a
+route's OpenAPI `responses=`.
 """
 
 from __future__ import annotations
@@ -16,8 +18,10 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
+from handler.platform.pagination.cursor import InvalidCursor
 from handler.platform.ratelimit.limiter import RateLimiterUnavailable
 from handler.platform.tasks.errors import TaskQueueUnavailable
 
@@ -96,6 +100,12 @@ async def queue_unavailable_handler(request: Request, exc: Exception) -> JSONRes
     return error_response(request, 503, "Task queue unavailable")
 
 
+async def invalid_cursor_handler(request: Request, exc: Exception) -> JSONResponse:
+    # One detail for every reason: which check failed would only help a forger.
+    detail = "not a cursor this listing issued; start again without one"
+    return error_response(request, 400, "Invalid cursor", detail=detail)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     handlers: dict[type[Exception], Callable[[Request, Exception], Any]] = {
         AppError: app_error_handler,
@@ -103,6 +113,7 @@ def install_error_handlers(app: FastAPI) -> None:
         RequestValidationError: validation_error_handler,
         RateLimiterUnavailable: limiter_unavailable_handler,
         TaskQueueUnavailable: queue_unavailable_handler,
+        InvalidCursor: invalid_cursor_handler,
     }
     for kind, handler in handlers.items():
         app.add_exception_handler(kind, handler)
@@ -170,3 +181,16 @@ def _validation_error_schema() -> dict[str, Any]:
         "required": [name for name, _ in fields],
         "properties": dict(fields),
     }
+
+
+class ErrorBody(BaseModel):
+    """The one error shape, for OpenAPI (the handlers above build it as a dict)."""
+
+    error: str
+    path: str
+    detail: Any = None
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """A route's `responses=` entry for each status it may answer with the error shape."""
+    return {status: {"model": ErrorBody, "description": _phrase(status)} for status in statuses}

@@ -22,6 +22,7 @@ NAMES = {
     "WebSocketCallbackUrl",
     "StreamUrl",
     "ConnectionsTableName",
+    "UsersTableName",
     "TaskQueueName",
     "TaskDlqName",
     "AwsEndpointUrl",

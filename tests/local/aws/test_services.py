@@ -27,7 +27,7 @@ def resources(services: tuple[MotoServices, Resources]) -> Resources:
 
 def test_moto_listens_on_loopback_only(resources: Resources) -> None:
     assert resources.endpoint_url.startswith("http://127.0.0.1:")
-    assert {spec.name for spec in TABLES} == {"connections", "idempotency"}
+    assert {spec.name for spec in TABLES} == {"connections", "idempotency", "users"}
 
 
 def test_task_queue_has_the_stack_settings_and_redrives_to_the_dlq(resources: Resources) -> None:
@@ -49,7 +49,7 @@ def test_task_queue_has_the_stack_settings_and_redrives_to_the_dlq(resources: Re
 
 
 @pytest.mark.parametrize("spec", TABLES, ids=[spec.name for spec in TABLES])
-def test_tables_are_on_demand_with_a_string_key_and_ttl(
+def test_tables_are_on_demand_with_a_string_key_and_their_ttl(
     resources: Resources, spec: TableSpec
 ) -> None:
     name = resources.table(spec)
@@ -60,7 +60,10 @@ def test_tables_are_on_demand_with_a_string_key_and_ttl(
     assert table["AttributeDefinitions"] == [{"AttributeName": key, "AttributeType": "S"}]
     assert table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
     ttl = dynamodb.describe_time_to_live(TableName=name)["TimeToLiveDescription"]
-    assert ttl == {"TimeToLiveStatus": "ENABLED", "AttributeName": spec.ttl_attribute}
+    if spec.ttl_attribute is None:
+        assert ttl == {"TimeToLiveStatus": "DISABLED"}
+    else:
+        assert ttl == {"TimeToLiveStatus": "ENABLED", "AttributeName": spec.ttl_attribute}
 
 
 def test_stop_frees_the_port() -> None:

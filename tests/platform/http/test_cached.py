@@ -8,11 +8,15 @@ import pytest
 from fastapi import Depends, FastAPI, Response
 from fastapi.testclient import TestClient
 
+from handler.app import create_app
 from handler.platform.http.cached import cached
+from handler.platform.http.deps import CacheDep
 from handler.platform.http.rate_limit import rate_limit
 from handler.platform.lambda_http.adapter import LambdaHttpAdapter
+from handler.settings import Settings
 from tests.support.events import LambdaContext, http_event
 from tests.support.redis_settings import memory_or_redis_settings
+from tests.support.servers import free_port
 
 # Every test here runs on both backends.
 settings = pytest.fixture(params=["memory", "redis"])(memory_or_redis_settings)
@@ -128,3 +132,43 @@ def test_hit_through_the_lambda_adapter(
     assert first["statusCode"] == second["statusCode"] == 200
     assert (first["headers"]["x-cache"], second["headers"]["x-cache"]) == ("MISS", "HIT")
     assert json.loads(second["body"]) == json.loads(first["body"])
+
+
+def test_a_bump_turns_that_generation_into_misses_and_leaves_others(app: FastAPI) -> None:
+    computed: list[int] = []
+
+    @app.get("/items/{item_id}")
+    @cached(ttl=60, generations=lambda arguments: [f"items:{arguments['item_id']}"])
+    async def item(item_id: int) -> dict[str, int]:
+        computed.append(item_id)
+        return {"item": item_id, "computed": len(computed)}
+
+    @app.post("/items/{item_id}/touch")
+    async def touch(item_id: int, cache: CacheDep) -> None:
+        await cache.bump(f"items:{item_id}")
+
+    with TestClient(app) as client:
+        first = [
+            client.get(path).headers["x-cache"] for path in ("/items/1", "/items/1", "/items/2")
+        ]
+        client.post("/items/1/touch")
+        # /items/01 is another URL, but the same validated item: the same generation.
+        after = [client.get(path) for path in ("/items/1", "/items/2", "/items/01")]
+    assert first == ["MISS", "HIT", "MISS"]
+    assert [answer.headers["x-cache"] for answer in after] == ["MISS", "HIT", "MISS"]
+    assert after[0].json() == {"item": 1, "computed": 3}
+
+
+def test_unknown_generations_compute_fresh_and_store_nothing() -> None:
+    down = Settings(environment="test", redis_url=f"redis://127.0.0.1:{free_port()}/0")
+    app = create_app(down)
+
+    @app.get("/item")
+    @cached(ttl=60, generations=lambda _: ["items"])
+    async def item() -> dict[str, str]:
+        return {"item": "fresh"}
+
+    with TestClient(app) as client:
+        answers = [client.get("/item") for _ in range(2)]
+    assert [answer.headers["x-cache"] for answer in answers] == ["BYPASS", "BYPASS"]
+    assert answers[1].json() == {"item": "fresh"}

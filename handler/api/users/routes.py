@@ -1,0 +1,232 @@
+"""The users resource over REST, the same under /api/v1 and /api/v2 except the listing:
+
+    GET    /users               v1: {"version": "1", "users": [...]} (+ Link: rel="next")
+                                v2: {"version": "2", "users": [...], "meta": {count, next_cursor}}
+    POST   /users               201, Location and ETag; 10/minute per client
+    GET    /users/{id}          ETag: "<version>"
+    PATCH  /users/{id}          If-Match required (428 without it, 412 when stale)
+    DELETE /users/{id}          204; If-Match honoured when sent
+
+GET answers are cached for the fleet (`@cached` with the service's generations); every
+write goes through `UsersService`, which bumps them. `UsersDep` is declared here, next to
+the resource: `handler.platform.http.deps` holds the platform's dependencies, and the
+platform never imports the API. `user_error_handler` says the resource's errors in the
+app's one error shape; `handler.app` installs it.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.requests import HTTPConnection
+
+from handler.api.users.errors import (
+    EmailTaken,
+    UserError,
+    UserNotFound,
+    UsersUnavailable,
+    VersionMismatch,
+)
+from handler.api.users.models import MAX_ID, NewUser, User, UserChanges
+from handler.api.users.service import (
+    CACHE_SECONDS,
+    CREATE_LIMIT,
+    CREATE_LIMIT_SCOPE,
+    DEFAULT_PAGE,
+    LISTINGS,
+    MAX_PAGE,
+    UsersService,
+    user_generation,
+)
+from handler.api.users.user_store import UserStore
+from handler.platform.http.cached import cached
+from handler.platform.http.deps import CacheDep, CursorsDep, TasksDep, lifespan_resource
+from handler.platform.http.errors import AppError, error_response, error_responses
+from handler.platform.http.rate_limit import rate_limit
+from handler.platform.pagination.cursor import MAX_CURSOR_CHARS
+
+logger = logging.getLogger(__name__)
+v1 = APIRouter(prefix="/api/v1", tags=["v1"])
+v2 = APIRouter(prefix="/api/v2", tags=["v2"])
+
+
+async def get_user_store(connection: HTTPConnection) -> UserStore:
+    """The store the composition root chose (lifespan state `users`); tests override this."""
+    return lifespan_resource(connection, "users", UserStore)  # type: ignore[type-abstract]
+
+
+async def get_users(
+    store: Annotated[UserStore, Depends(get_user_store)], cache: CacheDep, cursors: CursorsDep
+) -> UsersService:
+    return UsersService(store, cache, cursors)
+
+
+UsersDep = Annotated[UsersService, Depends(get_users)]
+UserId = Annotated[int, Path(ge=1, le=MAX_ID)]
+Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description="users per page")]
+Cursor = Annotated[
+    str | None,
+    Query(max_length=MAX_CURSOR_CHARS, description="`next_cursor` of the previous page"),
+]
+IfMatch = Annotated[
+    str | None, Header(description='the ETag a GET answered (`"3"`), or `*` for any version')
+]
+CREATE_RATE = rate_limit(CREATE_LIMIT, scope=CREATE_LIMIT_SCOPE)
+_ETAG = re.compile(r'"([1-9][0-9]{0,15})"')
+
+
+class UsersV1(BaseModel):
+    version: Literal["1"] = "1"
+    users: list[User]
+
+
+class Meta(BaseModel):
+    count: int
+    next_cursor: str | None
+
+
+class UsersV2(BaseModel):
+    version: Literal["2"] = "2"
+    users: list[User]
+    meta: Meta
+
+
+def _listings(_: Mapping[str, Any]) -> list[str]:
+    return [LISTINGS]
+
+
+def _one_user(arguments: Mapping[str, Any]) -> list[str]:
+    return [user_generation(arguments["user_id"])]
+
+
+@v1.get("/users", responses=error_responses(400, 422, 503))
+@cached(ttl=CACHE_SECONDS, generations=_listings)
+async def list_users_v1(
+    users: UsersDep, response: Response, limit: Limit = DEFAULT_PAGE, cursor: Cursor = None
+) -> UsersV1:
+    """A page of users. The next page, if any, is in the `Link` header (`rel="next"`)."""
+    found, next_cursor = await users.page(limit=limit, cursor=cursor)
+    if next_cursor:
+        query = urlencode({"limit": limit, "cursor": next_cursor})
+        response.headers["Link"] = f'<?{query}>; rel="next"'
+    return UsersV1(users=found)
+
+
+@v2.get("/users", responses=error_responses(400, 422, 503))
+@cached(ttl=CACHE_SECONDS, generations=_listings)
+async def list_users_v2(
+    users: UsersDep, limit: Limit = DEFAULT_PAGE, cursor: Cursor = None
+) -> UsersV2:
+    """A page of users; `meta.next_cursor` (null on the last page) asks for the next."""
+    found, next_cursor = await users.page(limit=limit, cursor=cursor)
+    return UsersV2(users=found, meta=Meta(count=len(found), next_cursor=next_cursor))
+
+
+@v1.post(
+    "/users",
+    status_code=201,
+    dependencies=[CREATE_RATE],
+    responses=error_responses(409, 422, 429, 503),
+)
+@v2.post(
+    "/users",
+    status_code=201,
+    dependencies=[CREATE_RATE],
+    responses=error_responses(409, 422, 429, 503),
+)
+async def create_user(
+    new: NewUser, users: UsersDep, tasks: TasksDep, request: Request, response: Response
+) -> User:
+    """Creates a user (409 if the email is taken) and queues a welcome email and a
+    `User <name> joined` announcement to every chat client."""
+    user = await users.create(new, tasks)
+    response.headers["Location"] = f"{request.url.path}/{user.id}"
+    response.headers["ETag"] = user.etag
+    return user
+
+
+@v1.get("/users/{user_id}", responses=error_responses(404, 422, 503))
+@v2.get("/users/{user_id}", responses=error_responses(404, 422, 503))
+@cached(ttl=CACHE_SECONDS, generations=_one_user)
+async def get_user(user_id: UserId, users: UsersDep, response: Response) -> User:
+    """One user; its `ETag` is what PATCH and DELETE take as `If-Match`."""
+    user = await users.get(user_id)
+    response.headers["ETag"] = user.etag
+    return user
+
+
+@v1.patch("/users/{user_id}", responses=error_responses(404, 409, 412, 422, 428, 503))
+@v2.patch("/users/{user_id}", responses=error_responses(404, 409, 412, 422, 428, 503))
+async def update_user(
+    user_id: UserId,
+    changes: UserChanges,
+    users: UsersDep,
+    response: Response,
+    if_match: IfMatch = None,
+) -> User:
+    """Changes the fields sent. Needs `If-Match` (428 without it; 412 when the user
+    changed since that ETag, with the current one in `ETag`)."""
+    expected = expected_version(if_match, required=True)
+    user = await users.update(user_id, changes, expected_version=expected)
+    response.headers["ETag"] = user.etag
+    return user
+
+
+@v1.delete("/users/{user_id}", status_code=204, responses=error_responses(404, 412, 422, 503))
+@v2.delete("/users/{user_id}", status_code=204, responses=error_responses(404, 412, 422, 503))
+async def delete_user(user_id: UserId, users: UsersDep, if_match: IfMatch = None) -> None:
+    """Deletes the user (404 if there is none). With `If-Match`, only at that version."""
+    await users.delete(user_id, expected_version=expected_version(if_match, required=False))
+
+
+def expected_version(if_match: str | None, *, required: bool) -> int | None:
+    """The version an `If-Match` names; None for `*` or (when not required) no header. A
+    weak or listed ETag never matches ours: 412, as RFC 9110 has it."""
+    if if_match is None:
+        if required:
+            detail = "send If-Match with the ETag of a GET (or * for any version)"
+            raise AppError("Precondition Required", status_code=428, detail=detail)
+        return None
+    value = if_match.strip()
+    if value == "*":
+        return None
+    match = _ETAG.fullmatch(value)
+    if match is None:
+        detail = 'If-Match must be one ETag as GET answered it ("3"), or *'
+        raise AppError("Precondition Failed", status_code=412, detail=detail)
+    return int(match.group(1))
+
+
+_ANSWERS: dict[type[UserError], tuple[int, str]] = {
+    UserNotFound: (404, "User not found"),
+    EmailTaken: (409, "Email taken"),
+    VersionMismatch: (412, "Precondition Failed"),
+    UsersUnavailable: (503, "Users store unavailable"),
+}
+
+
+async def user_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    """The users resource's errors in the app's error shape."""
+    assert isinstance(exc, UserError)  # noqa: S101 - registered for UserError only
+    status, error = next(
+        (answer for kind, answer in _ANSWERS.items() if isinstance(exc, kind)),
+        (500, "Internal server error"),
+    )
+    headers: dict[str, str] = {}
+    detail: str | None = None
+    if isinstance(exc, VersionMismatch):
+        headers["ETag"] = f'"{exc.current}"'
+        detail = f"the user is at version {exc.current}: GET it again, then retry"
+    elif isinstance(exc, UsersUnavailable):
+        logger.warning("users store unavailable, answering 503: %s", exc)
+        headers["Retry-After"] = "1"
+    elif status == 500:
+        logger.error("unmapped users error: %r", exc)
+    return error_response(request, status, error, detail=detail, headers=headers)

@@ -1,0 +1,102 @@
+"""Cache generations: the invalidation the whole fleet sees. A bump through one cache is
+read by another one on the same store at once; with Redis unreachable, generations are
+unknown (None) and a bump reports that it did not happen."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from contextlib import AsyncExitStack
+from typing import Any
+
+import pytest
+
+from handler.adapters import open_cache_and_limits
+from handler.platform.cache.store import GENERATION_SECONDS, ResponseCache
+from handler.settings import Settings
+from tests.support.redis_settings import memory_or_redis_settings
+from tests.support.servers import free_port
+
+settings = pytest.fixture(params=["memory", "redis"])(memory_or_redis_settings)
+
+
+def with_caches(settings: Settings, count: int, body: Callable[..., Awaitable[Any]]) -> Any:
+    """`body(*caches)` with `count` caches opened on `settings` as the app's lifespan opens
+    them (each with its own pool, as separate processes have; on Redis they share data)."""
+
+    async def run() -> Any:
+        async with AsyncExitStack() as stack:
+            states = [
+                await stack.enter_async_context(open_cache_and_limits(settings))
+                for _ in range(count)
+            ]
+            return await body(*(state["cache"] for state in states))
+
+    return asyncio.run(run())
+
+
+def test_generations_start_at_zero_and_count_bumps(settings: Settings) -> None:
+    async def body(cache: ResponseCache) -> list[Any]:
+        before = await cache.generations(["users", "users:1"])
+        assert await cache.bump("users") is True
+        assert await cache.bump("users", "users:1") is True
+        return [before, await cache.generations(["users", "users:1", "users:2"])]
+
+    assert with_caches(settings, 1, body) == [[0, 0], [2, 1, 0]]
+
+
+def test_a_bump_is_seen_by_every_process_on_the_same_redis(
+    redis_url: str, redis_prefix: str
+) -> None:
+    shared = Settings(environment="test", redis_url=redis_url, redis_key_prefix=redis_prefix)
+
+    async def body(one: ResponseCache, other: ResponseCache) -> list[Any]:
+        await one.bump("users")
+        return [await other.generations(["users"]), await one.generations(["users"])]
+
+    assert with_caches(shared, 2, body) == [[1], [1]]
+
+
+def test_the_generation_key_expires_far_after_any_entry(redis_url: str, redis_prefix: str) -> None:
+    import redis
+
+    shared = Settings(environment="test", redis_url=redis_url, redis_key_prefix=redis_prefix)
+
+    async def body(cache: ResponseCache) -> None:
+        await cache.bump("users")
+
+    with_caches(shared, 1, body)
+    with redis.Redis.from_url(redis_url) as client:
+        ttl = client.ttl(f"{redis_prefix}cache:gen:users")
+    assert GENERATION_SECONDS - 60 < ttl <= GENERATION_SECONDS
+
+
+def test_with_redis_unreachable_generations_are_unknown_and_bumps_fail(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    down = Settings(
+        environment="test", redis_url=f"redis://127.0.0.1:{free_port()}/0", redis_timeout=0.2
+    )
+
+    async def body(cache: ResponseCache) -> list[Any]:
+        return [await cache.generations(["users"]), await cache.bump("users", "users:1")]
+
+    with caplog.at_level(logging.ERROR):
+        assert with_caches(down, 1, body) == [None, False]
+    assert any("users:1 not bumped" in r.getMessage() for r in caplog.records)
+
+
+def test_a_generation_that_is_not_a_counter_reads_as_unknown(
+    redis_url: str, redis_prefix: str
+) -> None:
+    import redis
+
+    shared = Settings(environment="test", redis_url=redis_url, redis_key_prefix=redis_prefix)
+    with redis.Redis.from_url(redis_url) as client:
+        client.set(f"{redis_prefix}cache:gen:users", b"not a number")
+
+    async def body(cache: ResponseCache) -> Any:
+        return await cache.generations(["users"])
+
+    assert with_caches(shared, 1, body) is None
