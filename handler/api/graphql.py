@@ -15,6 +15,8 @@ from strawberry.asgi import GraphQL
 from strawberry.extensions import MaskErrors, SchemaExtension
 from strawberry.types import ExecutionContext
 
+from handler.platform.http.graphql_limits import GraphQLLimits
+
 logger = logging.getLogger("strawberry.execution")
 
 
@@ -72,10 +74,13 @@ class GraphQLApp(GraphQL[None, None]):
         return super().graphql_ide_html.replace(">Loading...</div>", f">{OFFLINE_NOTE}</div>", 1)
 
 
-def build_graphql_app(*, graphiql: bool, query: type = Query) -> GraphQL[None, None]:
+def build_graphql_app(
+    *, graphiql: bool, query: type = Query, limits: GraphQLLimits | None = None
+) -> GraphQL[None, None]:
     """In development: GraphiQL and full error messages. Elsewhere: no IDE, and an
-    unexpected resolver error answers "Unexpected error." (strawberry still logs it)."""
-    extensions: list[Callable[[], SchemaExtension]] = []
+    unexpected resolver error answers "Unexpected error." (strawberry still logs it).
+    `limits`: strawberry's token, depth and alias limits (the app always passes them)."""
+    extensions: list[Callable[[], SchemaExtension]] = [*limits.extensions()] if limits else []
     if not graphiql:
         extensions.append(lambda: MaskErrors(should_mask_error=_is_internal))
     schema = Schema(query=query, extensions=extensions)

@@ -23,6 +23,9 @@ from handler.platform.tasks.errors import TaskQueueUnavailable
 
 # A validation error echoes the offending input; a client can send megabytes of it.
 MAX_ECHO = 200
+# `path` is the request URL, whose query string is the client's to fill (10 KB behind
+# API Gateway): echo its start only.
+MAX_PATH_ECHO = 1024
 
 
 class AppError(Exception):
@@ -47,6 +50,9 @@ class AppError(Exception):
 
 
 def error_body(error: str, path: str, detail: Any = None) -> dict[str, Any]:
+    """The one error shape; `path` cut to MAX_PATH_ECHO characters."""
+    if len(path) > MAX_PATH_ECHO:
+        path = path[:MAX_PATH_ECHO] + "..."
     body: dict[str, Any] = {"error": error, "path": path}
     if detail is not None:
         body["detail"] = detail
@@ -74,10 +80,10 @@ async def app_error_handler(request: Request, exc: Exception) -> JSONResponse:
 
 async def http_exception_handler(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)  # noqa: S101
-    phrase = _phrase(exc.status_code)
+    name = phrase(exc.status_code)
     # Starlette's detail defaults to the phrase itself: say it once.
-    detail = exc.detail if exc.detail != phrase else None
-    return error_response(request, exc.status_code, phrase, detail=detail, headers=exc.headers)
+    detail = exc.detail if exc.detail != name else None
+    return error_response(request, exc.status_code, name, detail=detail, headers=exc.headers)
 
 
 async def validation_error_handler(request: Request, exc: Exception) -> JSONResponse:
@@ -109,7 +115,8 @@ def install_error_handlers(app: FastAPI) -> None:
     _document_validation_errors(app)
 
 
-def _phrase(status_code: int) -> str:
+def phrase(status_code: int) -> str:
+    """The status's reason phrase (`Not Found`), or `Error` for a code HTTP does not name."""
     try:
         return HTTPStatus(status_code).phrase
     except ValueError:
