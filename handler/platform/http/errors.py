@@ -9,7 +9,7 @@ into that shape. This is the only place that maps the platform's errors to HTTP.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from http import HTTPStatus
 from typing import Any
 
@@ -18,6 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
+from handler.platform.http.error_docs import install_error_docs
 from handler.platform.ratelimit.limiter import RateLimiterUnavailable
 from handler.platform.tasks.errors import TaskQueueUnavailable
 
@@ -112,7 +113,7 @@ def install_error_handlers(app: FastAPI) -> None:
     }
     for kind, handler in handlers.items():
         app.add_exception_handler(kind, handler)
-    _document_validation_errors(app)
+    install_error_docs(app)
 
 
 def phrase(status_code: int) -> str:
@@ -125,7 +126,11 @@ def phrase(status_code: int) -> str:
 
 def _bounded(error: Mapping[str, Any]) -> dict[str, Any]:
     """One validation error, JSON-safe, its echoed input cut to MAX_ECHO characters."""
-    bounded: dict[str, Any] = {key: error[key] for key in ("type", "loc", "msg") if key in error}
+    bounded: dict[str, Any] = {key: error[key] for key in ("type", "msg") if key in error}
+    if "loc" in error:  # a key of the client's own object can be part of it
+        bounded["loc"] = [
+            part if isinstance(part, int) else _excerpt(part) for part in error["loc"]
+        ]
     if "input" in error:
         bounded["input"] = _excerpt(error["input"])
     return bounded
@@ -140,40 +145,3 @@ def _excerpt(value: Any) -> Any:
         return value
     text = repr(value)  # dicts, lists: their size is the client's choice too
     return text if len(text) <= MAX_ECHO else text[:MAX_ECHO] + "..."
-
-
-def _document_validation_errors(app: FastAPI) -> None:
-    """FastAPI documents 422 as `{"detail": [...]}`; document the shape we answer."""
-    generate = app.openapi
-
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema:
-            return app.openapi_schema
-        schema = generate()
-        schemas = schema.get("components", {}).get("schemas", {})
-        if "HTTPValidationError" in schemas:
-            schemas["HTTPValidationError"] = _validation_error_schema()
-        return schema
-
-    app.openapi = openapi  # type: ignore[method-assign]
-
-
-def _validation_error_schema() -> dict[str, Any]:
-    fields: Sequence[tuple[str, dict[str, Any]]] = (
-        ("error", {"type": "string", "title": "Error", "example": "Validation error"}),
-        ("path", {"type": "string", "title": "Path", "description": "the request URL"}),
-        (
-            "detail",
-            {
-                "type": "array",
-                "title": "Detail",
-                "items": {"$ref": "#/components/schemas/ValidationError"},
-            },
-        ),
-    )
-    return {
-        "title": "HTTPValidationError",
-        "type": "object",
-        "required": [name for name, _ in fields],
-        "properties": dict(fields),
-    }
