@@ -61,9 +61,7 @@ def refusal(answer: dict[str, Any]) -> str:
 
 
 @pytest.mark.parametrize("name", COSTLY)
-def test_a_costly_query_is_refused_fast_with_a_graphql_error(
-    client: TestClient, name: str
-) -> None:
+def test_a_costly_query_is_refused_fast_with_a_graphql_error(client: TestClient, name: str) -> None:
     query, message = COSTLY[name]
     started = time.perf_counter()
     response = client.post("/graphql", json={"query": query})
