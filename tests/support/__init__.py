@@ -15,7 +15,9 @@
 - `redis_settings`: the test Redis (`TEST_REDIS_URL`, `REDIS_TEST_TIMEOUT`) and
   `memory_or_redis_settings`, for the same tests on both backends;
 - `require`: skip, or fail under `REQUIRE_*=1`, when Redis, node or chromium is missing;
-- `browser`: `chromium()`, the headless Debian chromium through Playwright.
+- `browser`: `chromium()`, the headless Debian chromium through Playwright;
+- `hostile`: hypothesis strategies for hostile input (`json_values`, `mutated`) and the
+  one profile the suites use (`hostile(n)`).
 
 Importing this package imports nothing else: each module pays only for what it holds.
 """

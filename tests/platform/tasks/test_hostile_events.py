@@ -63,10 +63,15 @@ def hostile_batches(draw: st.DrawFn) -> Any:
 
 
 def identifiable(event: Any) -> list[dict[str, Any]]:
+    """The records a batch item failure could name: SQS message ids are short text."""
     records = event.get("Records") if isinstance(event, dict) else None
     if not isinstance(records, list):
         return []
-    return [r for r in records if isinstance(r, dict) and isinstance(r.get("messageId"), str)]
+    return [r for r in records if isinstance(r, dict) and _message_id(r.get("messageId"))]
+
+
+def _message_id(value: Any) -> bool:
+    return isinstance(value, str) and 0 < len(value) <= 256
 
 
 def task_id(record_: dict[str, Any]) -> str | None:
@@ -112,6 +117,7 @@ def test_the_worker_entry_takes_any_json_value(worker_env: None, event: Any) -> 
         ([{"messageId": "m-1", "body": {"v": 1}}], ["m-1"]),
         ([{"messageId": "m-1", "body": "x", "attributes": "none"}], ["m-1"]),
         ([{"messageId": ["m-1"], "body": "x"}], []),
+        ([{"messageId": "", "body": "x"}, {"messageId": "m" * 300, "body": "x"}], []),
         ([{"body": "x"}, {"messageId": "m-2", "body": 5}], ["m-2"]),
     ],
 )
