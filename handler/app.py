@@ -33,6 +33,7 @@ from handler.api.users.errors import UserError
 from handler.platform.http.api_docs import install_api_docs
 from handler.platform.http.errors import install_error_handlers
 from handler.platform.http.lazy import LazyApp
+from handler.platform.http.limits import RequestLimitsMiddleware
 from handler.platform.http.middleware import (
     CustomHeaderMiddleware,
     ProcessTimeMiddleware,
@@ -103,10 +104,13 @@ def _where(settings: Settings) -> str:
     return f"serving http://{settings.host}:{settings.port}"
 
 
-def _graphql_app(*, graphiql: bool) -> ASGIApp:
+def _graphql_app(settings: Settings) -> ASGIApp:
     from handler.api.graphql import build_graphql_app
+    from handler.platform.http.graphql_limits import BoundedGraphQL, GraphQLLimits
 
-    return build_graphql_app(graphiql=graphiql)
+    limits = GraphQLLimits.from_settings(settings)
+    graphql = build_graphql_app(graphiql=settings.is_development, limits=limits)
+    return BoundedGraphQL(graphql, max_body_bytes=limits.max_body_bytes)
 
 
 def _new_app(settings: Settings, lifespan: Any) -> FastAPI:
@@ -127,6 +131,11 @@ def _new_app(settings: Settings, lifespan: Any) -> FastAPI:
     install_error_handlers(app)
     # Last added is outermost: the 500 answer still gets the timing and custom headers,
     # and every log line inside carries the request id.
+    app.add_middleware(
+        RequestLimitsMiddleware,
+        max_body_bytes=settings.http_max_body_bytes,
+        max_header_bytes=settings.http_max_header_bytes,
+    )
     app.add_middleware(UnhandledErrorMiddleware)
     app.add_middleware(CustomHeaderMiddleware, value=settings.custom_header_value)
     app.add_middleware(ProcessTimeMiddleware)
@@ -148,7 +157,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(announcements.router)
     app.include_router(notifications.router)
     app.include_router(caching.router)
-    graphql = LazyApp(lambda: _graphql_app(graphiql=settings.is_development))
+    graphql = LazyApp(lambda: _graphql_app(settings))
     app.router.routes.append(Route("/graphql", graphql, methods=["GET", "POST"]))
     return app
 

@@ -31,7 +31,7 @@ def worker() -> TaskWorker:
     return task_worker(settings)
 
 
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+def handler(event: Any, context: Any) -> dict[str, Any]:
     task_worker = worker()
     bind_lambda_context(context)
     return task_worker.handle(event, context)

@@ -83,6 +83,19 @@ class Settings(BaseSettings):
     # (API Gateway's source IP is already the client address on Lambda).
     trusted_proxy_hops: int = Field(default=0, ge=0, le=10)
 
+    # Request limits (handler.platform.http.limits), API Gateway's HTTP API quotas: a 10 MB
+    # payload, 10240 bytes of request line and header values together. Enforced by the
+    # app wherever API Gateway is not in front of it (uvicorn locally).
+    http_max_body_bytes: int = Field(default=10_485_760, ge=1024, le=1_073_741_824)
+    http_max_header_bytes: int = Field(default=10_240, ge=1024, le=1_048_576)
+
+    # GraphQL cost (handler.platform.http.graphql_limits): a costly query is refused
+    # before it runs, so one client cannot hold the event loop for everyone.
+    graphql_max_body_bytes: int = Field(default=65_536, ge=1024, le=10_485_760)
+    graphql_max_tokens: int = Field(default=2000, ge=200, le=1_000_000)
+    graphql_max_depth: int = Field(default=10, ge=2, le=1000)
+    graphql_max_aliases: int = Field(default=30, ge=0, le=100_000)
+
     @property
     def on_lambda(self) -> bool:
         return bool(self.aws_lambda_function_name)

@@ -31,6 +31,9 @@ def serve(settings: Settings, reload: bool) -> None:
         "log_config": None,
         # The socket peer is the client: a client-sent X-Forwarded-For is not trusted.
         "proxy_headers": False,
+        # API Gateway's head limit, for a server run on h11; the app checks the head
+        # itself whatever the parser (handler.platform.http.limits).
+        "h11_max_incomplete_event_size": settings.http_max_header_bytes,
     }
     if reload:
         # A reloading server imports the app anew in a child process, from the

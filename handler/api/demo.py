@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from handler.platform.http.error_docs import error_response
 from handler.platform.http.errors import AppError
 
 router = APIRouter(tags=["demo"])
@@ -13,7 +14,9 @@ class UnicornError(AppError):
     status_code = 418
 
 
-@router.get("/unicorns/{name}")
+@router.get(
+    "/unicorns/{name}", responses={418: error_response("The unicorn is `yolo`: the custom error")}
+)
 async def read_unicorn(name: str) -> dict[str, str]:
     """Raises the custom error for `yolo`: 418 `{"error": "yolo", "path": ...}`."""
     if name == "yolo":

@@ -17,6 +17,7 @@ from strawberry.extensions import MaskErrors, SchemaExtension
 from strawberry.types import ExecutionContext
 
 from handler.api.users.graphql_types import Mutation, Query
+from handler.platform.http.graphql_limits import GraphQLLimits
 
 logger = logging.getLogger("strawberry.execution")
 
@@ -58,11 +59,16 @@ class GraphQLApp(GraphQL[None, None]):
 
 
 def build_graphql_app(
-    *, graphiql: bool, query: type = Query, mutation: type | None = Mutation
+    *,
+    graphiql: bool,
+    query: type = Query,
+    mutation: type | None = Mutation,
+    limits: GraphQLLimits | None = None,
 ) -> GraphQL[None, None]:
     """In development: GraphiQL and full error messages. Elsewhere: no IDE, and an
-    unexpected resolver error answers "Unexpected error." (strawberry still logs it)."""
-    extensions: list[Callable[[], SchemaExtension]] = []
+    unexpected resolver error answers "Unexpected error." (strawberry still logs it).
+    `limits`: strawberry's token, depth and alias limits (the app always passes them)."""
+    extensions: list[Callable[[], SchemaExtension]] = [*limits.extensions()] if limits else []
     if not graphiql:
         extensions.append(lambda: MaskErrors(should_mask_error=_is_internal))
     schema = Schema(query=query, mutation=mutation, extensions=extensions)

@@ -19,7 +19,9 @@
 - `faults`: AWS faults for one botocore client: `refuse` (an operation answers an error)
   and `lose_answer` (botocore sends a request the service already took again);
 - `require`: skip, or fail under `REQUIRE_*=1`, when Redis, node or chromium is missing;
-- `browser`: `chromium()`, the headless Debian chromium through Playwright.
+- `browser`: `chromium()`, the headless Debian chromium through Playwright;
+- `hostile`: hypothesis strategies for hostile input (`json_values`, `mutated`) and the
+  one profile the suites use (`hostile(n)`).
 
 Importing this package imports nothing else: each module pays only for what it holds.
 """

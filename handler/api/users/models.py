@@ -63,11 +63,22 @@ class NewUser(BaseModel):
     age: Age
 
 
+def _changes_schema(schema: dict[str, Any]) -> None:
+    """The schema says what the validator enforces: at least one field, none of them
+    null (pydantic would document `anyOf [..., null]` for the optional fields)."""
+    schema["minProperties"] = 1
+    for field in schema.get("properties", {}).values():
+        options = field.pop("anyOf", None)
+        if options:
+            field.update(next(o for o in options if o.get("type") != "null"))
+        field.pop("default", None)
+
+
 class UserChanges(BaseModel):
     """A partial update: the fields sent are changed, the others kept. `null` is refused
     (every field of a user is required), and so is an empty change."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_changes_schema)
 
     name: Name | None = None
     email: Email | None = None

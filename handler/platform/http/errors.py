@@ -11,22 +11,27 @@ route's OpenAPI `responses=`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
 
+from handler.platform.http.error_docs import error_response as documented_error
+from handler.platform.http.error_docs import install_error_docs
 from handler.platform.pagination.cursor import InvalidCursor
 from handler.platform.ratelimit.limiter import RateLimiterUnavailable
 from handler.platform.tasks.errors import TaskQueueUnavailable
 
 # A validation error echoes the offending input; a client can send megabytes of it.
 MAX_ECHO = 200
+# `path` is the request URL, whose query string is the client's to fill (10 KB behind
+# API Gateway): echo its start only.
+MAX_PATH_ECHO = 1024
 
 
 class AppError(Exception):
@@ -51,6 +56,9 @@ class AppError(Exception):
 
 
 def error_body(error: str, path: str, detail: Any = None) -> dict[str, Any]:
+    """The one error shape; `path` cut to MAX_PATH_ECHO characters."""
+    if len(path) > MAX_PATH_ECHO:
+        path = path[:MAX_PATH_ECHO] + "..."
     body: dict[str, Any] = {"error": error, "path": path}
     if detail is not None:
         body["detail"] = detail
@@ -78,10 +86,31 @@ async def app_error_handler(request: Request, exc: Exception) -> JSONResponse:
 
 async def http_exception_handler(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)  # noqa: S101
-    phrase = _phrase(exc.status_code)
+    name = phrase(exc.status_code)
     # Starlette's detail defaults to the phrase itself: say it once.
-    detail = exc.detail if exc.detail != phrase else None
-    return error_response(request, exc.status_code, phrase, detail=detail, headers=exc.headers)
+    detail = exc.detail if exc.detail != name else None
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        headers["Allow"] = _allowed_methods(request) or headers.get("Allow", "")
+    return error_response(request, exc.status_code, name, detail=detail, headers=headers)
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method some route serves at this path. Starlette's 405 names only the first
+    route whose path matched, so a path served by several routes (GET, PATCH and DELETE
+    declared apart) would answer `Allow: GET` alone."""
+    # Asked through `matches` alone: routers nest (included routers), methods are theirs.
+    routes = request.app.router.routes
+    return ", ".join(
+        method
+        for method in _METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes
+        )
+    )
+
+
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
 
 async def validation_error_handler(request: Request, exc: Exception) -> JSONResponse:
@@ -117,10 +146,11 @@ def install_error_handlers(app: FastAPI) -> None:
     }
     for kind, handler in handlers.items():
         app.add_exception_handler(kind, handler)
-    _document_validation_errors(app)
+    install_error_docs(app)
 
 
-def _phrase(status_code: int) -> str:
+def phrase(status_code: int) -> str:
+    """The status's reason phrase (`Not Found`), or `Error` for a code HTTP does not name."""
     try:
         return HTTPStatus(status_code).phrase
     except ValueError:
@@ -129,7 +159,11 @@ def _phrase(status_code: int) -> str:
 
 def _bounded(error: Mapping[str, Any]) -> dict[str, Any]:
     """One validation error, JSON-safe, its echoed input cut to MAX_ECHO characters."""
-    bounded: dict[str, Any] = {key: error[key] for key in ("type", "loc", "msg") if key in error}
+    bounded: dict[str, Any] = {key: error[key] for key in ("type", "msg") if key in error}
+    if "loc" in error:  # a key of the client's own object can be part of it
+        bounded["loc"] = [
+            part if isinstance(part, int) else _excerpt(part) for part in error["loc"]
+        ]
     if "input" in error:
         bounded["input"] = _excerpt(error["input"])
     return bounded
@@ -146,51 +180,7 @@ def _excerpt(value: Any) -> Any:
     return text if len(text) <= MAX_ECHO else text[:MAX_ECHO] + "..."
 
 
-def _document_validation_errors(app: FastAPI) -> None:
-    """FastAPI documents 422 as `{"detail": [...]}`; document the shape we answer."""
-    generate = app.openapi
-
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema:
-            return app.openapi_schema
-        schema = generate()
-        schemas = schema.get("components", {}).get("schemas", {})
-        if "HTTPValidationError" in schemas:
-            schemas["HTTPValidationError"] = _validation_error_schema()
-        return schema
-
-    app.openapi = openapi  # type: ignore[method-assign]
-
-
-def _validation_error_schema() -> dict[str, Any]:
-    fields: Sequence[tuple[str, dict[str, Any]]] = (
-        ("error", {"type": "string", "title": "Error", "example": "Validation error"}),
-        ("path", {"type": "string", "title": "Path", "description": "the request URL"}),
-        (
-            "detail",
-            {
-                "type": "array",
-                "title": "Detail",
-                "items": {"$ref": "#/components/schemas/ValidationError"},
-            },
-        ),
-    )
-    return {
-        "title": "HTTPValidationError",
-        "type": "object",
-        "required": [name for name, _ in fields],
-        "properties": dict(fields),
-    }
-
-
-class ErrorBody(BaseModel):
-    """The one error shape, for OpenAPI (the handlers above build it as a dict)."""
-
-    error: str
-    path: str
-    detail: Any = None
-
-
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """A route's `responses=` entry for each status it may answer with the error shape."""
-    return {status: {"model": ErrorBody, "description": _phrase(status)} for status in statuses}
+    """A route's `responses=` entry for each status it may answer in the error shape
+    (the shared `Error` component of the schema)."""
+    return {status: documented_error(phrase(status)) for status in statuses}

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 import uuid
+from typing import Any
 
 from starlette.datastructures import URL, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -13,6 +15,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from handler.platform.runtime.request_id import request_id_var
 
 logger = logging.getLogger(__name__)
+
+# API Gateway's request ids are base64 or UUID text. Anything else in an event's
+# requestId (which only an invoker other than API Gateway can send) would be written into
+# a response header: a newline splits it, a non-latin-1 letter cannot be encoded.
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._:=+/-]{1,128}")
 
 
 class ProcessTimeMiddleware:
@@ -73,8 +80,7 @@ class RequestIdMiddleware:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        event = scope.get("aws.event") or {}
-        request_id = (event.get("requestContext") or {}).get("requestId") or uuid.uuid4().hex
+        request_id = gateway_request_id(scope) or uuid.uuid4().hex
         token = request_id_var.set(request_id)
 
         async def send_with_id(message: Message) -> None:
@@ -86,6 +92,14 @@ class RequestIdMiddleware:
             await self.app(scope, receive, send_with_id)
         finally:
             request_id_var.reset(token)
+
+
+def gateway_request_id(scope: Scope) -> str | None:
+    """The API Gateway request id of a Lambda event's scope, when it is a sane one."""
+    event: Any = scope.get("aws.event")
+    context = event.get("requestContext") if isinstance(event, dict) else None
+    found = context.get("requestId") if isinstance(context, dict) else None
+    return found if isinstance(found, str) and _REQUEST_ID.fullmatch(found) else None
 
 
 class UnhandledErrorMiddleware:

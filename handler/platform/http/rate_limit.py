@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from fastapi import Depends, Request, Response
 
 from handler.platform.http.deps import RateLimiterDep, app_settings
+from handler.platform.http.error_docs import declare_errors, error_response
 from handler.platform.http.errors import AppError
 
 if TYPE_CHECKING:
@@ -76,6 +77,15 @@ def rate_limit(limit: str, *, key: KeyFunc = client_address, scope: str | None =
             raise RateLimited("Too Many Requests", headers=decision.headers())
         response.headers.update(decision.headers())
 
+    declare_errors(
+        check,
+        {
+            429: error_response("Over the rate limit", retry_after=True),
+            503: error_response(
+                "Redis is down and RATE_LIMIT_FAIL_OPEN is false", retry_after=True
+            ),
+        },
+    )
     return Depends(check)
 
 

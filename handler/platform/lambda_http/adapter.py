@@ -4,6 +4,11 @@ Stock `Mangum(app)` enters and leaves the lifespan around every invocation, so e
 pool or client the lifespan creates is rebuilt per request. Here the lifespan is
 entered once, when the execution environment initialises, its state is copied into
 every request scope (as uvicorn does), and SIGTERM runs the shutdown.
+
+`__call__` never raises, whatever JSON value it is given: Mangum trusts every field of
+an event, so reading one is guarded whole (an event it cannot read answers 400, logged
+once at WARNING), the scope it builds is checked (`scope_check`) before the app sees it,
+and the answer's conversion back to Lambda's shape is guarded too (a 500 then).
 """
 
 from __future__ import annotations
@@ -19,9 +24,11 @@ from typing import Any, cast
 from mangum import Mangum
 from starlette.types import ASGIApp
 
+from handler.platform.http.middleware import internal_error_body
 from handler.platform.lambda_http.cycle import run_http_cycle
 from handler.platform.lambda_http.event_sources import EVENT_SOURCES, apply_stage_prefix
 from handler.platform.lambda_http.lifespan import LifespanRunner
+from handler.platform.lambda_http.scope_check import scope_problem
 from handler.platform.runtime.event_loop import environment_loop
 from handler.platform.runtime.logs import bind_lambda_context
 
@@ -31,7 +38,8 @@ EXPECTED_EVENTS = (
     "an API Gateway REST (v1) or HTTP API (v2) proxy event, an ALB target event, "
     "or a Lambda Function URL event"
 )
-_MALFORMED = (KeyError, TypeError, ValueError, AttributeError, IndexError)
+# Mangum decodes header values as UTF-8; an app may send any latin-1 byte (HTTP's own).
+_HEADER_ENCODING = "latin-1"
 
 
 class LambdaHttpAdapter:
@@ -56,20 +64,44 @@ class LambdaHttpAdapter:
         bind_lambda_context(context)
         if not isinstance(event, dict):
             return _bad_event(f"event is {type(event).__name__}, not a JSON object")
+        read = self._read(event, context)
+        if isinstance(read, str):
+            return _bad_event(read)
+        source, scope, body = read
+        answer = self.loop.run_until_complete(run_http_cycle(self.app, scope, body))
+        try:
+            response: dict[str, Any] = source(cast(Any, _utf8_headers(answer)))
+        except Exception:
+            logger.exception("the answer to %s %s could not be converted", *_line(scope))
+            return _internal_error(scope)
+        return response
+
+    def _read(self, event: dict[str, Any], context: Any) -> tuple[Any, dict[str, Any], bytes] | str:
+        """The event source, ASGI scope and body of `event`, or what makes it unreadable.
+
+        Every step trusts the event (Mangum's `infer` indexes `requestContext`, its
+        `scope` calls `.encode()` on header values...): any exception here is the
+        event's fault, answered 400, never ours to raise."""
         try:
             source = self._mangum.infer(event, context)
         except RuntimeError:
-            return _bad_event(f"no known event shape; keys: {sorted(event)[:20]}")
+            return f"no known event shape; keys: {_keys(event)}"
+        except Exception as exc:
+            return f"unreadable event: {_short(exc)}"
+        name = type(source).__name__
         try:
             scope = cast(dict[str, Any], source.scope)
             body = source.body
-        except _MALFORMED as exc:
-            return _bad_event(f"malformed {type(source).__name__} event: {exc!r}")
-        scope["state"] = self._lifespan.state.copy()
-        apply_stage_prefix(scope, event)
-        answer = self.loop.run_until_complete(run_http_cycle(self.app, scope, body))
-        response: dict[str, Any] = source(cast(Any, answer))
-        return response
+            problem = scope_problem(scope)
+            if problem is None:
+                scope["state"] = self._lifespan.state.copy()
+                apply_stage_prefix(scope, event)
+                problem = scope_problem(scope)
+        except Exception as exc:
+            return f"malformed {name} event: {_short(exc)}"
+        if problem is not None:
+            return f"malformed {name} event: {problem}"
+        return source, scope, body
 
     def close(self) -> None:
         """Run the lifespan shutdown (idempotent). The loop is the environment's and stays
@@ -99,6 +131,42 @@ class LambdaHttpAdapter:
             for handler in logging.getLogger().handlers:
                 handler.flush()
             sys.exit(0)
+
+
+def _utf8_headers(answer: dict[str, Any]) -> dict[str, Any]:
+    """The answer with every header value valid UTF-8: an HTTP header is latin-1, and a
+    byte that is not UTF-8 would make Mangum's conversion raise."""
+    return {**answer, "headers": [(name, _utf8(value)) for name, value in answer["headers"]]}
+
+
+def _utf8(value: bytes) -> bytes:
+    try:
+        value.decode()
+    except UnicodeDecodeError:
+        return value.decode(_HEADER_ENCODING).encode()
+    return value
+
+
+def _line(scope: dict[str, Any]) -> tuple[str, str]:
+    return str(scope.get("method")), str(scope.get("path"))[:200]
+
+
+def _keys(event: dict[str, Any]) -> str:
+    return _short(sorted(str(key)[:40] for key in event)[:20])
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 300 else text[:300] + "..."
+
+
+def _internal_error(scope: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "statusCode": 500,
+        "headers": {"content-type": "application/json"},
+        "body": internal_error_body(scope).decode(),
+        "isBase64Encoded": False,
+    }
 
 
 def _bad_event(detail: str) -> dict[str, Any]:

@@ -3,6 +3,11 @@
 `$connect` validates and records the connection (a non-2xx answer refuses the handshake),
 `$default` runs the message handler, `$disconnect` forgets the connection; any other
 route key is logged and answered 400. Nothing here builds the HTTP app (cold start).
+
+`__call__` never raises, whatever JSON value it is given: an event it cannot read (no
+request context, a connection id that is not a short token, a query, identity or body of
+the wrong type) answers 400 `bad_event` with one WARNING line; only a failure of ours
+(the registry, the sender) answers 500.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ import base64
 import binascii
 import json
 import logging
+import re
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -24,6 +30,16 @@ from handler.platform.runtime.logs import bind_lambda_context
 logger = logging.getLogger(__name__)
 
 Response = dict[str, Any]
+
+# API Gateway's connection ids are 16 base64 characters. Bounded, because the id becomes a
+# DynamoDB key (2 KB at most) and a path segment of every @connections call.
+_CONNECTION_ID = re.compile(r"[A-Za-z0-9=+/_-]{1,128}")
+# Epoch milliseconds that a float holds exactly (a larger int would overflow the division).
+_MAX_EPOCH_MS = 2**53
+
+
+class BadEvent(ValueError):
+    """The event is not one API Gateway sends: answered 400 `bad_event`."""
 
 
 class LambdaWebSocketAdapter:
@@ -52,21 +68,20 @@ class LambdaWebSocketAdapter:
 
     def __call__(self, event: Any, context: Any) -> Response:
         bind_lambda_context(context)
-        context_ = event.get("requestContext") if isinstance(event, dict) else None
-        if not isinstance(context_, dict):
-            logger.error("not an API Gateway WebSocket event (no requestContext)")
-            return _answer(400, "bad_event", "expected an API Gateway WebSocket event")
-        route_key = context_.get("routeKey")
-        connection_id = context_.get("connectionId")
-        route = self._routes.get(route_key) if isinstance(route_key, str) else None
-        if route is None:
-            logger.error("unknown WebSocket route key %r", route_key)
-            return _answer(400, "unknown_route", f"no handler for route key {route_key!r}")
-        if not isinstance(connection_id, str) or not connection_id:
-            logger.error("%s event without a connectionId", route_key)
-            return _answer(400, "bad_event", "requestContext.connectionId is missing")
+        route_key, connection_id = "?", "?"
         try:
+            route_key = _route_key(event)
+            route = self._routes.get(route_key)
+            if route is None:
+                logger.warning("unknown WebSocket route key %s", _shown(route_key))
+                return _answer(
+                    400, "unknown_route", f"no handler for route key {_shown(route_key)}"
+                )
+            connection_id = _connection_id(event)
             return self.loop.run_until_complete(route(event, connection_id))
+        except BadEvent as exc:
+            logger.warning("%s event refused: %s", _shown(route_key), exc)
+            return _answer(400, "bad_event", str(exc))
         except RegistryError as exc:
             # DynamoDB throttled or unreachable: the client's to retry, not a bug of ours.
             logger.warning("%s for %s: %s", route_key, connection_id, exc)
@@ -76,18 +91,15 @@ class LambdaWebSocketAdapter:
             return _answer(500, "internal_error", "Internal server error")
 
     async def _connect(self, event: dict[str, Any], connection_id: str) -> Response:
-        context = event["requestContext"]
-        params = event.get("queryStringParameters") or {}
-        source_ip = (context.get("identity") or {}).get("sourceIp", "")
-        connected_ms = context.get("connectedAt")
-        connected_at = connected_ms / 1000 if isinstance(connected_ms, int) else time.time()
-        request = ConnectRequest(connection_id, params, source_ip=source_ip)
+        request, connected_at = _connect_request(event, connection_id)
         try:
             connection = await self.dispatcher.accept(
                 request, connected_at=connected_at, expires=True
             )
         except Refused as exc:
-            logger.info("connection %s from %s refused: %s", connection_id, source_ip, exc.reason)
+            logger.info(
+                "connection %s from %s refused: %s", connection_id, request.source_ip, exc.reason
+            )
             return _answer(exc.status_code, "refused", exc.reason)
         await self.dispatcher.join(connection)
         return {"statusCode": 200}
@@ -104,15 +116,57 @@ class LambdaWebSocketAdapter:
         return {"statusCode": 200}
 
 
+def _route_key(event: Any) -> str:
+    context = event.get("requestContext") if isinstance(event, dict) else None
+    if not isinstance(context, dict):
+        raise BadEvent("expected an API Gateway WebSocket event (no requestContext object)")
+    route_key = context.get("routeKey")
+    return route_key if isinstance(route_key, str) else repr(route_key)
+
+
+def _connection_id(event: dict[str, Any]) -> str:
+    connection_id = event["requestContext"].get("connectionId")
+    if not isinstance(connection_id, str) or not _CONNECTION_ID.fullmatch(connection_id):
+        raise BadEvent("requestContext.connectionId is missing or not a connection id")
+    return connection_id
+
+
+def _connect_request(event: dict[str, Any], connection_id: str) -> tuple[ConnectRequest, float]:
+    """What `$connect` offers: the query parameters, the source address, the time."""
+    context = event["requestContext"]
+    params = event.get("queryStringParameters") or {}
+    if not isinstance(params, dict) or not all(
+        isinstance(key, str) and isinstance(value, str) for key, value in params.items()
+    ):
+        raise BadEvent("queryStringParameters must map names to text")
+    identity = context.get("identity") or {}
+    if not isinstance(identity, dict):
+        raise BadEvent("requestContext.identity must be an object")
+    source_ip = identity.get("sourceIp")
+    connected_ms = context.get("connectedAt")
+    if type(connected_ms) is int and 0 <= connected_ms < _MAX_EPOCH_MS:
+        connected_at = connected_ms / 1000
+    else:
+        connected_at = time.time()
+    ip = source_ip[:100] if isinstance(source_ip, str) else ""
+    return ConnectRequest(connection_id, params, source_ip=ip), connected_at
+
+
 def _body(event: dict[str, Any]) -> str | bytes | None:
     """The message as API Gateway passed it: text, or bytes for a binary frame."""
     body = event.get("body")
-    if body is None or not event.get("isBase64Encoded"):
-        return body if isinstance(body, str | None) else str(body)
+    if body is not None and not isinstance(body, str):
+        raise BadEvent(f"body must be text, not {type(body).__name__}")
+    if body is None or event.get("isBase64Encoded") is not True:
+        return body
     try:
         return base64.b64decode(body, validate=True)
     except (binascii.Error, ValueError):
-        return body.encode() if isinstance(body, str) else b""
+        return body.encode()
+
+
+def _shown(text: str) -> str:
+    return repr(text) if len(text) <= 100 else repr(text[:100]) + "..."
 
 
 def _answer(status: int, error: str, detail: str) -> Response:

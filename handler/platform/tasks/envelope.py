@@ -93,8 +93,10 @@ def encode_task(
             "(TASK_MAX_MESSAGE_BYTES): pass a reference (an id, an S3 key) instead of the data"
         )
     # Decoded from its own body: the task sees exactly what the worker will see
-    # (tuples become lists, and so on), locally as on AWS.
+    # (tuples become lists, and so on), locally as on AWS; and checked as the worker will
+    # check it, so arguments the worker would dead-letter are refused here instead.
     envelope = TaskEnvelope.model_validate_json(body)
+    spec.check(envelope.args, envelope.keyword_args)
     return EncodedTask(envelope, body)
 
 

@@ -8,7 +8,8 @@ class TaskError(Exception):
 
 
 class TaskArgumentError(TaskError, TypeError):
-    """`add_task` was given arguments that do not bind or are not JSON-serializable."""
+    """Arguments that do not bind, are not JSON-serializable, or do not validate against
+    the task's annotations (`add_task` raises it; the worker dead-letters them)."""
 
 
 class TaskTooLarge(TaskError, ValueError):

@@ -9,7 +9,8 @@ from typing import Any, TypeVar, overload
 
 import anyio.to_thread
 
-from handler.platform.tasks.errors import PoisonMessage, UnknownTask
+from handler.platform.tasks.arguments import ArgumentValidator
+from handler.platform.tasks.errors import PoisonMessage, TaskArgumentError, UnknownTask
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -20,13 +21,24 @@ class TaskSpec:
     func: Callable[..., Any]
     signature: inspect.Signature = field(repr=False)
     is_async: bool
+    arguments: ArgumentValidator = field(repr=False)
+
+    def check(self, args: Sequence[Any], kwargs: Mapping[str, Any]) -> inspect.BoundArguments:
+        """Bind JSON arguments to the signature and validate them against the annotations
+        (`arguments`); raises `TaskArgumentError`."""
+        try:
+            bound = self.signature.bind(*args, **kwargs)
+        except TypeError as exc:
+            raise TaskArgumentError(f"task {self.name!r}: {exc}") from None
+        return self.arguments.validate(bound)
 
     def bind(self, args: Sequence[Any], kwargs: Mapping[str, Any]) -> inspect.BoundArguments:
-        """Bind arguments to the signature; arguments that do not bind are a poison message."""
+        """`check`, for a message: arguments that do not bind or validate are a poison
+        message (retrying would only fail again)."""
         try:
-            return self.signature.bind(*args, **kwargs)
-        except TypeError as exc:
-            raise PoisonMessage("bad-arguments", f"task {self.name!r}: {exc}") from exc
+            return self.check(args, kwargs)
+        except TaskArgumentError as exc:
+            raise PoisonMessage("bad-arguments", str(exc)) from exc
 
     def call(self, bound: inspect.BoundArguments) -> Any:
         """Run a sync task in this thread, or return an async task's coroutine."""
@@ -69,7 +81,14 @@ class TaskRegistry:
         if existing is not None and _origin(existing.func) != _origin(func):
             owner = _origin(existing.func)
             raise ValueError(f"task name {name!r} is already registered by {owner}")
-        spec = TaskSpec(name, func, inspect.signature(func), inspect.iscoroutinefunction(func))
+        signature = inspect.signature(func)
+        spec = TaskSpec(
+            name,
+            func,
+            signature,
+            inspect.iscoroutinefunction(func),
+            ArgumentValidator(name, func, signature),
+        )
         self._by_name[name] = spec
         self._by_func[func] = spec
         return spec

@@ -9,8 +9,15 @@ Per message, one of three outcomes:
   with an ERROR line, since a retry would find the in-progress record expired and run it
   a second time;
 - the message can never succeed (not an envelope, unknown task, arguments that do not
-  bind) -> sent to the dead-letter queue with the reason, then acknowledged. If that
-  send fails, it is a batch item failure instead: a message is never dropped.
+  bind or do not validate against the task's annotations) -> sent to the dead-letter
+  queue with the reason, then acknowledged. If that send fails, it is a batch item
+  failure instead: a message is never dropped.
+
+`handle` never raises, whatever JSON value it is given. A record SQS could not have sent
+(a body that is not text, attributes that are not an object) but whose message id is
+readable is reported as a batch item failure (SQS keeps it; its redrive policy ends it);
+a record without a readable id cannot be reported and is skipped. Either way one WARNING
+line says so.
 """
 
 from __future__ import annotations
@@ -44,6 +51,9 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+# SQS message ids are UUIDs; anything much longer did not come from SQS.
+_MAX_MESSAGE_ID = 256
+
 
 class DeadLetters(Protocol):
     def send(self, body: str, *, reason: str, detail: str, attributes: dict[str, str]) -> None:
@@ -75,14 +85,20 @@ class TaskWorker:
         )(self._execute)
         self._processor = BatchProcessor(EventType.SQS, raise_on_entire_batch_failure=False)
 
-    def handle(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
-        if context is not None:
-            # In-progress records expire with this invocation: a timed-out run can retry.
-            self._config.register_lambda_context(context)
-        response = process_partial_response(
-            event=event, record_handler=self._handle_record, processor=self._processor
-        )
-        return dict(response)
+    def handle(self, event: Any, context: Any) -> dict[str, Any]:
+        records, unreadable = sqs_records(event)
+        failures: list[Any] = [{"itemIdentifier": message_id} for message_id in unreadable]
+        if records:
+            if context is not None:
+                # In-progress records expire with this invocation: a timed-out run can retry.
+                self._config.register_lambda_context(context)
+            response = process_partial_response(
+                event={"Records": records},
+                record_handler=self._handle_record,
+                processor=self._processor,
+            )
+            failures = [*response.get("batchItemFailures", []), *failures]
+        return {"batchItemFailures": failures}
 
     def _handle_record(self, record: SQSRecord) -> None:
         try:
@@ -175,3 +191,36 @@ class TaskWorker:
             logger.exception("poison message %s not dead-lettered; left on the queue", poison)
             raise
         logger.error("poison message %s dead-lettered: %s", record.message_id, poison, extra=extra)
+
+
+def sqs_records(event: Any) -> tuple[list[dict[str, Any]], list[str]]:
+    """The records of an SQS event that the batch can process, and the message ids of the
+    records it cannot (reported as failures). Logs one WARNING line when it drops any."""
+    batch = event.get("Records") if isinstance(event, dict) else None
+    if not isinstance(batch, list):
+        logger.warning("not an SQS event (no Records list); nothing to process")
+        return [], []
+    records: list[dict[str, Any]] = []
+    unreadable: list[str] = []
+    anonymous = 0
+    for record in batch:
+        message_id = record.get("messageId") if isinstance(record, dict) else None
+        if not isinstance(message_id, str) or not 0 < len(message_id) <= _MAX_MESSAGE_ID:
+            anonymous += 1
+        elif _readable(record):
+            records.append(record)
+        else:
+            unreadable.append(message_id)
+    if unreadable or anonymous:
+        logger.warning(
+            "SQS event: %d unreadable records reported as failures %s, %d without a"
+            " message id skipped",
+            len(unreadable),
+            unreadable[:10],
+            anonymous,
+        )
+    return records, unreadable
+
+
+def _readable(record: dict[str, Any]) -> bool:
+    return isinstance(record.get("body"), str) and isinstance(record.get("attributes", {}), dict)

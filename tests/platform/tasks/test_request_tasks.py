@@ -201,3 +201,50 @@ def test_entries_failing_twice_or_by_sender_fault_raise_unavailable() -> None:
     for queue in (twice, sender):
         with pytest.raises(TaskQueueUnavailable, match=r"1 task\(s\) not queued"):
             queue.send_now(pending.pending)
+
+
+@tasks.task
+def schedule(when: datetime, payload: Payload, *counts: int, **labels: str) -> None:
+    seen.append((when, payload, counts, labels))
+
+
+seen: list[object] = []
+
+
+@pytest.mark.parametrize(
+    ("args", "kwargs", "named"),
+    [
+        ((5,), {}, "argument 'email'"),
+        (("ada@example.com", ["hi"]), {}, "argument 'message'"),
+        (("ada@example.com",), {"tags": "a"}, "argument 'tags'"),
+    ],
+)
+def test_arguments_of_the_wrong_type_are_refused_at_add_task(
+    args: tuple[object, ...], kwargs: dict[str, object], named: str
+) -> None:
+    with pytest.raises(TaskArgumentError, match=named):
+        new_tasks().add_task(greet, *args, **kwargs)  # type: ignore[arg-type]
+
+
+def test_a_task_gets_the_types_it_declares() -> None:
+    spec = tasks.spec_for(schedule)
+    bound = spec.check(["2026-01-02T03:04:05+00:00", {"x": 1}, 2, 3], {"site": "a"})
+    spec.call(bound)
+
+    when, payload, counts, labels = seen[-1]  # type: ignore[misc]
+    assert when == datetime.fromisoformat("2026-01-02T03:04:05+00:00")
+    assert payload == Payload(x=1)
+    assert counts == (2, 3)
+    assert labels == {"site": "a"}
+    with pytest.raises(TaskArgumentError, match="argument 'counts'"):
+        spec.check(["2026-01-02T03:04:05+00:00", {"x": 1}, "2"], {})
+    with pytest.raises(TaskArgumentError, match="argument 'labels'"):
+        spec.check(["2026-01-02T03:04:05+00:00", {"x": 1}], {"site": 5})
+
+
+def test_annotations_that_do_not_resolve_fail_at_registration() -> None:
+    def broken(value: NoSuchType) -> None:  # type: ignore[name-defined]  # noqa: F821
+        pass
+
+    with pytest.raises(TypeError, match="annotations do not resolve"):
+        TaskRegistry().add(broken, name="broken")
