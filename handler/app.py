@@ -29,6 +29,7 @@ from handler.api import (
     stream,
     users,
 )
+from handler.platform.http.access_log import AccessLogMiddleware
 from handler.platform.http.api_docs import install_api_docs
 from handler.platform.http.errors import install_error_handlers
 from handler.platform.http.lazy import LazyApp
@@ -123,6 +124,10 @@ def _new_app(settings: Settings, lifespan: Any) -> FastAPI:
     app.add_middleware(CustomHeaderMiddleware, value=settings.custom_header_value)
     app.add_middleware(ProcessTimeMiddleware)
     app.add_middleware(RequestIdMiddleware)
+    mode = settings.access_log_mode
+    if mode != "off":
+        # Outermost: the line shows the status the client got, 500s included.
+        app.add_middleware(AccessLogMiddleware, mode=mode)
     return app
 
 
@@ -140,6 +145,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(notifications.router)
     app.include_router(caching.router)
     graphql = LazyApp(lambda: _graphql_app(graphiql=settings.is_development))
+    if settings.snap_start:
+        graphql.prepare()  # into the snapshot, not into a restored environment's request
     app.router.routes.append(Route("/graphql", graphql, methods=["GET", "POST"]))
     return app
 

@@ -31,6 +31,8 @@ def serve(settings: Settings, reload: bool) -> None:
         "log_config": None,
         # The socket peer is the client: a client-sent X-Forwarded-For is not trusted.
         "proxy_headers": False,
+        # The app writes one line per request itself (ACCESS_LOG), at a tenth of the cost.
+        "access_log": False,
     }
     if reload:
         # A reloading server imports the app anew in a child process, from the

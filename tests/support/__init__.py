@@ -14,6 +14,8 @@
   (`sqs_event`, `message`);
 - `redis_settings`: the test Redis (`TEST_REDIS_URL`, `REDIS_TEST_TIMEOUT`) and
   `memory_or_redis_settings`, for the same tests on both backends;
+- `snapstart`: a SnapStart life cycle simulated with a fork (`python -m
+  tests.support.snapstart`), and `tcp_sockets` (this process's connections to some ports);
 - `require`: skip, or fail under `REQUIRE_*=1`, when Redis, node or chromium is missing;
 - `browser`: `chromium()`, the headless Debian chromium through Playwright.
 
