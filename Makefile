@@ -46,6 +46,7 @@ pytest: $(DEV_STAMP)
 test: lint typecheck pytest
 
 bench: $(DEV_STAMP)
+	@command -v wrk >/dev/null || apt-get install -y -q wrk || (apt-get update -q && apt-get install -y -q wrk) || echo "wrk is missing: the throughput bench is skipped"
 	$(BIN)/python -m tests.bench
 
 clean:

@@ -91,9 +91,12 @@ async def build_ahead(state: dict[str, Any]) -> None:
     rate-limit backends with the Redis pool, the SQS client), so that the snapshot holds
     it and a restored environment's first request pays nothing. Nothing connects: a
     build needs no network (connections open on first use, after the restore)."""
+    from handler.platform.tasks.envelope import TaskEnvelope
+
     await state["cache"].guarded.prepare()
     await state["rate_limiter"].guarded.prepare()
     state["task_queue"].prepare()
+    TaskEnvelope.model_rebuild()  # its schema is deferred to the first task otherwise
 
 
 async def release_connections(state: dict[str, Any]) -> None:

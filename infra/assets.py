@@ -35,12 +35,33 @@ class FunctionAsset:
     name: str
     # Distributions this function's code imports (each one's dependencies come along).
     requirements: tuple[str, ...]
+    # Paths inside those distributions that this function never imports.
+    unused: tuple[str, ...] = ()
 
 
 # Every function: settings, models, and Powertools' JSON log formatter.
 _COMMON = ("pydantic", "pydantic-settings", "aws-lambda-powertools")
 # SQS, DynamoDB and the @connections API: the worker and WebSocket functions.
 _AWS = ("boto3", "urllib3", "anyio")
+# Powertools utilities only the worker runs (batch, idempotency, SQS records) or nothing
+# here does; the functions that use Powertools for its log formatter alone leave them out.
+_POWERTOOLS_UTILITIES = tuple(
+    f"aws_lambda_powertools/utilities/{name}"
+    for name in (
+        "auth_alpha",
+        "batch",
+        "circuit_breaker",
+        "data_classes",
+        "data_masking",
+        "feature_flags",
+        "idempotency",
+        "kafka",
+        "parameters",
+        "parser",
+        "streaming",
+        "validation",
+    )
+)
 FUNCTIONS: dict[str, FunctionAsset] = {
     asset.name: asset
     for asset in (
@@ -58,6 +79,7 @@ FUNCTIONS: dict[str, FunctionAsset] = {
                 "limits",
                 "redis",
             ),
+            unused=_POWERTOOLS_UTILITIES,
         ),
         FunctionAsset("worker", (*_COMMON, *_AWS)),
         FunctionAsset("ws", (*_COMMON, *_AWS)),
@@ -65,7 +87,9 @@ FUNCTIONS: dict[str, FunctionAsset] = {
         # at a time, so uvloop and httptools (4.9 MB zipped) buy nothing there, and
         # watchfiles, websockets, PyYAML are for reloading, sockets and YAML log configs.
         # handler/run_stream.sh names the loop and the parser it uses.
-        FunctionAsset("stream", (*_COMMON, "fastapi", "starlette", "uvicorn")),
+        FunctionAsset(
+            "stream", (*_COMMON, "fastapi", "starlette", "uvicorn"), unused=_POWERTOOLS_UTILITIES
+        ),
     )
 }
 # Runtime dependencies that only local development uses (the `server` extra's parts).
@@ -136,9 +160,9 @@ def unclaimed(pyproject: Path) -> list[str]:
     return missing
 
 
-def trim(asset_dir: Path) -> None:
-    """Drop the API models of services the code does not call and `UNUSED_PATHS`, and
-    keep each distribution's RECORD true to what is left."""
+def trim(asset_dir: Path, unused: Iterable[str] = ()) -> None:
+    """Drop the API models of services the code does not call, `UNUSED_PATHS` and the
+    function's `unused` paths, and keep each distribution's RECORD true to what is left."""
     for models in _MODEL_DIRS:
         root = asset_dir / models
         if not root.is_dir():
@@ -146,7 +170,7 @@ def trim(asset_dir: Path) -> None:
         for service in root.iterdir():
             if service.is_dir() and service.name not in AWS_SERVICES:
                 shutil.rmtree(service)
-    for path in UNUSED_PATHS:
+    for path in (*UNUSED_PATHS, *unused):
         shutil.rmtree(asset_dir / path, ignore_errors=True)
     for record in asset_dir.glob("*.dist-info/RECORD"):
         lines = record.read_text().splitlines(keepends=True)

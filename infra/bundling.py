@@ -151,6 +151,7 @@ class PipBundling:
             self.wheels.pip_options(),
             [str(self.install)],
             self.asset.requirements,
+            self.asset.unused,
             AWS_SERVICES,
             UNUSED_PATHS,
         ):
@@ -165,7 +166,7 @@ class PipBundling:
     def try_bundle(self, output_dir: str, options: Any = None) -> bool:
         if self.install:
             self._pip_install(output_dir)
-            trim(Path(output_dir))
+            trim(Path(output_dir), self.asset.unused)
         shutil.copytree(self.project_root / PACKAGE, Path(output_dir) / PACKAGE, ignore=SKIP)
         for script in (Path(output_dir) / PACKAGE).glob("*.sh"):
             script.chmod(0o755)  # Lambda Web Adapter executes the bootstrap script directly

@@ -49,3 +49,12 @@ def per_call_interleaved(
                 fn()
             samples[name].append((time.perf_counter() - start) / number)
     return {name: statistics.median(values) for name, values in samples.items()}
+
+
+# Figures for the chart (tests/bench/chart.py): panel -> bar label -> seconds, bytes or
+# requests per second, as each bench measured them in this run.
+FIGURES: dict[str, dict[str, float]] = {}
+
+
+def record(panel: str, label: str, value: float) -> None:
+    FIGURES.setdefault(panel, {})[label] = value
