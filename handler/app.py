@@ -116,7 +116,6 @@ def _new_app(settings: Settings, lifespan: Any) -> FastAPI:
         redoc_url=None,
     )
     app.state.settings = settings
-    install_api_docs(app)
     install_error_handlers(app)
     # Last added is outermost: the 500 answer still gets the timing and custom headers,
     # and every log line inside carries the request id.
@@ -148,6 +147,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if settings.snap_start:
         graphql.prepare()  # into the snapshot, not into a restored environment's request
     app.router.routes.append(Route("/graphql", graphql, methods=["GET", "POST"]))
+    # Routes match in order: the API's first, the docs' (rarely requested) after them.
+    install_api_docs(app)
     return app
 
 
@@ -162,4 +163,5 @@ def create_stream_app(settings: Settings | None = None) -> FastAPI:
     app = _new_app(settings, _stream_lifespan(settings))
     app.include_router(stream.router)
     app.include_router(health.router)
+    install_api_docs(app)
     return app
