@@ -133,6 +133,23 @@ DEPLOYED_ENV = {
 COLD_RUNS = 11
 
 
+def _init_seconds(script: str, repeats: int = 7, **extra: str) -> list[float]:
+    env = {"PATH": os.environ["PATH"], "AWS_LAMBDA_FUNCTION_NAME": "bench", "LOG_LEVEL": "ERROR"}
+    env.update(extra)
+    samples = []
+    for _ in range(repeats):
+        done = subprocess.run(
+            [sys.executable, "-c", textwrap.dedent(script)],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        samples.append(float(done.stdout.strip().splitlines()[-1]))
+    return samples
+
+
 def _first_answer(body: str, event: str) -> float:
     script = FIRST_ANSWER.format(body=textwrap.dedent(body)) + ""
     done = subprocess.run(
