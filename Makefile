@@ -74,7 +74,7 @@ deploy: $(DEV_STAMP) node_modules/.package-lock.json
 destroy: $(DEV_STAMP) node_modules/.package-lock.json
 	$(CDK) destroy $(CDK_ARGS)
 
-# The Lambda platform lock (infra/requirements-lambda.txt, CPython 3.12 on manylinux2014
+# The Lambda platform lock (infra/requirements-lambda.txt, CPython 3.14 on manylinux2014
 # aarch64, with hashes): after changing dependencies in pyproject.toml. Existing pins are
 # kept; `make lock LOCK_ARGS=--upgrade` moves every package to its newest release.
 .PHONY: lock

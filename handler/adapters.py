@@ -23,7 +23,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import TYPE_CHECKING, Any
 
 from handler.platform.realtime.broadcast import installed_hub
@@ -70,6 +70,9 @@ async def open_app_state(settings: Settings) -> AsyncIterator[dict[str, Any]]:
     `rate_limiter`, `redis_pool` when REDIS_URL is set, `users` (the users resource's
     store) and `cursors` (the pagination cursor codec). `broadcast()` reaches the API
     Gateway clients when the settings name them, this server's sockets otherwise.
+
+    Under SnapStart the backends are built here (`build_ahead`) and the snapshot hooks
+    registered (`release_connections`); otherwise each waits for its first use.
     """
     async with AsyncExitStack() as stack:
         state: dict[str, Any] = {
@@ -84,7 +87,37 @@ async def open_app_state(settings: Settings) -> AsyncIterator[dict[str, Any]]:
         reach = aws_hub(settings) if uses_aws_websockets(settings) else hub
         stack.enter_context(installed_hub(reach))
         state.update(await stack.enter_async_context(open_cache_and_limits(settings)))
+        if settings.snap_start:
+            from handler.platform.runtime.snapstart import register_snapshot_hooks
+
+            await build_ahead(state)
+            register_snapshot_hooks(before=partial(release_connections, state))
         yield state
+
+
+async def build_ahead(state: dict[str, Any]) -> None:
+    """SnapStart's init: build what is otherwise built on first use (the cache and
+    rate-limit backends with the Redis pool, the SQS client), so that the snapshot holds
+    it and a restored environment's first request pays nothing. Nothing connects: a
+    build needs no network (connections open on first use, after the restore)."""
+    from handler.platform.tasks.envelope import TaskEnvelope
+
+    await state["cache"].guarded.prepare()
+    await state["rate_limiter"].guarded.prepare()
+    state["task_queue"].prepare()
+    TaskEnvelope.model_rebuild()  # its schema is deferred to the first task otherwise
+
+
+async def release_connections(state: dict[str, Any]) -> None:
+    """Before a SnapStart snapshot: close every pooled connection (Redis, the AWS
+    clients' HTTP pools), so that no restored environment shares a socket; each pool
+    connects again on its next use."""
+    from handler.platform.aws.clients import drop_connections
+
+    pool = state.get("redis_pool")
+    if pool is not None and pool.built:
+        await (await pool.get()).disconnect()
+    drop_connections()
 
 
 @asynccontextmanager
@@ -168,16 +201,14 @@ def task_queue(settings: Settings) -> TaskQueue:
         return InProcessQueue()
     from handler.platform.tasks.sqs import SqsQueue
 
-    queue = SqsQueue(
+    # The client (boto3's import and endpoint setup: a few hundred ms) is built by the
+    # first task queued, so a cold start serving other routes never imports boto3; under
+    # SnapStart, by the init (build_ahead), so that the snapshot holds it.
+    return SqsQueue(
         settings.task_queue_url,
         endpoint_url=settings.aws_endpoint_url or None,
         max_batch_bytes=settings.task_max_message_bytes,
     )
-    if settings.on_lambda:
-        # Build the client in the init phase (boto3's import and endpoint setup take a
-        # few hundred ms), not in the first request that adds a task.
-        queue.client  # noqa: B018
-    return queue
 
 
 def idempotency_store(settings: Settings) -> BasePersistenceLayer:

@@ -30,6 +30,7 @@ from handler.api import (
 )
 from handler.api.users import routes as users
 from handler.api.users.errors import UserError
+from handler.platform.http.access_log import AccessLogMiddleware
 from handler.platform.http.api_docs import install_api_docs
 from handler.platform.http.errors import install_error_handlers
 from handler.platform.http.lazy import LazyApp
@@ -127,7 +128,6 @@ def _new_app(settings: Settings, lifespan: Any) -> FastAPI:
         redoc_url=None,
     )
     app.state.settings = settings
-    install_api_docs(app)
     install_error_handlers(app)
     # Last added is outermost: the 500 answer still gets the timing and custom headers,
     # and every log line inside carries the request id.
@@ -140,6 +140,10 @@ def _new_app(settings: Settings, lifespan: Any) -> FastAPI:
     app.add_middleware(CustomHeaderMiddleware, value=settings.custom_header_value)
     app.add_middleware(ProcessTimeMiddleware)
     app.add_middleware(RequestIdMiddleware)
+    mode = settings.access_log_mode
+    if mode != "off":
+        # Outermost: the line shows the status the client got, 500s included.
+        app.add_middleware(AccessLogMiddleware, mode=mode)
     return app
 
 
@@ -158,7 +162,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(notifications.router)
     app.include_router(caching.router)
     graphql = LazyApp(lambda: _graphql_app(settings))
+    if settings.snap_start:
+        graphql.prepare()  # into the snapshot, not into a restored environment's request
     app.router.routes.append(Route("/graphql", graphql, methods=["GET", "POST"]))
+    # Routes match in order: the API's first, the docs' (rarely requested) after them.
+    install_api_docs(app)
     return app
 
 
@@ -173,4 +181,5 @@ def create_stream_app(settings: Settings | None = None) -> FastAPI:
     app = _new_app(settings, _stream_lifespan(settings))
     app.include_router(stream.router)
     app.include_router(health.router)
+    install_api_docs(app)
     return app

@@ -5,9 +5,12 @@ Importing this module is the init phase: the app is built and its lifespan enter
 
 from __future__ import annotations
 
-from handler.app import create_app
-from handler.platform.lambda_http.adapter import LambdaHttpAdapter
+from handler.platform.runtime.init_phase import init_phase
 
-app = create_app()
-handler = LambdaHttpAdapter(app)
-handler.install_shutdown_hooks()
+with init_phase():
+    from handler.app import create_app
+    from handler.platform.lambda_http.adapter import LambdaHttpAdapter
+
+    app = create_app()
+    handler = LambdaHttpAdapter(app)
+    handler.install_shutdown_hooks()

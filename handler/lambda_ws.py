@@ -6,11 +6,14 @@ registry + @connections sender) is created on the first event and reused while w
 
 from __future__ import annotations
 
-from handler.adapters import aws_hub
-from handler.api.chat import endpoint
-from handler.platform.realtime.lambda_driver import LambdaWebSocketAdapter
-from handler.platform.runtime.logs import configure_logging
-from handler.settings import get_settings
+from handler.platform.runtime.init_phase import init_phase
 
-configure_logging(get_settings())
-handler = LambdaWebSocketAdapter(endpoint, lambda: aws_hub(get_settings()))
+with init_phase():
+    from handler.adapters import aws_hub
+    from handler.api.chat import endpoint
+    from handler.platform.realtime.lambda_driver import LambdaWebSocketAdapter
+    from handler.platform.runtime.logs import configure_logging
+    from handler.settings import get_settings
+
+    configure_logging(get_settings())
+    handler = LambdaWebSocketAdapter(endpoint, lambda: aws_hub(get_settings()))

@@ -27,6 +27,14 @@ class Settings(BaseSettings):
     log_format: Literal["auto", "json", "text"] = "auto"
     # Set by the Lambda runtime; read only to detect where we run.
     aws_lambda_function_name: str = ""
+    # Set by the Lambda runtime: `snap-start` while it initialises a SnapStart snapshot
+    # (handler.platform.runtime.snapstart), `on-demand` or `provisioned-concurrency` else.
+    aws_lambda_initialization_type: str = ""
+    # One line per HTTP request: `line` (method, path, status, time; written straight to
+    # stdout, the cheapest), `log` (a record of the `handler.access` logger: JSON with the
+    # request id on Lambda, ~10x the cost), `off`. `auto`: `line` locally, `off` on Lambda,
+    # where API Gateway's access log already has every request.
+    access_log: Literal["auto", "line", "log", "off"] = "auto"
 
     # Local server (python -m local). Lambda Web Adapter also reads PORT.
     host: str = "127.0.0.1"
@@ -99,6 +107,17 @@ class Settings(BaseSettings):
     @property
     def on_lambda(self) -> bool:
         return bool(self.aws_lambda_function_name)
+
+    @property
+    def snap_start(self) -> bool:
+        """This init is SnapStart's: build now what is otherwise built on first use."""
+        return self.aws_lambda_initialization_type == "snap-start"
+
+    @property
+    def access_log_mode(self) -> Literal["line", "log", "off"]:
+        if self.access_log == "auto":
+            return "off" if self.on_lambda else "line"
+        return self.access_log
 
     @property
     def json_logs(self) -> bool:

@@ -1,4 +1,5 @@
-"""HTTP API (default route -> `handler.lambda_http.handler` in the VPC), access logs, throttling."""
+"""HTTP API (default route -> the `live` alias of `handler.lambda_http.handler`, in the VPC,
+with SnapStart), access logs, throttling."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from infra.nag import acknowledge
 # Account-wide defaults are 10,000 rps / 5,000 burst; a stage default keeps one API from
 # taking all of it. Raise per stage when the traffic is real.
 THROTTLE = apigwv2.ThrottleSettings(rate_limit=1000, burst_limit=2000)
+ALIAS = "live"
 ACCESS_LOG_FIELDS = {
     "requestId": "$context.requestId",
     "time": "$context.requestTime",
@@ -73,15 +75,17 @@ class Http(Construct):
             vpc_subnets=subnets,
             security_groups=[self.security_group],
             layers=layers,
+            snap_start=True,
         )
+        # SnapStart applies to published versions only: the API invokes the `live` alias,
+        # which each deploy moves to the version it publishes (and snapshots).
+        self.alias = self.function.function.add_alias(ALIAS)
         self.api = apigwv2.HttpApi(
             self,
             "Api",
             description="FastAPI over API Gateway HTTP API",
             create_default_stage=False,
-            default_integration=integrations.HttpLambdaIntegration(
-                "Integration", self.function.function
-            ),
+            default_integration=integrations.HttpLambdaIntegration("Integration", self.alias),
         )
         self.access_logs = logs.LogGroup(
             self, "AccessLogs", retention=LOG_RETENTION, removal_policy=RemovalPolicy.DESTROY

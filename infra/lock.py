@@ -1,7 +1,7 @@
 """The Lambda platform lock (`infra/requirements-lambda.txt`): every runtime dependency
 pinned, with hashes, for exactly the platform the functions run on.
 
-`make lock` (`python -m infra.lock`) regenerates it with uv for CPython 3.12 on
+`make lock` (`python -m infra.lock`) regenerates it with uv for CPython 3.14 on
 manylinux2014 aarch64; the bundler installs it with `--require-hashes --no-deps`, so one
 lock gives the same asset on every machine. pyproject.toml keeps lower bounds only: this
 module checks that the lock still satisfies them. No aws_cdk import here (node-free).
@@ -12,7 +12,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,7 +24,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 PYPROJECT = PROJECT_ROOT / "pyproject.toml"
 LOCK_FILE = PROJECT_ROOT / "infra" / "requirements-lambda.txt"
 # The Lambda target; infra.functions pins RUNTIME and ARCHITECTURE to match.
-PYTHON_VERSION = "3.12"
+PYTHON_VERSION = "3.14"
 PIP_PLATFORM = "manylinux2014_aarch64"
 UV_PLATFORM = "aarch64-manylinux2014"
 # The `server` extra brings uvicorn, the streaming function's server.
@@ -65,9 +65,8 @@ def runtime_requirements(pyproject: Path, extras: Sequence[str] = ()) -> list[st
     return requirements
 
 
-def read_lock(text: str) -> dict[NormalizedName, Locked]:
-    """Parses a hashed requirements file: each entry `name==version` with its hashes."""
-    entries: dict[NormalizedName, Locked] = {}
+def _logical_lines(text: str) -> Iterator[str]:
+    """Each entry of a requirements file as one line (continuations joined, comments dropped)."""
     logical = ""
     for raw in [*text.splitlines(), ""]:
         line = raw.split(" #", 1)[0].strip() if not raw.lstrip().startswith("#") else ""
@@ -76,10 +75,26 @@ def read_lock(text: str) -> dict[NormalizedName, Locked]:
             continue
         logical += " " + line
         if logical.strip():
-            name, locked = _entry(logical.split())
-            entries[name] = locked
+            yield " ".join(logical.split())
         logical = ""
+
+
+def read_lock(text: str) -> dict[NormalizedName, Locked]:
+    """Parses a hashed requirements file: each entry `name==version` with its hashes."""
+    entries: dict[NormalizedName, Locked] = {}
+    for line in _logical_lines(text):
+        name, locked = _entry(line.split())
+        entries[name] = locked
     return entries
+
+
+def lock_entries(text: str) -> dict[NormalizedName, str]:
+    """Each locked entry as one requirements line, hashes included (a function's subset
+    of the lock is some of these lines)."""
+    read_lock(text)  # the same checks: pinned with ==, hashed
+    return {
+        canonicalize_name(Requirement(line.split()[0]).name): line for line in _logical_lines(text)
+    }
 
 
 def _entry(tokens: list[str]) -> tuple[NormalizedName, Locked]:

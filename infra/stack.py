@@ -9,9 +9,11 @@ from aws_cdk import CfnOutput, Stack
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
-from infra.bundling import BundlingError, PipBundling, lambda_code
+from infra.assets import FUNCTIONS, unclaimed
+from infra.bundling import BundlingError, LockedWheels, PipBundling, lambda_code
 from infra.cache import Cache
 from infra.config import InfraConfig
+from infra.functions import RUNTIME
 from infra.http import Http
 from infra.lock import LOCK_FILE, PIP_PLATFORM, PYPROJECT, PYTHON_VERSION, lock_problems
 from infra.network import Network
@@ -33,23 +35,30 @@ BASE_ENVIRONMENT = {
 
 def build_code(
     config: InfraConfig, *, pyproject: Path = PYPROJECT, lock_file: Path = LOCK_FILE
-) -> lambda_.Code:
-    """One asset for every function: the platform lock (runtime dependencies plus the
-    `server` extra, for the streaming function) and handler/. A lock that no longer
-    satisfies pyproject.toml stops synth here, not at import time on Lambda."""
+) -> dict[str, lambda_.Code]:
+    """One asset per function (infra.assets): the part of the platform lock its code
+    imports, and handler/. A lock that no longer satisfies pyproject.toml, or a runtime
+    dependency no function lists, stops synth here, not at import time on Lambda."""
     problems = lock_problems(pyproject, lock_file)
     if problems:
         raise BundlingError(
             f"{lock_file.name} does not match {pyproject.name} (run `make lock`): "
             + "; ".join(problems)
         )
-    bundling = PipBundling(
-        lock_file=lock_file,
-        python_version=PYTHON_VERSION,
-        platform=PIP_PLATFORM,
-        install=config.bundle == "pip",
-    )
-    return lambda_code(bundling=bundling)
+    missing = unclaimed(pyproject)
+    if missing:
+        raise BundlingError(
+            f"runtime dependencies in no function's asset: {', '.join(missing)} (add each to"
+            " the `requirements` of the functions that import it, in infra/assets.py)"
+        )
+    wheels = LockedWheels(lock_file=lock_file, python_version=PYTHON_VERSION, platform=PIP_PLATFORM)
+    return {
+        name: lambda_code(
+            bundling=PipBundling(asset=asset, wheels=wheels, install=config.bundle == "pip"),
+            runtime=RUNTIME,
+        )
+        for name, asset in FUNCTIONS.items()
+    }
 
 
 class ServerlessStack(Stack):
@@ -60,13 +69,15 @@ class ServerlessStack(Stack):
         self.cache = Cache(
             self, "Cache", vpc=self.network.vpc, subnet_ids=self.network.app_subnet_ids
         )
-        self.tasks = Tasks(self, "Tasks", code=code, environment=BASE_ENVIRONMENT)
+        self.tasks = Tasks(self, "Tasks", code=code["worker"], environment=BASE_ENVIRONMENT)
         self.users = Users(self, "Users", destroy=config.destroy_users)
-        self.websockets = WebSockets(self, "WebSockets", code=code, environment=BASE_ENVIRONMENT)
+        self.websockets = WebSockets(
+            self, "WebSockets", code=code["ws"], environment=BASE_ENVIRONMENT
+        )
         self.http = Http(
             self,
             "Http",
-            code=code,
+            code=code["http"],
             environment=BASE_ENVIRONMENT,
             vpc=self.network.vpc,
             subnets=self.network.app_subnets,
@@ -78,7 +89,7 @@ class ServerlessStack(Stack):
         self.streaming = Streaming(
             self,
             "Streaming",
-            code=code,
+            code=code["stream"],
             environment=BASE_ENVIRONMENT,
             auth=config.stream_auth,
         )

@@ -34,6 +34,8 @@ def serve(settings: Settings, reload: bool) -> None:
         # API Gateway's head limit, for a server run on h11; the app checks the head
         # itself whatever the parser (handler.platform.http.limits).
         "h11_max_incomplete_event_size": settings.http_max_header_bytes,
+        # The app writes one line per request itself (ACCESS_LOG), at a tenth of the cost.
+        "access_log": False,
     }
     if reload:
         # A reloading server imports the app anew in a child process, from the

@@ -1,4 +1,6 @@
-"""Run every `tests/bench/bench_*.py` module's `main()` in name order (or those named)."""
+"""Run every `tests/bench/bench_*.py` module's `main()` in name order (or those named).
+
+A full run (no names) also draws its figures into docs/performance.png."""
 
 from __future__ import annotations
 
@@ -8,6 +10,11 @@ import sys
 import time
 
 import tests.bench
+from tests.bench.chart import draw
+from tests.bench.common import FIGURES
+from tests.support.processes import ROOT
+
+CHART = ROOT / "docs" / "performance.png"
 
 
 def main(argv: list[str]) -> None:
@@ -22,6 +29,9 @@ def main(argv: list[str]) -> None:
         started = time.perf_counter()
         importlib.import_module(f"tests.bench.{name}").main()
         print(f"   ({time.perf_counter() - started:.1f} s)", flush=True)
+    if not argv:
+        draw(FIGURES, CHART)
+        print(f"\nchart: {CHART.relative_to(ROOT)}", flush=True)
 
 
 if __name__ == "__main__":

@@ -120,7 +120,7 @@ def measure(label: str, settings: Settings) -> None:
 def main() -> None:
     logging.disable(logging.WARNING)  # measure the work, not log lines
     try:
-        measure("memory", Settings(environment="test", redis_url=""))
+        measure("memory", Settings(environment="test", redis_url="", access_log="off"))
         prefix = f"bench-{uuid.uuid4().hex[:8]}:"
         try:
             redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
@@ -129,7 +129,13 @@ def main() -> None:
             return
         try:
             measure(
-                "redis", Settings(environment="test", redis_url=REDIS_URL, redis_key_prefix=prefix)
+                "redis",
+                Settings(
+                    environment="test",
+                    redis_url=REDIS_URL,
+                    redis_key_prefix=prefix,
+                    access_log="off",
+                ),
             )
         finally:
             with redis.Redis.from_url(REDIS_URL) as client:

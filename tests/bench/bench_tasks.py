@@ -180,7 +180,7 @@ def enqueue_cost() -> None:
     from tests.support.task_queues import make_aws
 
     logging.disable(logging.INFO)  # Mangum logs every request
-    local = Settings(environment="production", log_level="WARNING")
+    local = Settings(environment="production", log_level="WARNING", access_log="off")
     t_stock = per_request(local, "/stock-notification/", 300)
     t_local = per_request(local, "/send-notification/", 300)
     with mock_aws():

@@ -28,7 +28,7 @@ from handler.platform.realtime.boto3_sender import ManagementApiSender
 from handler.platform.realtime.memory_registry import MemoryRegistry
 from handler.platform.realtime.signed_sender import SignedHttpSender
 from handler.settings import Settings
-from tests.bench.common import ratio, show, spread
+from tests.bench.common import ratio, record, show, spread
 from tests.support.servers import LiveServer
 
 TARGETS = 1_000
@@ -96,6 +96,9 @@ def bench_connections_api() -> None:
     show("  of which CPU in this process", statistics.median(cpu["boto3"]), "ms")
     show(f"sequential boto3 loop, {SEQUENTIAL_SAMPLE} posts scaled to {TARGETS}", sequential, "s")
     ratio("speed-up over the sequential loop (signed)", sequential / ours)
+    record("broadcast", "hub, signed sender", ours)
+    record("broadcast", "hub, boto3 sender", reference)
+    record("broadcast", "sequential boto3 loop", sequential)
     ratio("boto3 sender time / signed sender time", reference / ours)
 
 

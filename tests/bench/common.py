@@ -63,3 +63,12 @@ def cpu_seconds(pid: int) -> float:
     that another process's load on a shared machine disturbs less than wall time."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+# Figures for the chart (tests/bench/chart.py): panel -> bar label -> seconds, bytes or
+# requests per second, as each bench measured them in this run.
+FIGURES: dict[str, dict[str, float]] = {}
+
+
+def record(panel: str, label: str, value: float) -> None:
+    FIGURES.setdefault(panel, {})[label] = value

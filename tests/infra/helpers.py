@@ -75,3 +75,23 @@ def references(value: Any) -> set[str]:
         for item in value:
             found |= references(item)
     return found
+
+
+def asset_dir(synth: Synth, name: str) -> Path:
+    """The staged code asset of the function whose Handler is the contract's `name`."""
+    _, props = function(synth.template.to_json()["Resources"], name)
+    key: str = props["Code"]["S3Key"]
+    return synth.outdir / f"asset.{key.removesuffix('.zip')}"
+
+
+def installed(asset: Path) -> dict[str, Any]:
+    """Distribution name -> metadata of every package pip put in an asset."""
+    from email.parser import Parser
+
+    from packaging.utils import canonicalize_name
+
+    found = {}
+    for info in asset.glob("*.dist-info"):
+        metadata = Parser().parsestr((info / "METADATA").read_text())
+        found[canonicalize_name(metadata["Name"])] = metadata
+    return found

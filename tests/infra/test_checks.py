@@ -43,7 +43,6 @@ def test_acknowledged_findings_are_the_reviewed_few(stub: Synth) -> None:
         "AwsSolutions-IAM5[Resource::*]",
         "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>"
         ":<AWS::AccountId>:<Api>/prod/*/@connections/*]",
-        "AwsSolutions-L1",
         "AwsSolutions-APIG1",
         "AwsSolutions-APIG4",
         "AwsSolutions-SMG4",

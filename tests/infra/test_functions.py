@@ -1,4 +1,4 @@
-"""Every function: Python 3.12 on arm64, active tracing, a log group with retention, an
+"""Every function: Python 3.14 on arm64, active tracing, a log group with retention, an
 environment of Settings names only, and a role with no `*` action and no managed policy."""
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ def test_every_contract_handler_has_one_function(resources: dict[str, Any]) -> N
 @pytest.mark.parametrize("name", sorted(HANDLERS))
 def test_function_runtime_tracing_and_logs(resources: dict[str, Any], name: str) -> None:
     _, props = function(resources, name)
-    assert props["Runtime"] == "python3.12"
+    assert props["Runtime"] == "python3.14"
     assert props["Architectures"] == ["arm64"]
     assert props["TracingConfig"] == {"Mode": "Active"}
     assert 128 <= props["MemorySize"] <= 2048

@@ -18,6 +18,8 @@
   and start again;
 - `faults`: AWS faults for one botocore client: `refuse` (an operation answers an error)
   and `lose_answer` (botocore sends a request the service already took again);
+- `snapstart`: a SnapStart life cycle simulated with a fork (`python -m
+  tests.support.snapstart`), and `tcp_sockets` (this process's connections to some ports);
 - `require`: skip, or fail under `REQUIRE_*=1`, when Redis, node or chromium is missing;
 - `browser`: `chromium()`, the headless Debian chromium through Playwright;
 - `hostile`: hypothesis strategies for hostile input (`json_values`, `mutated`) and the

@@ -1,5 +1,6 @@
-"""AWS clients: one cached factory with explicit timeouts and retries (`aws_client`), and
-the region an endpoint URL names (`region_from_url`)."""
+"""AWS clients: one cached factory with explicit timeouts and retries (`aws_client`), their
+connections closed at once (`drop_connections`), and the region an endpoint URL names
+(`region_from_url`)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from handler.platform.aws.clients import (
     aws_identity,
     aws_session,
     clear_clients,
+    drop_connections,
     region_from_url,
 )
 
@@ -22,5 +24,6 @@ __all__ = [
     "aws_identity",
     "aws_session",
     "clear_clients",
+    "drop_connections",
     "region_from_url",
 ]

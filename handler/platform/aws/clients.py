@@ -116,6 +116,15 @@ def _build(service: str, options: ClientOptions) -> Any:
     )
 
 
+def drop_connections() -> None:
+    """Close the pooled HTTP connections of every client built here. The clients stay
+    usable and connect again on their next call (before a SnapStart snapshot: a socket
+    must not be shared by every environment restored from it)."""
+    with _lock:
+        for client in _clients.values():
+            client.close()
+
+
 def clear_clients() -> None:
     """Forget every cached client and the session (tests that switch regions, endpoints
     or credentials)."""

@@ -18,6 +18,11 @@ class LazyApp:
         self._app: ASGIApp | None = None
         self._lock = asyncio.Lock()
 
+    def prepare(self) -> None:
+        """Build it now (SnapStart's init: the snapshot then holds it)."""
+        if self._app is None:
+            self._app = self._factory()
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self._app is None:
             async with self._lock:

@@ -1,15 +1,20 @@
-"""Pure ASGI middleware: no task group, no body relay, contextvars intact."""
+"""Pure ASGI middleware: no task group, no body relay, contextvars intact.
+
+Headers are appended to the raw `(name, value)` list of `http.response.start`, names and
+fixed values encoded once: a `MutableHeaders` view per header costs more than the rest
+of the middleware.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import time
-import uuid
 from typing import Any
 
-from starlette.datastructures import URL, MutableHeaders
+from starlette.datastructures import URL
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from handler.platform.runtime.request_id import request_id_var
@@ -22,12 +27,21 @@ logger = logging.getLogger(__name__)
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:=+/-]{1,128}")
 
 
+def append_header(message: Message, name: bytes, value: bytes) -> None:
+    """Add one header to an `http.response.start` message (its list may be a tuple)."""
+    headers = message.get("headers")
+    if isinstance(headers, list):
+        headers.append((name, value))
+    else:
+        message["headers"] = [*(headers or ()), (name, value)]
+
+
 class ProcessTimeMiddleware:
     """Adds `X-Process-Time`: seconds from the request to the start of the response."""
 
     def __init__(self, app: ASGIApp, header: str = "X-Process-Time") -> None:
         self.app = app
-        self.header = header
+        self.header = header.lower().encode("latin-1")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -38,7 +52,7 @@ class ProcessTimeMiddleware:
         async def send_with_time(message: Message) -> None:
             if message["type"] == "http.response.start":
                 elapsed = time.perf_counter() - start
-                MutableHeaders(scope=message).append(self.header, f"{elapsed:.6f}")
+                append_header(message, self.header, b"%.6f" % elapsed)
             await send(message)
 
         await self.app(scope, receive, send_with_time)
@@ -49,8 +63,8 @@ class CustomHeaderMiddleware:
 
     def __init__(self, app: ASGIApp, name: str = "X-Custom", value: str = "") -> None:
         self.app = app
-        self.name = name
-        self.value = value
+        self.name = name.lower().encode("latin-1")
+        self.value = value.encode("latin-1")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -59,14 +73,15 @@ class CustomHeaderMiddleware:
 
         async def send_with_header(message: Message) -> None:
             if message["type"] == "http.response.start":
-                MutableHeaders(scope=message).append(self.name, self.value)
+                append_header(message, self.name, self.value)
             await send(message)
 
         await self.app(scope, receive, send_with_header)
 
 
 class RequestIdMiddleware:
-    """Names each request: API Gateway's request id on Lambda, a fresh uuid locally.
+    """Names each request: API Gateway's request id on Lambda, 32 fresh random hex digits
+    locally (the OS's random source, as uuid4 without its version bits).
 
     A client-sent `X-Request-ID` is not trusted as the id (it would let a caller forge
     log correlation); the id is echoed back in the response header instead.
@@ -74,18 +89,19 @@ class RequestIdMiddleware:
 
     def __init__(self, app: ASGIApp, header: str = "X-Request-ID") -> None:
         self.app = app
-        self.header = header
+        self.header = header.lower().encode("latin-1")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        request_id = gateway_request_id(scope) or uuid.uuid4().hex
+        # os.urandom, not uuid4: after a SnapStart restore every environment draws fresh.
+        request_id = gateway_request_id(scope) or os.urandom(16).hex()
         token = request_id_var.set(request_id)
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
-                MutableHeaders(scope=message).append(self.header, request_id)
+                append_header(message, self.header, request_id.encode("latin-1"))
             await send(message)
 
         try:

@@ -15,7 +15,8 @@ from typing import Any
 from starlette.datastructures import URL
 from starlette.types import ASGIApp, Message
 
-access_log = logging.getLogger("handler.access")
+# The access line, if any, is the app's (handler.platform.http.access_log, ACCESS_LOG).
+logger = logging.getLogger(__name__)
 
 
 async def run_http_cycle(app: ASGIApp, scope: dict[str, Any], body: bytes) -> dict[str, Any]:
@@ -46,7 +47,7 @@ async def run_http_cycle(app: ASGIApp, scope: dict[str, Any], body: bytes) -> di
     try:
         await app(scope, receive, send)
     except Exception:
-        access_log.exception("%s %s failed", scope["method"], scope["path"])
+        logger.exception("%s %s failed", scope["method"], scope["path"])
     if status is None or not complete.is_set():
         response = {
             "status": 500,
@@ -58,5 +59,4 @@ async def run_http_cycle(app: ASGIApp, scope: dict[str, Any], body: bytes) -> di
         }
     else:
         response = {"status": status, "headers": headers, "body": b"".join(chunks)}
-    access_log.info("%s %s %s", scope["method"], scope["path"], response["status"])
     return response

@@ -21,7 +21,9 @@ class TaskEnvelope(BaseModel):
     """One task run: what to call, with what, and where it came from."""
 
     # Unknown fields are ignored so an older worker still reads a newer producer's message.
-    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
+    # The schema (JsonValue is recursive: tens of ms) is built by the first task, not at
+    # import: a cold start serving a GET never needs it (SnapStart's init builds it ahead).
+    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True, defer_build=True)
 
     v: int = ENVELOPE_VERSION
     id: str = Field(min_length=1, max_length=80)

@@ -26,6 +26,9 @@ class TaskQueue(Protocol):
 
     async def send(self, tasks: Sequence[EncodedTask], background: BackgroundTasks) -> None: ...
 
+    def prepare(self) -> None:
+        """Build now what the first send would build (SnapStart's init); connect nowhere."""
+
     def close(self) -> None: ...
 
 
@@ -58,6 +61,9 @@ class InProcessQueue:
                 )
                 return
         logger.debug("task %s (%s) done", envelope.id, envelope.name, extra=log_keys(envelope))
+
+    def prepare(self) -> None:
+        pass
 
     def close(self) -> None:
         pass

@@ -57,6 +57,9 @@ class _SqsAdapter:
             self._client = aws_client("sqs", **self._options)
         return self._client
 
+    def prepare(self) -> None:
+        self.client  # noqa: B018 - builds the client (no request is made)
+
     def close(self) -> None:
         # The client may be shared (aws_client's cache): forget it, do not close it.
         self._client = None

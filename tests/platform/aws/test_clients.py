@@ -11,14 +11,15 @@ import pytest
 from moto.server import ThreadedMotoServer
 
 from handler import adapters
-from handler.platform.aws.clients import aws_client, region_from_url
+from handler.platform.aws.clients import aws_client, drop_connections, region_from_url
 from handler.platform.realtime import Connection
 from handler.platform.realtime.boto3_sender import ManagementApiSender
 from handler.platform.realtime.dynamodb_registry import DynamoDBRegistry
 from handler.platform.realtime.signed_sender import SignedHttpSender
 from handler.platform.tasks.sqs import SqsDeadLetters, SqsQueue
 from handler.settings import Settings
-from tests.support.servers import free_port
+from tests.support.servers import LiveServer, free_port
+from tests.support.snapstart import tcp_sockets
 
 REGION = "eu-west-1"
 
@@ -132,3 +133,30 @@ def test_connections_table_is_reached_at_aws_endpoint_url(moto_endpoint: str) ->
 
     items = dynamodb.scan(TableName="connections")["Items"]
     assert [item["connectionId"]["S"] for item in items] == ["conn-1"]
+
+
+async def _sqs_stand_in(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """Answers every SQS JSON call with `{}` and keeps the connection (as SQS does)."""
+    if scope["type"] != "http":
+        return
+    while (await receive()).get("more_body"):
+        pass
+    headers = [(b"content-type", b"application/x-amz-json-1.0"), (b"content-length", b"2")]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": b"{}"})
+
+
+def test_dropped_connections_close_and_the_client_connects_again() -> None:
+    """Before a SnapStart snapshot: no pooled socket may survive into the restored copies."""
+    with LiveServer(_sqs_stand_in) as server:
+        client = aws_client("sqs", endpoint_url=server.url, region=REGION)
+        queue_url = f"{server.url}/123456789012/tasks"
+        client.get_queue_attributes(QueueUrl=queue_url)
+        before = tcp_sockets({server.port})
+        assert before  # kept alive in the client's pool
+        drop_connections()
+        assert tcp_sockets({server.port}) == {}
+        client.get_queue_attributes(QueueUrl=queue_url)  # the same client, usable
+        after = tcp_sockets({server.port})
+        assert after
+        assert not set(after) & set(before)

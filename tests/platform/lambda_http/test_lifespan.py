@@ -103,12 +103,21 @@ def test_sigterm_runs_the_lifespan_shutdown() -> None:
 
 
 def test_logs_are_json_with_the_lambda_request_id() -> None:
-    done = _run_lambda_process(INVOKE)
+    done = _run_lambda_process(INVOKE, ACCESS_LOG="log")
     assert done.returncode == 0, done.stderr
     lines = [json.loads(line) for line in done.stdout.splitlines()]
-    served = [line for line in lines if line["message"] == "GET /api/v1/users 200"]
+    served = [line for line in lines if line["message"].startswith("GET /api/v1/users 200 ")]
     assert [line["function_request_id"] for line in served] == ["req-0", "req-1", "req-2"]
     assert all(line["service"] == "fastapi-serverless" for line in lines)
+
+
+def test_on_lambda_the_access_line_is_the_http_apis_by_default() -> None:
+    """ACCESS_LOG=auto: API Gateway's access log has every request; the function adds none."""
+    done = _run_lambda_process(INVOKE)
+    assert done.returncode == 0, done.stderr
+    messages = [json.loads(line)["message"] for line in done.stdout.splitlines()]
+    assert messages  # the startup line
+    assert not [m for m in messages if "/api/v1/users" in m]
 
 
 def test_sigterm_handler_is_installed_by_the_entry_module() -> None:
