@@ -92,8 +92,9 @@ FUNCTIONS: dict[str, FunctionAsset] = {
         ),
     )
 }
-# Runtime dependencies that only local development uses (the `server` extra's parts).
-LOCAL_ONLY: tuple[str, ...] = ()
+# Runtime dependencies that only local runs use: the `server` extra's `standard` parts
+# (uvloop, httptools, watchfiles, ...) serve `python -m local`, not the stream function.
+LOCAL_ONLY: tuple[str, ...] = ("uvicorn[standard]",)
 
 # botocore ships the API models of ~450 services (28 MB of an 83 MB asset); the code
 # calls these (handler.platform.aws.clients). Credentials on Lambda come from the
@@ -146,17 +147,22 @@ def lock_subset(lock_text: str, names: Iterable[NormalizedName]) -> str:
 
 
 def unclaimed(pyproject: Path) -> list[str]:
-    """Runtime dependencies of pyproject.toml that no function's asset lists."""
-    claimed = {
-        canonicalize_name(Requirement(spec).name)
-        for asset in FUNCTIONS.values()
-        for spec in (*asset.requirements, *LOCAL_ONLY)
-    }
+    """Runtime dependencies of pyproject.toml that no function's asset lists (with the
+    extras pyproject asks for: `pydantic[email]` needs a function listing that extra)."""
+    claimed: dict[NormalizedName, set[str]] = {}
+    for asset in FUNCTIONS.values():
+        for spec in (*asset.requirements, *LOCAL_ONLY):
+            requirement = Requirement(spec)
+            claimed.setdefault(canonicalize_name(requirement.name), set()).update(
+                requirement.extras
+            )
     missing = []
     for spec in runtime_requirements(pyproject, EXTRAS):
         requirement = Requirement(spec)
-        if canonicalize_name(requirement.name) not in claimed:
-            missing.append(requirement.name)
+        extras = claimed.get(canonicalize_name(requirement.name))
+        if extras is None or not requirement.extras <= extras:
+            extra = f"[{','.join(sorted(requirement.extras))}]" if requirement.extras else ""
+            missing.append(requirement.name + extra)
     return missing
 
 

@@ -81,3 +81,16 @@ def test_lock_problems_reads_the_given_files(tmp_path: Path) -> None:
     lock = tmp_path / "lock.txt"
     lock.write_text(LOCK_FILE.read_text().replace("mangum==", "not-mangum=="))
     assert lock_problems(PYPROJECT, lock) == ["mangum is not in the lock"]
+
+
+def test_every_runtime_dependency_is_in_some_functions_asset(tmp_path: Path) -> None:
+    from infra.assets import unclaimed
+
+    assert unclaimed(PYPROJECT) == []
+    pyproject = tmp_path / "pyproject.toml"
+    text = PYPROJECT.read_text().replace('"pydantic>=2.9"', '"pydantic[email]>=2.9"', 1)
+    pyproject.write_text(
+        text.replace("dependencies = [\n", 'dependencies = [\n    "new-lib",\n', 1)
+    )
+    # A new library, and an extra no function asks for, each need a line in infra/assets.py.
+    assert unclaimed(pyproject) == ["new-lib", "pydantic[email]"]
