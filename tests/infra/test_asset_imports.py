@@ -43,15 +43,19 @@ PLACEHOLDERS = {
     "USERS_TABLE": "users",
     "WS_CALLBACK_URL": f"https://abc123.execute-api.{REGION}.amazonaws.com/prod",
     "CHAT_WEBSOCKET_URL": f"wss://abc123.execute-api.{REGION}.amazonaws.com/prod",
+    # A Secrets Manager dynamic reference in the template, resolved at deploy time.
+    "CURSOR_SECRET": "a-placeholder-cursor-secret-of-32-chars-or-more",
 }
+# A route that needs no backend: the users routes would reach DynamoDB (USERS_TABLE is
+# set, as the stack sets it), and there is no network here.
 HTTP_EVENT = {
     "version": "2.0",
     "routeKey": "$default",
-    "rawPath": "/api/v1/users",
+    "rawPath": "/unicorns/asset",
     "rawQueryString": "",
     "headers": {"host": "abc123.execute-api.eu-west-1.amazonaws.com"},
     "requestContext": {
-        "http": {"method": "GET", "path": "/api/v1/users", "sourceIp": "192.0.2.1"},
+        "http": {"method": "GET", "path": "/unicorns/asset", "sourceIp": "192.0.2.1"},
         "requestId": "req-1",
         "stage": "$default",
     },
