@@ -35,10 +35,10 @@ from botocore.exceptions import BotoCoreError, ClientError
 from handler.api.users.errors import EmailTaken, UserNotFound, UsersUnavailable, VersionMismatch
 from handler.api.users.models import NewUser, User, UserChanges, email_key
 from handler.api.users.user_store import UserPage, UserStore
-from handler.platform.aws.clients import INTERACTIVE, ClientOptions, aws_client
+from handler.platform.aws.dynamodb_table import DynamoDBTable
 
 if TYPE_CHECKING:
-    from mypy_boto3_dynamodb import DynamoDBClient
+    pass
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -70,29 +70,9 @@ class ConditionFailed(Exception):
         self.failed = failed
 
 
-class DynamoDBUserStore(UserStore):
+class DynamoDBUserStore(DynamoDBTable, UserStore):
     """`client`: injected, or the shared one built on first use (`endpoint_url`:
     Settings.aws_endpoint_url), with the interactive budget: a request waits on it."""
-
-    def __init__(
-        self,
-        table_name: str,
-        *,
-        client: DynamoDBClient | None = None,
-        endpoint_url: str | None = None,
-    ) -> None:
-        if not table_name:
-            raise ValueError("a DynamoDB user store needs a table name")
-        self.table_name = table_name
-        self.endpoint_url = endpoint_url
-        self._client = client
-
-    @property
-    def client(self) -> DynamoDBClient:
-        if self._client is None:
-            options: ClientOptions = {**INTERACTIVE, "endpoint_url": self.endpoint_url}
-            self._client = aws_client("dynamodb", **options)
-        return self._client
 
     async def get(self, user_id: int) -> User:
         answer = await self._call(

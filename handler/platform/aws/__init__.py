@@ -15,11 +15,13 @@ from handler.platform.aws.clients import (
     drop_connections,
     region_from_url,
 )
+from handler.platform.aws.dynamodb_table import DynamoDBTable
 
 __all__ = [
     "BACKGROUND",
     "INTERACTIVE",
     "ClientOptions",
+    "DynamoDBTable",
     "aws_client",
     "aws_identity",
     "aws_session",

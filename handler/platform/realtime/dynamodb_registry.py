@@ -20,41 +20,21 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from handler.platform.aws.clients import INTERACTIVE, ClientOptions, aws_client
+from handler.platform.aws.dynamodb_table import DynamoDBTable
 from handler.platform.realtime.ports import ConnectionRegistry
 from handler.platform.realtime.types import Connection, RegistryError
 
 if TYPE_CHECKING:
-    from mypy_boto3_dynamodb import DynamoDBClient
+    pass
 
 __all__ = ["DynamoDBRegistry", "RegistryError"]
 
 _LIVE_FILTER = "attribute_not_exists(closedAt) AND (attribute_not_exists(#ttl) OR #ttl > :now)"
 
 
-class DynamoDBRegistry(ConnectionRegistry):
+class DynamoDBRegistry(DynamoDBTable, ConnectionRegistry):
     """`client`: injected, or the shared one built on first use (`endpoint_url`: Settings.
     aws_endpoint_url). Its budget is short: a WebSocket event or a broadcast waits on it."""
-
-    def __init__(
-        self,
-        table_name: str,
-        *,
-        client: DynamoDBClient | None = None,
-        endpoint_url: str | None = None,
-    ) -> None:
-        if not table_name:
-            raise ValueError("a DynamoDB connection registry needs a table name")
-        self.table_name = table_name
-        self.endpoint_url = endpoint_url
-        self._client = client
-
-    @property
-    def client(self) -> DynamoDBClient:
-        if self._client is None:
-            options: ClientOptions = {**INTERACTIVE, "endpoint_url": self.endpoint_url}
-            self._client = aws_client("dynamodb", **options)
-        return self._client
 
     async def add(self, connection: Connection) -> None:
         item: dict[str, Any] = {
