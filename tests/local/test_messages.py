@@ -12,7 +12,7 @@ import boto3
 import httpx
 import pytest
 
-from tests.support.processes import ROOT, child_env, run_python, serving
+from tests.support.processes import ROOT, child_env, like_a_terminal, run_python, serving
 from tests.support.servers import free_port, handshake_refusal
 
 # Settings come from the variables each test sets, not from the developer's shell.
@@ -131,14 +131,15 @@ def moto_queue() -> Iterator[dict[str, str]]:
 
 
 def test_ctrl_c_stops_the_worker_without_a_traceback(moto_queue: dict[str, str]) -> None:
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "local", "worker", "--wait", "1"],
-        cwd=ROOT,
-        env={**CLEAN_ENV, **moto_queue},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    with like_a_terminal():
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "local", "worker", "--wait", "1"],
+            cwd=ROOT,
+            env={**CLEAN_ENV, **moto_queue},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
     assert worker.stdout is not None
     lines = []
     for line in worker.stdout:  # bounded by the worker's own start-up

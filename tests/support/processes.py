@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -62,6 +63,21 @@ class Served:
     process: subprocess.Popen[bytes]
     url: str
     output: str = ""  # stdout and stderr, once the process has exited
+
+
+@contextmanager
+def like_a_terminal() -> Iterator[None]:
+    """Children started in the block get the SIGINT a terminal's foreground command has.
+
+    A test run started in the background (`make test &`, some CI runners) ignores SIGINT;
+    a child inherits an ignored signal across exec, and Python then never raises
+    KeyboardInterrupt, so a Ctrl+C test would hang instead of testing the command. A
+    handled signal is reset to the default at exec, which is what a terminal gives."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 @contextmanager
