@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from typing import Any, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from handler.platform.metrics.names import AUTH_REFUSAL_REASONS, AUTH_REFUSALS, COLD_START
 
@@ -76,19 +76,30 @@ def invocation_metrics(
     the handler raises. With metrics off it returns `handler` itself: no wrapper cost."""
     if not metrics.enabled:
         return handler
-    cold = [True]
+    return MeasuredHandler(handler, metrics, function=function)
 
-    def invoke(event: Any, context: Any) -> R:
-        if cold:
-            cold.clear()
-            metrics.count(COLD_START, function=function)
+
+class MeasuredHandler(Generic[R]):
+    """`invocation_metrics`' wrapper; any other attribute is the wrapped handler's
+    (`close`, `app`...), so callers of the entry's `handler` see no difference."""
+
+    def __init__(self, handler: Callable[[Any, Any], R], metrics: Metrics, *, function: str):
+        self.__wrapped__ = handler
+        self.metrics = metrics
+        self.function = function
+        self.cold = True
+
+    def __call__(self, event: Any, context: Any) -> R:
+        if self.cold:
+            self.cold = False
+            self.metrics.count(COLD_START, function=self.function)
         try:
-            return handler(event, context)
+            return self.__wrapped__(event, context)
         finally:
-            metrics.flush()
+            self.metrics.flush()
 
-    invoke.__wrapped__ = handler  # type: ignore[attr-defined]
-    return invoke
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.__wrapped__, name)
 
 
 def elapsed_ms(started: float) -> float:

@@ -197,7 +197,7 @@ class TaskWorker:
                 self.metrics.milliseconds(TASK_DURATION, ms, task=envelope.name)
         ran.append(True)
         self.metrics.count(TASKS_RUN, task=envelope.name)
-        keys = log_keys(envelope)
+        keys = log_keys(envelope, **({"trace_id": trace_id(trace)} if trace else {}))
         logger.info("task %s (%s) done in %.1f ms", envelope.id, envelope.name, ms, extra=keys)
         return {"task_id": envelope.id}
 
