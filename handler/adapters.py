@@ -290,7 +290,8 @@ def aws_hub(settings: Settings) -> Hub:
         concurrency=settings.ws_send_concurrency,
         timeout=settings.ws_send_timeout,
     )
-    sender = CountedSender(signed, metrics=app_metrics(settings))
+    metrics = app_metrics(settings)
+    sender = CountedSender(signed, metrics=metrics) if metrics.enabled else signed
     registry = DynamoDBRegistry(
         settings.connections_table, endpoint_url=settings.aws_endpoint_url or None
     )

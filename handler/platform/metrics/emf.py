@@ -14,11 +14,14 @@ as soon as it is recorded.
 
 from __future__ import annotations
 
+import json
+import sys
 import threading
 from collections.abc import Mapping
 from typing import Any
 
 Key = tuple[tuple[str, str], ...]
+MAX_DIMENSION_SETS = 1000
 
 
 class EmfMetrics:
@@ -46,6 +49,9 @@ class EmfMetrics:
         # Sync endpoints and the @connections sender run in threads.
         self._lock = threading.Lock()
         self._pending: list[tuple[str, str, float, Key]] = []
+        # One provider per dimension set, reused: building one costs ~30 us (its unit
+        # tables), more than the rest of a flush. Bounded: the sets come from fixed values.
+        self._providers: dict[Key, Any] = {}
 
     def count(self, name: str, value: float = 1.0, **dimensions: str) -> None:
         self._record(name, "Count", value, dimensions)
@@ -69,11 +75,25 @@ class EmfMetrics:
         for name, unit, value, extra in pending:
             provider = groups.get(extra)
             if provider is None:
-                provider = groups[extra] = self._provider_class(
-                    namespace=self.namespace,
-                    service=self.service,
-                    default_dimensions={"service": self.service, **self.dimensions, **dict(extra)},
-                )
+                provider = groups[extra] = self._provider(extra)
             provider.add_metric(name=name, unit=unit, value=value)
+        lines = []
         for provider in groups.values():
-            provider.flush_metrics()
+            # Powertools' serialization and schema checks, without flush_metrics' per-call
+            # environment reads and dimension reset (a third of a flush): the provider's
+            # dimensions never change, only its values are cleared.
+            lines.append(json.dumps(provider.serialize_metric_set(), separators=(",", ":")))
+            provider.metric_set.clear()
+        sys.stdout.write("\n".join(lines) + "\n")  # one write per flush
+
+    def _provider(self, extra: Key) -> Any:
+        provider = self._providers.get(extra)
+        if provider is None:
+            if len(self._providers) >= MAX_DIMENSION_SETS:
+                self._providers.clear()
+            provider = self._providers[extra] = self._provider_class(
+                namespace=self.namespace,
+                service=self.service,
+                default_dimensions={"service": self.service, **self.dimensions, **dict(extra)},
+            )
+        return provider
