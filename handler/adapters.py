@@ -12,6 +12,7 @@ AWS adapter. Everything else receives adapters and never reads settings to choos
 |             |                              | WS_CALLBACK_URL)                                |
 | idempotency | in memory                    | DynamoDB (IDEMPOTENCY_TABLE)                    |
 | users       | in memory, seeded            | DynamoDB (USERS_TABLE)                          |
+| metrics     | off (METRICS=emf: EMF lines) | EMF lines on stdout, flushed per invocation     |
 
 No FastAPI here: the worker and WebSocket functions use this module too. Adapter modules
 are imported inside the functions that build them, so a function imports only the
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.idempotency import BasePersistenceLayer
 
     from handler.api.users.user_store import UserStore
+    from handler.platform.metrics.recorder import Metrics
     from handler.platform.pagination.cursor import CursorCodec
     from handler.platform.realtime.hub import Hub
     from handler.platform.redis.pool import RedisPool
@@ -58,6 +60,21 @@ def describe(settings: Settings) -> str:
         "users": "dynamodb" if settings.users_table else "memory",
     }
     return " ".join(f"{part}={backend}" for part, backend in parts.items())
+
+
+@lru_cache(maxsize=4)
+def app_metrics(settings: Settings) -> Metrics:
+    """The process's one recorder: off unless METRICS resolves to `emf` (on Lambda, batched
+    until the entry flushes the invocation's)."""
+    from handler.platform.metrics.recorder import build_metrics
+
+    return build_metrics(
+        emf=settings.metrics_mode == "emf",
+        namespace=settings.metrics_namespace,
+        service=settings.service_name,
+        dimensions={"stage": settings.stage},
+        batched=settings.on_lambda,
+    )
 
 
 # --- the app's lifespan -----------------------------------------------------------------
@@ -89,35 +106,11 @@ async def open_app_state(settings: Settings) -> AsyncIterator[dict[str, Any]]:
         state.update(await stack.enter_async_context(open_cache_and_limits(settings)))
         if settings.snap_start:
             from handler.platform.runtime.snapstart import register_snapshot_hooks
+            from handler.snapshot_state import build_ahead, release_connections
 
             await build_ahead(state)
             register_snapshot_hooks(before=partial(release_connections, state))
         yield state
-
-
-async def build_ahead(state: dict[str, Any]) -> None:
-    """SnapStart's init: build what is otherwise built on first use (the cache and
-    rate-limit backends with the Redis pool, the SQS client), so that the snapshot holds
-    it and a restored environment's first request pays nothing. Nothing connects: a
-    build needs no network (connections open on first use, after the restore)."""
-    from handler.platform.tasks.envelope import TaskEnvelope
-
-    await state["cache"].guarded.prepare()
-    await state["rate_limiter"].guarded.prepare()
-    state["task_queue"].prepare()
-    TaskEnvelope.model_rebuild()  # its schema is deferred to the first task otherwise
-
-
-async def release_connections(state: dict[str, Any]) -> None:
-    """Before a SnapStart snapshot: close every pooled connection (Redis, the AWS
-    clients' HTTP pools), so that no restored environment shares a socket; each pool
-    connects again on its next use."""
-    from handler.platform.aws.clients import drop_connections
-
-    pool = state.get("redis_pool")
-    if pool is not None and pool.built:
-        await (await pool.get()).disconnect()
-    drop_connections()
 
 
 @asynccontextmanager
@@ -139,9 +132,12 @@ async def open_cache_and_limits(settings: Settings) -> AsyncIterator[dict[str, A
             pool = await stack.enter_async_context(shared_redis_pool(settings))
             # Cache and limiter share the server, so they share its health.
             breaker = Breaker("redis", backoff=settings.redis_backoff)
-        cache = await stack.enter_async_context(open_cache(settings, pool=pool, breaker=breaker))
+        metrics = app_metrics(settings)
+        cache = await stack.enter_async_context(
+            open_cache(settings, pool=pool, breaker=breaker, metrics=metrics)
+        )
         limiter = await stack.enter_async_context(
-            open_rate_limiter(settings, pool=pool, breaker=breaker)
+            open_rate_limiter(settings, pool=pool, breaker=breaker, metrics=metrics)
         )
         state: dict[str, Any] = {"cache": cache, "rate_limiter": limiter}
         if pool is not None:
@@ -198,7 +194,7 @@ def task_queue(settings: Settings) -> TaskQueue:
             logger.warning(
                 "TASK_QUEUE_URL is unset on Lambda: tasks run in-process, before the response"
             )
-        return InProcessQueue()
+        return InProcessQueue(metrics=app_metrics(settings))
     from handler.platform.tasks.sqs import SqsQueue
 
     # The client (boto3's import and endpoint setup: a few hundred ms) is built by the
@@ -208,6 +204,7 @@ def task_queue(settings: Settings) -> TaskQueue:
         settings.task_queue_url,
         endpoint_url=settings.aws_endpoint_url or None,
         max_batch_bytes=settings.task_max_message_bytes,
+        metrics=app_metrics(settings),
     )
 
 
@@ -251,6 +248,7 @@ def task_worker(settings: Settings, *, tasks: TaskRegistry | None = None) -> Tas
         dead_letters=dead_letters(settings),
         tasks=tasks or registry,
         idempotency_seconds=settings.task_idempotency_seconds,
+        metrics=app_metrics(settings),
     )
 
 
@@ -280,17 +278,20 @@ def local_hub(settings: Settings) -> Hub:
 def aws_hub(settings: Settings) -> Hub:
     """DynamoDB registry + @connections sender, built once per settings and reused while
     the execution environment stays warm."""
+    from handler.platform.realtime.counted_sender import CountedSender
     from handler.platform.realtime.dynamodb_registry import DynamoDBRegistry
     from handler.platform.realtime.hub import Hub
     from handler.platform.realtime.signed_sender import SignedHttpSender
 
     # Not boto3's ManagementApiSender: the same signed request for half the CPU, which
     # is what bounds a broadcast to thousands of connections (see signed_sender).
-    sender = SignedHttpSender(
+    signed = SignedHttpSender(
         settings.ws_callback_url,
         concurrency=settings.ws_send_concurrency,
         timeout=settings.ws_send_timeout,
     )
+    metrics = app_metrics(settings)
+    sender = CountedSender(signed, metrics=metrics) if metrics.enabled else signed
     registry = DynamoDBRegistry(
         settings.connections_table, endpoint_url=settings.aws_endpoint_url or None
     )

@@ -18,7 +18,7 @@ from fastapi import FastAPI
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
-from handler.adapters import describe, open_app_state
+from handler.adapters import app_metrics, describe, open_app_state
 from handler.api import (
     announcements,
     caching,
@@ -41,6 +41,7 @@ from handler.platform.http.middleware import (
     RequestIdMiddleware,
     UnhandledErrorMiddleware,
 )
+from handler.platform.http.request_metrics import RequestMetricsMiddleware
 from handler.platform.runtime.logs import configure_logging
 from handler.settings import Settings, get_settings
 
@@ -137,6 +138,10 @@ def _new_app(settings: Settings, lifespan: Any) -> FastAPI:
         max_header_bytes=settings.http_max_header_bytes,
     )
     app.add_middleware(UnhandledErrorMiddleware)
+    metrics = app_metrics(settings)
+    if metrics.enabled:
+        # Outside the 500 answer, so a crash counts as the 5xx the client got.
+        app.add_middleware(RequestMetricsMiddleware, metrics=metrics)
     app.add_middleware(CustomHeaderMiddleware, value=settings.custom_header_value)
     app.add_middleware(ProcessTimeMiddleware)
     app.add_middleware(RequestIdMiddleware)

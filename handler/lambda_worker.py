@@ -9,11 +9,12 @@ from __future__ import annotations
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from handler.adapters import task_worker
+from handler.adapters import app_metrics, task_worker
 from handler.api import (  # noqa: F401 - importing registers their tasks
     announcement_tasks,
     notification_tasks,
 )
+from handler.platform.metrics.names import COLD_START
 from handler.platform.runtime.logs import bind_lambda_context, configure_logging
 from handler.platform.tasks.log_context import install_task_log_filter
 from handler.settings import get_settings
@@ -32,6 +33,13 @@ def worker() -> TaskWorker:
 
 
 def handler(event: Any, context: Any) -> dict[str, Any]:
+    cold = worker.cache_info().currsize == 0
     task_worker = worker()
+    metrics = app_metrics(get_settings())
+    if cold:
+        metrics.count(COLD_START, function="worker")
     bind_lambda_context(context)
-    return task_worker.handle(event, context)
+    try:
+        return task_worker.handle(event, context)
+    finally:
+        metrics.flush()  # the invocation's metrics: one EMF write

@@ -9,11 +9,13 @@ from __future__ import annotations
 from handler.platform.runtime.init_phase import init_phase
 
 with init_phase():
-    from handler.adapters import aws_hub
+    from handler.adapters import app_metrics, aws_hub
     from handler.api.chat import endpoint
+    from handler.platform.metrics.recorder import invocation_metrics
     from handler.platform.realtime.lambda_driver import LambdaWebSocketAdapter
     from handler.platform.runtime.logs import configure_logging
     from handler.settings import get_settings
 
     configure_logging(get_settings())
-    handler = LambdaWebSocketAdapter(endpoint, lambda: aws_hub(get_settings()))
+    adapter = LambdaWebSocketAdapter(endpoint, lambda: aws_hub(get_settings()))
+    handler = invocation_metrics(adapter, app_metrics(get_settings()), function="ws")

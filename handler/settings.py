@@ -36,6 +36,17 @@ class Settings(BaseSettings):
     # where API Gateway's access log already has every request.
     access_log: Literal["auto", "line", "log", "off"] = "auto"
 
+    # Metrics (handler.platform.metrics): `emf` writes CloudWatch EMF lines to stdout (on
+    # Lambda, CloudWatch Logs turns them into metrics: no API call), `off` records nothing.
+    # `auto`: `emf` on Lambda, `off` elsewhere (set METRICS=emf to read them locally).
+    metrics: Literal["auto", "emf", "off"] = "auto"
+    # The CloudWatch namespace of every custom metric (the dashboard's and alarms' too).
+    metrics_namespace: str = Field(
+        default="fastapi-serverless", pattern=r"^[A-Za-z0-9._/#:-]{1,255}$"
+    )
+    # The deployment stage (`dev`, `prod`; set by the stack): a dimension of every metric.
+    stage: str = Field(default="local", pattern=r"^[a-z][a-z0-9-]{0,31}$")
+
     # Local server (python -m local). Lambda Web Adapter also reads PORT.
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
@@ -118,6 +129,12 @@ class Settings(BaseSettings):
         if self.access_log == "auto":
             return "off" if self.on_lambda else "line"
         return self.access_log
+
+    @property
+    def metrics_mode(self) -> Literal["emf", "off"]:
+        if self.metrics == "auto":
+            return "emf" if self.on_lambda else "off"
+        return self.metrics
 
     @property
     def json_logs(self) -> bool:

@@ -43,6 +43,10 @@ for _name in (
     "ENVIRONMENT",
     "LOG_FORMAT",
     "CACHE_SECRET",
+    "METRICS",
+    "METRICS_NAMESPACE",
+    "STAGE",
+    "_X_AMZN_TRACE_ID",
 ):
     os.environ.pop(_name, None)
 

@@ -143,6 +143,7 @@ def test_the_platform_never_imports_the_demo_api() -> None:
         "tasks",
         "realtime",
         "pagination",
+        "metrics",
     ],
 )
 def test_each_platform_package_says_what_it_is_and_exports_its_names(package: str) -> None:

@@ -21,6 +21,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
+from handler.platform.metrics.names import CACHE_OUTCOMES, REDIS_FAIL_OPEN, CacheOutcome
+from handler.platform.metrics.recorder import NO_METRICS, Metrics
 from handler.platform.redis.breaker import Breaker
 from handler.platform.redis.first_use import BackendUnavailable, OnFirstUse
 from handler.platform.redis.guarded import GuardedBackend
@@ -72,8 +74,10 @@ class ResponseCache:
         prefix: str,
         timeout: float,
         breaker: Breaker | None = None,
+        metrics: Metrics = NO_METRICS,
     ) -> None:
         self.prefix = prefix
+        self.metrics = metrics
         self.guarded = GuardedBackend(
             cache,
             timeout=timeout,
@@ -85,10 +89,19 @@ class ResponseCache:
     def breaker(self) -> Breaker:
         return self.guarded.breaker
 
+    def record(self, outcome: CacheOutcome) -> None:
+        """Count one answer's outcome (`CacheHits`, `CacheMisses`, `CacheBypasses`)."""
+        self.metrics.count(CACHE_OUTCOMES[outcome])
+
+    def _failed_open(self) -> None:
+        # Redis could not be used and the request goes on without it.
+        self.metrics.count(REDIS_FAIL_OPEN, component="cache")
+
     async def get(self, key: str) -> Any | None:
         try:
             return await self.guarded.call(lambda cache: cache.get(self.prefix + key))
         except BackendUnavailable:
+            self._failed_open()
             return None
         except bad_value_errors() as exc:
             logger.warning("cached value for %s rejected (%s); recomputing", key, repr(exc))
@@ -98,6 +111,7 @@ class ResponseCache:
         try:
             await self.guarded.call(lambda cache: cache.set(self.prefix + key, value, expire=ttl))
         except BackendUnavailable:
+            self._failed_open()
             return
 
     async def generations(self, names: Sequence[str]) -> list[int] | None:
@@ -109,6 +123,7 @@ class ResponseCache:
             try:
                 value = await self.guarded.call(read)
             except BackendUnavailable:
+                self._failed_open()
                 return None
             except bad_value_errors():
                 return None
@@ -159,6 +174,7 @@ async def open_cache(
     *,
     pool: OnFirstUse[RedisPool] | None = None,
     breaker: Breaker | None = None,
+    metrics: Metrics = NO_METRICS,
 ) -> AsyncIterator[ResponseCache]:
     """A `ResponseCache` whose cashews backend is built by its first get or set."""
     async with OnFirstUse(lambda: _open_cashews(settings, pool)) as backend:
@@ -167,6 +183,7 @@ async def open_cache(
             prefix=f"{settings.redis_key_prefix}cache:",
             timeout=settings.redis_timeout,
             breaker=breaker,
+            metrics=metrics,
         )
 
 

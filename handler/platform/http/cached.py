@@ -36,6 +36,7 @@ from starlette.concurrency import run_in_threadpool
 
 from handler.platform.cache.store import ResponseCache
 from handler.platform.http.deps import CacheDep
+from handler.platform.metrics.names import CacheOutcome
 
 F = TypeVar("F", bound=Callable[..., Any])
 Generations = Callable[[Mapping[str, Any]], Iterable[str]]
@@ -92,25 +93,25 @@ async def _serve(
 ) -> Any:
     directives = _cache_control(request)
     if "no-store" in directives:
-        return _mark(await compute(), sub_response, "BYPASS")
+        return _mark(await compute(), sub_response, "BYPASS", store)
     key = request_key(request)
     if names:
         current = await store.generations(names)
         if current is None:  # unknown generations: a stored entry could be stale
-            return _mark(await compute(), sub_response, "BYPASS")
+            return _mark(await compute(), sub_response, "BYPASS", store)
         key += "#" + ",".join(f"{name}={value}" for name, value in zip(names, current, strict=True))
     if "no-cache" not in directives:
         entry = await store.get(key)
         if isinstance(entry, dict):
-            return _mark(_restore(entry, sub_response), sub_response, "HIT")
+            return _mark(_restore(entry, sub_response), sub_response, "HIT", store)
     # What the dependencies put on the shared sub-response before the endpoint ran.
     before = list(sub_response.raw_headers)
     result = await compute()
     entry = _entry(result, sub_response, before)
     if entry is None:
-        return _mark(result, sub_response, "BYPASS")
+        return _mark(result, sub_response, "BYPASS", store)
     await store.set(key, entry, ttl)
-    return _mark(result, sub_response, "MISS")
+    return _mark(result, sub_response, "MISS", store)
 
 
 def request_key(request: Request) -> str:
@@ -191,7 +192,8 @@ def _restore(entry: dict[str, Any], sub_response: Response) -> Any:
     return entry.get("value")
 
 
-def _mark(result: Any, sub_response: Response, outcome: str) -> Any:
+def _mark(result: Any, sub_response: Response, outcome: CacheOutcome, store: ResponseCache) -> Any:
+    store.record(outcome)
     # FastAPI copies the sub-response's headers only onto answers it builds itself.
     target = result if isinstance(result, Response) else sub_response
     target.headers["X-Cache"] = outcome

@@ -18,6 +18,11 @@ from starlette.datastructures import URL
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from handler.platform.runtime.request_id import request_id_var
+from handler.platform.runtime.trace_header import (
+    clean_trace_header,
+    invocation_trace_header,
+    trace_header_var,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -85,6 +90,9 @@ class RequestIdMiddleware:
 
     A client-sent `X-Request-ID` is not trusted as the id (it would let a caller forge
     log correlation); the id is echoed back in the response header instead.
+
+    It also holds the request's X-Ray trace header (`trace_header_var`) for the tasks the
+    request queues: the Lambda invocation's, else a well-formed `X-Amzn-Trace-Id`.
     """
 
     def __init__(self, app: ASGIApp, header: str = "X-Request-ID") -> None:
@@ -98,6 +106,7 @@ class RequestIdMiddleware:
         # os.urandom, not uuid4: after a SnapStart restore every environment draws fresh.
         request_id = gateway_request_id(scope) or os.urandom(16).hex()
         token = request_id_var.set(request_id)
+        trace_token = trace_header_var.set(invocation_trace_header() or request_trace(scope))
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -107,7 +116,16 @@ class RequestIdMiddleware:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
+            trace_header_var.reset(trace_token)
             request_id_var.reset(token)
+
+
+def request_trace(scope: Scope) -> str | None:
+    """The request's own `X-Amzn-Trace-Id`, rebuilt from its checked fields, or None."""
+    for name, value in scope.get("headers", ()):
+        if name == b"x-amzn-trace-id":
+            return clean_trace_header(value.decode("latin-1"))
+    return None
 
 
 def gateway_request_id(scope: Scope) -> str | None:

@@ -28,6 +28,8 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from handler.platform.metrics.names import RATE_LIMIT_REFUSALS, REDIS_FAIL_OPEN
+from handler.platform.metrics.recorder import NO_METRICS, Metrics
 from handler.platform.redis.breaker import Breaker
 from handler.platform.redis.first_use import BackendUnavailable, OnFirstUse
 from handler.platform.redis.guarded import GuardedBackend
@@ -93,8 +95,10 @@ class RateLimiter:
         timeout: float,
         fail_open: bool = True,
         breaker: Breaker | None = None,
+        metrics: Metrics = NO_METRICS,
     ) -> None:
         self.fail_open = fail_open
+        self.metrics = metrics
         self.guarded = GuardedBackend(
             strategy,
             timeout=timeout,
@@ -115,10 +119,13 @@ class RateLimiter:
             allowed, stats = await self.guarded.call(count)
         except BackendUnavailable:
             return self._unavailable(item)
+        if not allowed:
+            self.metrics.count(RATE_LIMIT_REFUSALS)
         return Decision(allowed, item.amount, stats.remaining, stats.reset_time)
 
     def _unavailable(self, item: RateLimitItem) -> Decision:
         if self.fail_open:
+            self.metrics.count(REDIS_FAIL_OPEN, component="ratelimit")
             return Decision(allowed=True, limit=item.amount)
         raise RateLimiterUnavailable(max(1, math.ceil(self.breaker.retry_after)))
 
@@ -129,6 +136,7 @@ async def open_rate_limiter(
     *,
     pool: OnFirstUse[RedisPool] | None = None,
     breaker: Breaker | None = None,
+    metrics: Metrics = NO_METRICS,
 ) -> AsyncIterator[RateLimiter]:
     """A `RateLimiter` whose storage is built by its first hit."""
     async with OnFirstUse(lambda: _open_strategy(settings, pool)) as strategy:
@@ -137,6 +145,7 @@ async def open_rate_limiter(
             timeout=settings.redis_timeout,
             fail_open=settings.rate_limit_fail_open,
             breaker=breaker,
+            metrics=metrics,
         )
 
 

@@ -19,6 +19,9 @@ from handler.platform.aws.clients import (
     aws_client,
     region_from_url,
 )
+from handler.platform.metrics.names import TASKS_QUEUED
+from handler.platform.metrics.recorder import NO_METRICS, Metrics
+from handler.platform.runtime.trace_header import trace_header_var
 from handler.platform.tasks.envelope import EncodedTask
 from handler.platform.tasks.errors import TaskQueueUnavailable
 
@@ -67,7 +70,9 @@ class _SqsAdapter:
 
 class SqsQueue(_SqsAdapter):
     """Sends a request's tasks with SendMessageBatch (10 entries and `max_batch_bytes`
-    per call). Any task left unsent raises `TaskQueueUnavailable`."""
+    per call). Any task left unsent raises `TaskQueueUnavailable`. Each message carries
+    the request's trace header (`trace_header_var`) as its `AWSTraceHeader` system
+    attribute, and each task sent counts `TasksQueued{task}`."""
 
     def __init__(
         self,
@@ -76,28 +81,39 @@ class SqsQueue(_SqsAdapter):
         client: SQSClient | None = None,
         endpoint_url: str | None = None,
         max_batch_bytes: int = 1_048_576,
+        metrics: Metrics = NO_METRICS,
     ) -> None:
         # A request waits on this send, and a 503 beats a hung client.
         super().__init__(queue_url, client, endpoint_url, INTERACTIVE)
         self.max_batch_bytes = max_batch_bytes
+        self.metrics = metrics
 
     async def send(self, tasks: Sequence[EncodedTask], background: BackgroundTasks) -> None:
         if tasks:
-            await anyio.to_thread.run_sync(self.send_now, tasks)
+            # Read here, in the request's context (the thread gets a copy of it anyway).
+            trace = trace_header_var.get()
+            await anyio.to_thread.run_sync(self.send_now, tasks, trace)
 
-    def send_now(self, tasks: Sequence[EncodedTask]) -> None:
+    def send_now(self, tasks: Sequence[EncodedTask], trace_header: str | None = None) -> None:
         from botocore.exceptions import BotoCoreError, ClientError
 
         try:
             for batch in _batches(tasks, self.max_batch_bytes):
-                self._send_batch(batch)
+                self._send_batch(batch, trace_header)
         except (BotoCoreError, ClientError) as exc:
             raise TaskQueueUnavailable(f"SQS refused the send: {exc}") from exc
+        for task in tasks:
+            self.metrics.count(TASKS_QUEUED, task=task.envelope.name)
 
-    def _send_batch(self, batch: list[EncodedTask]) -> None:
+    def _send_batch(self, batch: list[EncodedTask], trace_header: str | None) -> None:
         entries: list[SendMessageBatchRequestEntryTypeDef] = [
             {"Id": task.id, "MessageBody": task.body} for task in batch
         ]
+        if trace_header:
+            for entry in entries:
+                entry["MessageSystemAttributes"] = {
+                    "AWSTraceHeader": {"DataType": "String", "StringValue": trace_header}
+                }
         for attempt in (1, 2):
             response = self.client.send_message_batch(QueueUrl=self.queue_url, Entries=entries)
             failed = response.get("Failed", [])

@@ -37,7 +37,15 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyPersistenceLayerError,
 )
 
+from handler.platform.metrics.names import (
+    TASK_DURATION,
+    TASKS_DEAD_LETTERED,
+    TASKS_RETRIED,
+    TASKS_RUN,
+)
+from handler.platform.metrics.recorder import NO_METRICS, Metrics, elapsed_ms
 from handler.platform.runtime.event_loop import environment_loop
+from handler.platform.runtime.trace_header import clean_trace_header, trace_id
 from handler.platform.tasks.envelope import TaskEnvelope
 from handler.platform.tasks.errors import PoisonMessage, UnknownTask
 from handler.platform.tasks.log_context import log_keys, task_log_context
@@ -68,8 +76,10 @@ class TaskWorker:
         dead_letters: DeadLetters | None,
         tasks: TaskRegistry = registry,
         idempotency_seconds: int = 3600,
+        metrics: Metrics = NO_METRICS,
     ) -> None:
         self._registry = tasks
+        self.metrics = metrics
         self._dead_letters = dead_letters
         self._config = IdempotencyConfig(
             event_key_jmespath="id",
@@ -108,15 +118,26 @@ class TaskWorker:
         except PoisonMessage as poison:
             self._dead_letter(record, poison)
             return
-        receives = record.raw_event.get("attributes", {}).get("ApproximateReceiveCount")
+        attributes = record.raw_event.get("attributes", {})
+        receives = attributes.get("ApproximateReceiveCount")
+        # The request's trace (SQS copies AWSTraceHeader into the record's attributes).
+        trace = clean_trace_header(attributes.get("AWSTraceHeader"))
         keys = log_keys(envelope, message_id=record.message_id, receive_count=receives)
+        if trace:
+            keys["trace_id"] = trace_id(trace)
         ran: list[bool] = []  # `_execute` marks it once the task has returned
         try:
             self._run_once(
-                key={"id": envelope.id}, envelope=envelope, spec=spec, bound=bound, ran=ran
+                key={"id": envelope.id},
+                envelope=envelope,
+                spec=spec,
+                bound=bound,
+                ran=ran,
+                trace=trace,
             )
         except IdempotencyAlreadyInProgressError:
             logger.warning("task %s is running elsewhere; retry later", envelope.id, extra=keys)
+            self.metrics.count(TASKS_RETRIED, task=envelope.name)
             raise
         except IdempotencyPersistenceLayerError as exc:
             if not ran:
@@ -125,6 +146,7 @@ class TaskWorker:
                 logger.warning(
                     "task %s not done: %s; retry later", envelope.id, exc, extra=keys, exc_info=True
                 )
+                self.metrics.count(TASKS_RETRIED, task=envelope.name)
                 raise
             # Its effect happened: failing the message would run it again once the
             # in-progress record expires (a duplicate delivery after that still could).
@@ -143,6 +165,7 @@ class TaskWorker:
                 receives,
                 extra=keys,
             )
+            self.metrics.count(TASKS_RETRIED, task=envelope.name)
             raise
 
     def _spec(self, name: str) -> TaskSpec:
@@ -159,17 +182,22 @@ class TaskWorker:
         spec: TaskSpec,
         bound: inspect.BoundArguments,
         ran: list[bool],
+        trace: str | None,
     ) -> dict[str, str]:
         """Runs once per task id (Powertools stores this return value, not the task's)."""
         started = time.perf_counter()
-        with task_log_context(envelope):
-            result = spec.call(bound)
-            if spec.is_async:
-                # Asked for only here: a worker whose tasks are all sync never makes one.
-                environment_loop().run_until_complete(result)
+        with task_log_context(envelope, trace_header=trace):
+            try:
+                result = spec.call(bound)
+                if spec.is_async:
+                    # Asked for only here: a worker whose tasks are all sync never makes one.
+                    environment_loop().run_until_complete(result)
+            finally:
+                ms = elapsed_ms(started)
+                self.metrics.milliseconds(TASK_DURATION, ms, task=envelope.name)
         ran.append(True)
-        ms = (time.perf_counter() - started) * 1000
-        keys = log_keys(envelope)
+        self.metrics.count(TASKS_RUN, task=envelope.name)
+        keys = log_keys(envelope, **({"trace_id": trace_id(trace)} if trace else {}))
         logger.info("task %s (%s) done in %.1f ms", envelope.id, envelope.name, ms, extra=keys)
         return {"task_id": envelope.id}
 
@@ -190,6 +218,7 @@ class TaskWorker:
         except Exception:
             logger.exception("poison message %s not dead-lettered; left on the queue", poison)
             raise
+        self.metrics.count(TASKS_DEAD_LETTERED, reason=poison.reason)
         logger.error("poison message %s dead-lettered: %s", record.message_id, poison, extra=extra)
 
 

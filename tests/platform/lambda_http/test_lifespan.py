@@ -8,6 +8,7 @@ import subprocess
 import textwrap
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -82,6 +83,11 @@ def _run_lambda_process(script: str, **env: str) -> subprocess.CompletedProcess[
     return run_python("-c", script, env=environment)
 
 
+def _logged(stdout: str) -> list[dict[str, Any]]:
+    """The JSON log lines; on Lambda stdout carries the EMF metric lines too."""
+    return [json.loads(line) for line in stdout.splitlines() if not line.startswith('{"_aws"')]
+
+
 INVOKE = textwrap.dedent("""
     import json, os, signal, time
     from tests.support.events import LambdaContext, http_event
@@ -97,7 +103,7 @@ def test_sigterm_runs_the_lifespan_shutdown() -> None:
     script = INVOKE + "os.kill(os.getpid(), signal.SIGTERM)\ntime.sleep(10)\n"
     done = _run_lambda_process(script)
     assert done.returncode == 0, done.stderr
-    messages = [json.loads(line)["message"] for line in done.stdout.splitlines()]
+    messages = [line["message"] for line in _logged(done.stdout)]
     assert sum(m.startswith("startup (development): cache=memory") for m in messages) == 1
     assert messages[-1] == "shutdown"
 
@@ -105,7 +111,7 @@ def test_sigterm_runs_the_lifespan_shutdown() -> None:
 def test_logs_are_json_with_the_lambda_request_id() -> None:
     done = _run_lambda_process(INVOKE, ACCESS_LOG="log")
     assert done.returncode == 0, done.stderr
-    lines = [json.loads(line) for line in done.stdout.splitlines()]
+    lines = _logged(done.stdout)
     served = [line for line in lines if line["message"].startswith("GET /api/v1/users 200 ")]
     assert [line["function_request_id"] for line in served] == ["req-0", "req-1", "req-2"]
     assert all(line["service"] == "fastapi-serverless" for line in lines)
@@ -115,7 +121,7 @@ def test_on_lambda_the_access_line_is_the_http_apis_by_default() -> None:
     """ACCESS_LOG=auto: API Gateway's access log has every request; the function adds none."""
     done = _run_lambda_process(INVOKE)
     assert done.returncode == 0, done.stderr
-    messages = [json.loads(line)["message"] for line in done.stdout.splitlines()]
+    messages = [line["message"] for line in _logged(done.stdout)]
     assert messages  # the startup line
     assert not [m for m in messages if "/api/v1/users" in m]
 

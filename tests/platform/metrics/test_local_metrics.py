@@ -1,0 +1,255 @@
+"""Metrics on the local path: off by default, EMF lines with METRICS=emf, each counter
+emitted where its event happens, and no request-made value ever a dimension."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Iterator
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
+
+from handler.adapters import app_metrics
+from handler.app import create_app
+from handler.platform.metrics import NO_METRICS, count_auth_refusal, invocation_metrics
+from handler.platform.metrics.emf import EmfMetrics
+from handler.platform.realtime.counted_sender import CountedSender
+from handler.platform.realtime.ports import Sender
+from handler.platform.realtime.types import ConnectionGone, SendFailed
+from handler.settings import Settings
+from tests.platform.metrics.emf_lines import emf_points, named
+
+BASE = {"service": "fastapi-serverless", "stage": "local"}
+
+
+@pytest.fixture(autouse=True)
+def _fresh_metrics() -> Iterator[None]:
+    app_metrics.cache_clear()
+    yield
+    app_metrics.cache_clear()
+
+
+def emf_settings(**more: object) -> Settings:
+    return Settings(environment="test", metrics="emf", **more)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def emf_app() -> FastAPI:
+    return create_app(emf_settings())
+
+
+def test_metrics_are_off_locally_by_default(capsys: pytest.CaptureFixture[str]) -> None:
+    settings = Settings(environment="test")
+    assert settings.metrics_mode == "off"
+    assert app_metrics(settings) is NO_METRICS
+    with TestClient(create_app(settings)) as client:
+        client.get("/api/v1/users/1")
+        client.get("/cached")
+        client.post("/send-notification/", params={"email": "a@example.com"})
+    assert emf_points(capsys.readouterr().out) == []
+
+
+def test_auto_turns_them_on_on_lambda_only() -> None:
+    assert Settings(aws_lambda_function_name="fn").metrics_mode == "emf"
+    assert Settings(aws_lambda_function_name="fn", metrics="off").metrics_mode == "off"
+
+
+def test_requests_count_by_route_template_and_status_class(
+    emf_app: FastAPI, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with TestClient(emf_app) as client:
+        capsys.readouterr()
+        assert client.get("/api/v1/users/1").status_code == 200
+        assert client.get("/api/v1/users/987654").status_code == 404
+        assert client.get("/no/such/path/42").status_code == 404
+        assert client.get("/demo/custom-error").status_code >= 400
+    points = emf_points(capsys.readouterr().out)
+    requests = {
+        (p.dimensions["route"], p.dimensions["status_class"]) for p in named(points, "Requests")
+    }
+    assert ("GET /api/v1/users/{user_id}", "2xx") in requests
+    assert ("GET /api/v1/users/{user_id}", "4xx") in requests
+    assert ("unmatched", "4xx") in requests
+    for point in named(points, "Requests"):
+        assert (point.unit, point.namespace) == ("Count", "fastapi-serverless")
+        assert {k: point.dimensions[k] for k in BASE} == BASE
+    latencies = named(points, "Latency")
+    assert {p.dimensions["route"] for p in latencies} >= {"GET /api/v1/users/{user_id}"}
+    assert all(p.unit == "Milliseconds" and 0 < p.value < 10_000 for p in latencies)
+    assert all("status_class" not in p.dimensions for p in latencies)
+
+
+def test_a_crash_counts_as_a_5xx(capsys: pytest.CaptureFixture[str]) -> None:
+    app = create_app(emf_settings())
+
+    @app.get("/crash/{item}")
+    async def crash(item: str) -> None:
+        raise RuntimeError("boom")
+
+    with TestClient(app, raise_server_exceptions=False) as client:
+        assert client.get("/crash/7").status_code == 500
+    requests = named(emf_points(capsys.readouterr().out), "Requests")
+    assert [(p.dimensions["route"], p.dimensions["status_class"]) for p in requests] == [
+        ("GET /crash/{item}", "5xx")
+    ]
+
+
+def test_cache_hits_misses_and_bypasses(
+    emf_app: FastAPI, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with TestClient(emf_app) as client:
+        capsys.readouterr()
+        client.get("/cached")
+        client.get("/cached")
+        client.get("/cached", headers={"Cache-Control": "no-store"})
+    points = emf_points(capsys.readouterr().out)
+    assert [len(named(points, n)) for n in ("CacheMisses", "CacheHits", "CacheBypasses")] == [
+        1,
+        1,
+        1,
+    ]
+    assert named(points, "CacheHits")[0].dimensions == BASE
+
+
+def test_rate_limit_refusals(emf_app: FastAPI, capsys: pytest.CaptureFixture[str]) -> None:
+    with TestClient(emf_app) as client:
+        statuses = [client.get("/limited").status_code for _ in range(7)]
+    assert statuses.count(429) == 2
+    refusals = named(emf_points(capsys.readouterr().out), "RateLimitRefusals")
+    assert [p.value for p in refusals] == [1.0, 1.0]
+
+
+def test_redis_fail_open_counts_each_request_served_without_redis(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # A port nothing listens on: every Redis call is refused at once.
+    app = create_app(emf_settings(redis_url="redis://127.0.0.1:1/0", redis_timeout=0.2))
+    with TestClient(app) as client:
+        assert client.get("/limited").status_code == 200
+        assert client.get("/cached").status_code == 200
+    points = named(emf_points(capsys.readouterr().out), "RedisFailOpen")
+    components = sorted(p.dimensions["component"] for p in points)
+    assert {"ratelimit", "cache"} <= set(components)
+
+
+def test_in_process_tasks_are_queued_run_and_timed(
+    emf_app: FastAPI, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with TestClient(emf_app) as client:
+        capsys.readouterr()
+        client.post("/send-notification/", params={"email": "a@example.com"})
+    points = emf_points(capsys.readouterr().out)
+    for name in ("TasksQueued", "TasksRun", "TaskDuration"):
+        (point,) = named(points, name)
+        assert point.dimensions == {**BASE, "task": "send_email"}
+    assert named(points, "TaskDuration")[0].unit == "Milliseconds"
+
+
+class _Scripted(Sender):
+    async def send(self, connection_id: str, text: str) -> None:
+        if connection_id == "gone":
+            raise ConnectionGone(connection_id)
+        if connection_id == "broken":
+            raise SendFailed(connection_id, "HTTP 500")
+
+
+def test_connection_posts_sent_gone_and_failed(capsys: pytest.CaptureFixture[str]) -> None:
+    metrics = EmfMetrics(namespace="ns", service="svc", dimensions={"stage": "t"}, batched=True)
+    sender = CountedSender(_Scripted(), metrics=metrics)
+
+    async def post_all() -> None:
+        await sender.send("ok", "hi")
+        for target, error in (("gone", ConnectionGone), ("broken", SendFailed)):
+            with pytest.raises(error):
+                await sender.send(target, "hi")
+
+    asyncio.run(post_all())
+    assert capsys.readouterr().out == ""  # batched: nothing before the flush
+    metrics.flush()
+    points = emf_points(capsys.readouterr().out)
+    names = sorted(p.name for p in points)
+    assert names == ["ConnectionPostsFailed", "ConnectionPostsGone", "ConnectionPostsSent"]
+    assert all(
+        p.namespace == "ns" and p.dimensions == {"service": "svc", "stage": "t"} for p in points
+    )
+
+
+def test_a_flush_groups_values_by_dimensions(capsys: pytest.CaptureFixture[str]) -> None:
+    metrics = EmfMetrics(namespace="ns", service="svc", dimensions={"stage": "t"})
+    metrics.count("Requests", route="GET /a", status_class="2xx")
+    metrics.count("Requests", route="GET /a", status_class="2xx")
+    metrics.milliseconds("Latency", 3.5, route="GET /a")
+    metrics.flush()
+    lines = [line for line in capsys.readouterr().out.splitlines() if line]
+    assert len(lines) == 2  # one EMF line per dimension set
+    requests = named(emf_points("\n".join(lines)), "Requests")
+    assert [p.value for p in requests] == [1.0, 1.0]
+    metrics.flush()
+    assert capsys.readouterr().out == ""  # nothing recorded, nothing written
+
+
+def test_auth_refusals_hook_keeps_its_reasons_to_the_documented_set(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    metrics = EmfMetrics(namespace="ns", service="svc", dimensions={}, batched=False)
+    count_auth_refusal(metrics, "expired")
+    count_auth_refusal(metrics, "made-up reason from a header")
+    reasons = [
+        p.dimensions["reason"] for p in named(emf_points(capsys.readouterr().out), "AuthRefusals")
+    ]
+    assert reasons == ["expired", "invalid_token"]
+
+
+def test_invocation_metrics_counts_the_cold_start_once_and_flushes_even_on_error(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    metrics = EmfMetrics(namespace="ns", service="svc", dimensions={})
+    calls: list[int] = []
+
+    def handler(event: object, context: object) -> int:
+        calls.append(1)
+        if event == "fail":
+            raise ValueError("fail")
+        return len(calls)
+
+    wrapped = invocation_metrics(handler, metrics, function="worker")
+    assert wrapped("ok", None) == 1
+    with pytest.raises(ValueError, match="fail"):
+        wrapped("fail", None)
+    assert wrapped("ok", None) == 3
+    cold = named(emf_points(capsys.readouterr().out), "ColdStart")
+    assert [p.dimensions for p in cold] == [{"service": "svc", "function": "worker"}]
+    assert invocation_metrics(handler, NO_METRICS, function="http") is handler
+
+
+_ID = re.compile(r"[0-9]{3,}|[0-9a-f]{8,}")
+
+
+@hypothesis_settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    user_id=st.integers(min_value=1000, max_value=10**12),
+    junk=st.text(alphabet="abcdef0123456789/-_.", min_size=8, max_size=40),
+)
+def test_no_path_value_ever_becomes_a_dimension(
+    emf_app: FastAPI, capsys: pytest.CaptureFixture[str], user_id: int, junk: str
+) -> None:
+    with TestClient(emf_app) as client:
+        capsys.readouterr()
+        client.get(f"/api/v1/users/{user_id}")
+        client.request("BREW", f"/api/v2/users/{user_id}")
+        client.get(f"/{junk}")
+        client.get("/cached", params={"q": junk})
+    points = emf_points(capsys.readouterr().out)
+    assert named(points, "Requests")
+    values = {value for p in points for value in p.dimensions.values()}
+    assert not any(str(user_id) in value or (junk in value) for value in values)
+    routes = {p.dimensions["route"] for p in points if "route" in p.dimensions}
+    assert all(route == "unmatched" or not _ID.search(route) for route in routes)
+    assert all(route.split(" ")[0] in {"GET", "OTHER", "unmatched"} for route in routes)
