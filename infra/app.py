@@ -1,4 +1,5 @@
-"""Builds the CDK app: the stack, and cdk-nag's AwsSolutions checks run at synth."""
+"""Builds the CDK app: the stage's stack (and the CI stack when asked), and cdk-nag's
+AwsSolutions checks run at synth."""
 
 from __future__ import annotations
 
@@ -8,26 +9,36 @@ from typing import Any
 from aws_cdk import App, Tags, Validations
 from cdk_nag import AwsSolutionsChecks
 
-from infra.config import InfraConfig
+from infra.config import ConfigError, InfraConfig
+from infra.regions import region_problem
 from infra.stack import SERVICE_NAME, ServerlessStack
-
-STACK_NAME = "FastapiServerless"
 
 
 def build_app(
-    *, context: Mapping[str, Any] | None = None, outdir: str | None = None
+    *,
+    context: Mapping[str, Any] | None = None,
+    outdir: str | None = None,
+    region: str | None = None,
 ) -> tuple[App, ServerlessStack]:
     """No account or region on the stack: synth needs no credentials and no lookups, and
-    `cdk deploy` targets the account and region of the caller's credentials."""
+    `cdk deploy` targets the account and region of the caller's credentials. `region` is
+    that region when the CLI knows it (CDK_DEFAULT_REGION): one outside the allow-list
+    stops synth here; the template's rule stops a deploy the same way."""
     app = App(context=dict(context or {}), outdir=outdir)
     config = InfraConfig.from_node(app.node)
+    problem = region_problem(region) if region else None
+    if problem:
+        raise ConfigError(problem)
+    stage = config.stage_choices
     stack = ServerlessStack(
         app,
-        STACK_NAME,
+        stage.stack_name,
         config=config,
-        description="FastAPI on Lambda: HTTP API, WebSockets, SSE, SQS tasks, Valkey",
+        description=f"FastAPI on Lambda ({stage.name}): HTTP API, WebSockets, SSE, SQS tasks,"
+        " Valkey",
     )
     Tags.of(app).add("service", SERVICE_NAME)
+    Tags.of(app).add("stage", stage.name)
     # Violations fail `cdk synth`; acknowledgements live next to the construct they excuse.
     Validations.of(app).add_plugins(AwsSolutionsChecks(app))
     return app, stack

@@ -20,6 +20,7 @@ from infra.nag import acknowledge
 # (`make lock`) move together, after the suite has run on that Python.
 RUNTIME = lambda_.Runtime.PYTHON_3_14
 ARCHITECTURE = lambda_.Architecture.ARM_64
+# The construct's default; the stage's retention replaces it (infra.stage_policies).
 LOG_RETENTION = logs.RetentionDays.ONE_MONTH
 
 # The actions of AWSLambdaVPCAccessExecutionRole, without the managed policy (IAM4).
@@ -52,6 +53,7 @@ class AppFunction(Construct):
         security_groups: Sequence[ec2.ISecurityGroup] = (),
         layers: Sequence[lambda_.ILayerVersion] = (),
         snap_start: bool = False,
+        reserved_concurrency: int | None = None,
     ) -> None:
         super().__init__(scope, id)
         self.log_group = logs.LogGroup(
@@ -84,6 +86,7 @@ class AppFunction(Construct):
             vpc_subnets=vpc_subnets,
             security_groups=list(security_groups) or None,
             layers=list(layers) or None,
+            reserved_concurrent_executions=reserved_concurrency,
             # A snapshot of the initialised environment per published version; restored
             # environments skip the init (handler.platform.runtime.snapstart).
             snap_start=lambda_.SnapStartConf.ON_PUBLISHED_VERSIONS if snap_start else None,

@@ -53,6 +53,7 @@ class Http(Construct):
         vpc: ec2.IVpc,
         subnets: ec2.SubnetSelection,
         layers: Sequence[lambda_.ILayerVersion] = (),
+        reserved_concurrency: int | None = None,
     ) -> None:
         super().__init__(scope, id)
         self.security_group = ec2.SecurityGroup(
@@ -76,6 +77,8 @@ class Http(Construct):
             security_groups=[self.security_group],
             layers=layers,
             snap_start=True,
+            # Capacity the worker or a busy neighbour cannot take (infra.stages).
+            reserved_concurrency=reserved_concurrency,
         )
         # SnapStart applies to published versions only: the API invokes the `live` alias,
         # which each deploy moves to the version it publishes (and snapshots).

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from aws_cdk import RemovalPolicy
+from aws_cdk import Aws, RemovalPolicy
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
@@ -41,9 +42,28 @@ class Network(Construct):
         self.flow_logs = logs.LogGroup(
             self, "FlowLogs", retention=LOG_RETENTION, removal_policy=RemovalPolicy.DESTROY
         )
+        # The confused-deputy guard: the flow-logs service may take this role only on
+        # behalf of this account's flow logs.
+        self.flow_logs_role = iam.Role(
+            self,
+            "FlowLogsRole",
+            assumed_by=iam.ServicePrincipal(
+                "vpc-flow-logs.amazonaws.com",
+                conditions={
+                    "StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID},
+                    "ArnLike": {
+                        "aws:SourceArn": f"arn:{Aws.PARTITION}:ec2:{Aws.REGION}:"
+                        f"{Aws.ACCOUNT_ID}:vpc-flow-log/*"
+                    },
+                },
+            ),
+            description="VPC flow logs: writes rejected-traffic records to their log group",
+        )
         self.vpc.add_flow_log(
             "FlowLog",
-            destination=ec2.FlowLogDestination.to_cloud_watch_logs(self.flow_logs),
+            destination=ec2.FlowLogDestination.to_cloud_watch_logs(
+                self.flow_logs, self.flow_logs_role
+            ),
             traffic_type=ec2.FlowLogTrafficType.REJECT,
         )
         self.vpc.add_gateway_endpoint(

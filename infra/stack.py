@@ -1,11 +1,12 @@
-"""The one stack: constructs per concern, and every grant and network rule between them."""
+"""The stack of one stage: constructs per concern, and every grant and network rule between
+them."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-from aws_cdk import CfnOutput, Stack
+from aws_cdk import Aspects, Aws, CfnOutput, CfnRule, CfnRuleAssertion, Fn, Stack
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
@@ -13,13 +14,16 @@ from infra.assets import FUNCTIONS, unclaimed
 from infra.bundling import BundlingError, LockedWheels, PipBundling, lambda_code
 from infra.cache import Cache
 from infra.config import InfraConfig
+from infra.domains import CustomDomain
 from infra.functions import RUNTIME
 from infra.http import Http
 from infra.lock import LOCK_FILE, PIP_PLATFORM, PYPROJECT, PYTHON_VERSION, lock_problems
 from infra.network import Network
+from infra.regions import ALLOWED_REGIONS
 from infra.shutdown import graceful_shutdown_layer
+from infra.stage_policies import StagePolicies
 from infra.streaming import Streaming
-from infra.tasks import MAX_MESSAGE_BYTES, Tasks
+from infra.tasks import IDEMPOTENCY_ACTIONS, MAX_MESSAGE_BYTES, Tasks
 from infra.users import ACTIONS as USERS_ACTIONS
 from infra.users import Users
 from infra.websockets import WebSockets
@@ -63,16 +67,24 @@ def build_code(
 
 class ServerlessStack(Stack):
     def __init__(self, scope: Construct, id: str, *, config: InfraConfig, **kwargs: Any) -> None:
-        super().__init__(scope, id, **kwargs)
+        stage = config.stage_choices
+        super().__init__(scope, id, termination_protection=stage.retain_data, **kwargs)
+        self.config = config
+        Aspects.of(self).add(StagePolicies(stage))
+        self._refuse_other_regions()
         code = build_code(config)
         self.network = Network(self, "Network", nat=config.nat)
         self.cache = Cache(
             self, "Cache", vpc=self.network.vpc, subnet_ids=self.network.app_subnet_ids
         )
         self.tasks = Tasks(self, "Tasks", code=code["worker"], environment=BASE_ENVIRONMENT)
-        self.users = Users(self, "Users", destroy=config.destroy_users)
+        self.users = Users(self, "Users")
         self.websockets = WebSockets(
-            self, "WebSockets", code=code["ws"], environment=BASE_ENVIRONMENT
+            self,
+            "WebSockets",
+            code=code["ws"],
+            environment=BASE_ENVIRONMENT,
+            stage_name=stage.name,
         )
         self.http = Http(
             self,
@@ -85,17 +97,70 @@ class ServerlessStack(Stack):
             # gets SIGTERM (Lambda Web Adapter is itself an external extension), and the
             # worker and WebSocket function hold nothing that needs closing.
             layers=[graceful_shutdown_layer(self, "GracefulShutdown")],
+            reserved_concurrency=stage.http_reserved_concurrency
+            if config.reserved_concurrency
+            else None,
         )
+        self._domains()
         self.streaming = Streaming(
             self,
             "Streaming",
             code=code["stream"],
             environment=BASE_ENVIRONMENT,
             auth=config.stream_auth,
+            # The pages this stack serves (/chat, /docs) and the ones the operator names.
+            cors_origins=[
+                self.http.api.api_endpoint,
+                *([f"https://{config.domain}"] if config.domain else []),
+                *config.stream_origins,
+            ],
+            reserved_concurrency=stage.stream_reserved_concurrency
+            if config.reserved_concurrency
+            else None,
         )
         self._wire_http()
         self._wire_senders()
         self._outputs()
+
+    def _refuse_other_regions(self) -> None:
+        """The stack is environment-agnostic (synth needs no credentials), so the region
+        is known only at deploy: CloudFormation checks it before it creates anything.
+        Synth refuses a known one earlier (infra.app)."""
+        CfnRule(
+            self,
+            "AllowedRegion",
+            assertions=[
+                CfnRuleAssertion(
+                    assert_=Fn.condition_contains(list(ALLOWED_REGIONS), Aws.REGION),
+                    assert_description="This stack deploys only to "
+                    + ", ".join(ALLOWED_REGIONS)
+                    + " (docs/deploying.md#regions)",
+                )
+            ],
+        )
+
+    def _domains(self) -> None:
+        config = self.config
+        self.http_domain: CustomDomain | None = None
+        self.websocket_domain: CustomDomain | None = None
+        if config.domain:
+            self.http_domain = CustomDomain(
+                self,
+                "HttpDomain",
+                domain=config.domain,
+                certificate_arn=config.certificate_arn,
+                api=self.http.api,
+                stage=self.http.stage,
+            )
+        if config.ws_domain:
+            self.websocket_domain = CustomDomain(
+                self,
+                "WebSocketDomain",
+                domain=config.ws_domain,
+                certificate_arn=config.websocket_certificate_arn,
+                api=self.websockets.api,
+                stage=self.websockets.stage,
+            )
 
     def _wire_http(self) -> None:
         http = self.http.function.function
@@ -125,7 +190,7 @@ class ServerlessStack(Stack):
         worker.add_environment("TASK_DLQ_URL", self.tasks.dead_letter_queue.queue_url)
         worker.add_environment("IDEMPOTENCY_TABLE", self.tasks.idempotency_table.table_name)
         self.tasks.dead_letter_queue.grant_send_messages(worker)
-        self.tasks.idempotency_table.grant_read_write_data(worker)
+        self.tasks.idempotency_table.grant(worker, *IDEMPOTENCY_ACTIONS)
 
     def _outputs(self) -> None:
         CfnOutput(self, "HttpUrl", value=self.http.url, description="HTTP API base URL")
@@ -149,5 +214,18 @@ class ServerlessStack(Stack):
             value=self.users.table.table_name,
             description="The users resource's table (kept on cdk destroy by default)",
         )
+        for name, domain, scheme in (
+            ("Http", self.http_domain, "https"),
+            ("WebSocket", self.websocket_domain, "wss"),
+        ):
+            if domain is not None:
+                url = f"{scheme}://{domain.domain}" + ("/" if scheme == "https" else "")
+                CfnOutput(self, f"{name}DomainUrl", value=url, description="On the custom domain")
+                CfnOutput(
+                    self,
+                    f"{name}DomainTarget",
+                    value=domain.target,
+                    description="Point the domain's CNAME (or alias) record here",
+                )
         CfnOutput(self, "TaskQueueName", value=self.tasks.queue.queue_name)
         CfnOutput(self, "TaskDlqName", value=self.tasks.dead_letter_queue.queue_name)

@@ -9,7 +9,7 @@ dependencies still apply. `-c stream_auth=iam` makes it AWS_IAM for callers that
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from aws_cdk import ArnFormat, Duration, Stack
 from aws_cdk import aws_lambda as lambda_
@@ -17,13 +17,8 @@ from constructs import Construct
 
 from infra.config import StreamAuth
 from infra.functions import AppFunction
+from infra.regions import WEB_ADAPTER_ACCOUNT, WEB_ADAPTER_LAYER, WEB_ADAPTER_VERSION
 
-# Lambda Web Adapter's public layer (publisher account 753240598075, commercial regions);
-# version 30 is adapter 1.1.0 (the adapter's README pairs the two; 28 was 1.0.1). China
-# and GovCloud publish it under other accounts.
-WEB_ADAPTER_ACCOUNT = "753240598075"
-WEB_ADAPTER_LAYER = "LambdaAdapterLayerArm64"
-WEB_ADAPTER_VERSION = 30
 PORT = "8080"
 # Served by handler.app.create_stream_app. Only a 2xx counts as ready: the adapter's
 # default (100-499) would take a 404 from a wrong path for a healthy app.
@@ -31,6 +26,11 @@ READINESS_PATH = "/health"
 READY_STATUS = "200-299"
 # The Lambda "handler" is the script the adapter's /opt/bootstrap wrapper executes.
 BOOTSTRAP = "handler/run_stream.sh"
+
+# What an EventSource sends: a GET, and Last-Event-ID when it reconnects.
+CORS_METHODS = [lambda_.HttpMethod.GET, lambda_.HttpMethod.HEAD]
+CORS_HEADERS = ["authorization", "cache-control", "last-event-id"]
+CORS_MAX_AGE = Duration.hours(1)
 
 _AUTH = {"none": lambda_.FunctionUrlAuthType.NONE, "iam": lambda_.FunctionUrlAuthType.AWS_IAM}
 
@@ -47,6 +47,8 @@ class Streaming(Construct):
         code: lambda_.Code,
         environment: Mapping[str, str],
         auth: StreamAuth,
+        cors_origins: Sequence[str],
+        reserved_concurrency: int | None,
     ) -> None:
         super().__init__(scope, id)
         layer = lambda_.LayerVersion.from_layer_version_arn(
@@ -70,9 +72,20 @@ class Streaming(Construct):
             memory_size=1024,
             timeout=Duration.minutes(5),
             layers=[layer],
+            # A Function URL has no throttle of its own: this ceiling bounds what an open
+            # URL can cost (each stream holds an environment for up to 5 minutes).
+            reserved_concurrency=reserved_concurrency,
         )
         self.function_url = self.function.function.add_function_url(
-            auth_type=_AUTH[auth], invoke_mode=lambda_.InvokeMode.RESPONSE_STREAM
+            auth_type=_AUTH[auth],
+            invoke_mode=lambda_.InvokeMode.RESPONSE_STREAM,
+            # Browsers run EventSource from the pages of these origins only.
+            cors=lambda_.FunctionUrlCorsOptions(
+                allowed_origins=list(cors_origins),
+                allowed_methods=CORS_METHODS,
+                allowed_headers=CORS_HEADERS,
+                max_age=CORS_MAX_AGE,
+            ),
         )
 
     def web_adapter_layer_arn(self) -> str:

@@ -17,7 +17,16 @@ from infra.tables import ttl_table
 MAX_RECEIVE_COUNT = 5
 BATCH_SIZE = 10
 BATCH_WINDOW = Duration.seconds(2)
+# The event source's ceiling: a flood of tasks takes at most this many environments, so it
+# cannot starve the HTTP function (whose capacity is also reserved in prod).
 MAX_CONCURRENCY = 10
+# What Powertools' DynamoDBPersistenceLayer calls on the idempotency table.
+IDEMPOTENCY_ACTIONS = (
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+)
 WORKER_TIMEOUT = Duration.seconds(60)
 # SQS's ceiling since August 2025 (it was 256 KiB). The queue and the app's own check
 # (TASK_MAX_MESSAGE_BYTES, set on the HTTP function by the stack) use this one number,

@@ -20,6 +20,8 @@ ACTIONS = (
     "dynamodb:Scan",
 )
 
+LOGICAL_ID = "UsersTable"
+
 
 class Users(Construct):
     """`table`: on demand, point-in-time recovery, one string partition key `pk` for three
@@ -27,9 +29,9 @@ class Users(Construct):
     id counter (`COUNTER#users`). One table, so the transaction that claims an email and
     writes its user stays in one table and one grant.
 
-    Unlike the other tables (rows that live hours), this one holds the resource's data:
-    `cdk destroy` keeps it (RETAIN, and deletion protection against a hand-made delete)
-    unless `destroy=True` (`cdk deploy -c destroy_users=true` first).
+    It holds the resource's data: in prod, `cdk destroy` keeps it (RETAIN, with deletion
+    protection; infra.stage_policies) and its logical id is fixed (`UsersTable`), so a new
+    stack takes the kept table back with `cdk import` (docs/deploying.md#prod-keeps-its-data).
 
     `cursor_secret`: a generated 64-character key. The stack hands it to the HTTP
     function as CURSOR_SECRET through a CloudFormation dynamic reference, resolved at
@@ -38,7 +40,7 @@ class Users(Construct):
     may read the function's configuration may read it.
     """
 
-    def __init__(self, scope: Construct, id: str, *, destroy: bool) -> None:
+    def __init__(self, scope: Construct, id: str) -> None:
         super().__init__(scope, id)
         self.table = dynamodb.Table(
             self,
@@ -48,9 +50,9 @@ class Users(Construct):
             point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
                 point_in_time_recovery_enabled=True
             ),
-            deletion_protection=not destroy,
-            removal_policy=RemovalPolicy.DESTROY if destroy else RemovalPolicy.RETAIN,
         )
+        # The name `cdk import`'s resource mapping uses; a hash would change with the path.
+        self.table.node.default_child.override_logical_id(LOGICAL_ID)  # type: ignore[union-attr]
         self.cursor_secret = secretsmanager.Secret(
             self,
             "CursorSecret",

@@ -1,5 +1,6 @@
-"""WebSocket API ($connect/$disconnect/$default -> `handler.lambda_ws.handler`), stage `prod`,
-and the connections table (partition key `connectionId`, TTL on `ttl`)."""
+"""WebSocket API ($connect/$disconnect/$default -> `handler.lambda_ws.handler`), its stage
+named after the deployment stage (`dev`, `prod`), and the connections table (partition key
+`connectionId`, TTL on `ttl`)."""
 
 from __future__ import annotations
 
@@ -15,16 +16,29 @@ from infra.functions import AppFunction
 from infra.nag import acknowledge
 from infra.tables import ttl_table
 
-STAGE = "prod"
 ROUTES = ("$connect", "$disconnect", "$default")
 THROTTLE = apigwv2.ThrottleSettings(rate_limit=500, burst_limit=1000)
+# Exactly what handler.platform.realtime.dynamodb_registry calls (scan through its paginator).
+CONNECTION_ACTIONS = (
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:Scan",
+)
 
 
 class WebSockets(Construct):
     """The function runs outside the VPC: it must reach the public @connections API."""
 
     def __init__(
-        self, scope: Construct, id: str, *, code: lambda_.Code, environment: Mapping[str, str]
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        code: lambda_.Code,
+        environment: Mapping[str, str],
+        stage_name: str,
     ) -> None:
         super().__init__(scope, id)
         self.connections_table = ttl_table(
@@ -52,7 +66,7 @@ class WebSockets(Construct):
             self,
             "Stage",
             web_socket_api=self.api,
-            stage_name=STAGE,
+            stage_name=stage_name,
             auto_deploy=True,
             throttle=THROTTLE,
         )
@@ -60,7 +74,7 @@ class WebSockets(Construct):
 
     @property
     def callback_url(self) -> str:
-        """`https://{api}.execute-api.{region}.amazonaws.com/prod`: the @connections endpoint."""
+        """`https://{api}.execute-api.{region}.amazonaws.com/{stage}`: the @connections endpoint."""
         return self.stage.callback_url
 
     @property
@@ -69,15 +83,15 @@ class WebSockets(Construct):
 
     def grant_send(self, sender: AppFunction) -> None:
         """Table access and @connections (post, and delete for gone clients) on this stage."""
-        self.connections_table.grant_read_write_data(sender.function)
+        self.connections_table.grant(sender.function, *CONNECTION_ACTIONS)
         self.stage.grant_management_api_access(sender.function)
         stack = Stack.of(self)
         api_id = stack.resolve(stack.get_logical_id(self.api.node.default_child))  # type: ignore[arg-type]
         acknowledge(
             sender.role,
             "IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>"
-            f":<{api_id}>/{STAGE}/*/@connections/*]",
-            "ManageConnections on this API's prod stage only: connection ids are minted by API"
+            f":<{api_id}>/{self.stage.stage_name}/*/@connections/*]",
+            "ManageConnections on this API's one stage only: connection ids are minted by API"
             " Gateway at run time, and senders both post to and delete connections (two"
             " methods), so the ARN cannot name them in advance.",
         )

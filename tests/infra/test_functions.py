@@ -50,7 +50,8 @@ def test_function_runtime_tracing_and_logs(resources: dict[str, Any], name: str)
     assert 128 <= props["MemorySize"] <= 2048
     assert 1 <= props["Timeout"] <= 900
     (log_group,) = references(props["LoggingConfig"]["LogGroup"])
-    assert resources[log_group]["Properties"]["RetentionInDays"] == 30
+    # The dev stage's retention (infra.stages; test_stages checks prod's).
+    assert resources[log_group]["Properties"]["RetentionInDays"] == 14
 
 
 @pytest.mark.parametrize("name", sorted(HANDLERS))

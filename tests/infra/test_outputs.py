@@ -26,11 +26,11 @@ def test_output_values_point_at_the_right_resources(template: Any) -> None:
     rendered = template.to_json()
     outputs, resources = rendered["Outputs"], rendered["Resources"]
     assert outputs["WebSocketUrl"]["Value"]["Fn::Join"][1][0] == "wss://"
-    assert outputs["WebSocketUrl"]["Value"]["Fn::Join"][1][-1] == "/prod"
+    assert outputs["WebSocketUrl"]["Value"]["Fn::Join"][1][-1] == "/dev"
     assert outputs["HttpUrl"]["Value"]["Fn::Join"][1][0] == "https://"
     callback = outputs["WebSocketCallbackUrl"]["Value"]["Fn::Join"][1]
     assert callback[0] == "https://"
-    assert callback[-1] == "/prod"
+    assert callback[-1] == "/dev"
     _, http = function(resources, "http")
     # The /chat page the HTTP API serves connects to the WebSocket API, not to itself.
     chat_url = http["Environment"]["Variables"]["CHAT_WEBSOCKET_URL"]

@@ -1,12 +1,10 @@
-"""The users table: on demand, point-in-time recovery, one string key `pk`; kept on
-`cdk destroy` unless `-c destroy_users=true`; read and written by the HTTP function alone,
-which gets USERS_TABLE and the cursor key (a generated secret)."""
+"""The users table: on demand, one string key `pk`, a fixed logical id (for `cdk import`);
+in prod kept on `cdk destroy` with recovery and deletion protection, in dev deleted; read
+and written by the HTTP function alone, which gets USERS_TABLE and the cursor key."""
 
 from __future__ import annotations
 
 from typing import Any
-
-import pytest
 
 from tests.infra.helpers import Synth, actions, function, of_type, role_of, statements_of_role
 
@@ -22,35 +20,33 @@ def users_table(resources: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     return found
 
 
-def test_the_table_is_on_demand_with_recovery_and_one_string_key(template: Any) -> None:
+def test_the_table_is_on_demand_with_one_string_key(template: Any) -> None:
     template.has_resource_properties(
         "AWS::DynamoDB::Table",
         {
             "KeySchema": USERS_KEY,
             "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
             "BillingMode": "PAY_PER_REQUEST",
-            "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
         },
     )
 
 
-def test_the_table_is_kept_on_destroy_by_default(resources: dict[str, Any]) -> None:
-    _, table = users_table(resources)
+def test_prod_keeps_the_table_with_recovery_and_deletion_protection(
+    prod_resources: dict[str, Any],
+) -> None:
+    key, table = users_table(prod_resources)
+    assert key == "UsersTable"  # the name docs/deploying.md's `cdk import` mapping uses
     assert table["DeletionPolicy"] == "Retain"
     assert table["UpdateReplacePolicy"] == "Retain"
     assert table["Properties"]["DeletionProtectionEnabled"] is True
+    recovery = table["Properties"]["PointInTimeRecoverySpecification"]
+    assert recovery == {"PointInTimeRecoveryEnabled": True}
 
 
-def test_destroy_users_lets_cdk_destroy_delete_it(tmp_path: Any) -> None:
-    from aws_cdk.assertions import Template
-
-    from infra.app import build_app
-
-    _, stack = build_app(context={"bundle": "stub", "destroy_users": "true"}, outdir=str(tmp_path))
-    resources = Template.from_stack(stack).to_json()["Resources"]
+def test_dev_deletes_the_table_on_destroy(resources: dict[str, Any]) -> None:
     _, table = users_table(resources)
     assert table["DeletionPolicy"] == "Delete"
-    assert table["Properties"].get("DeletionProtectionEnabled") is False
+    assert table["Properties"]["DeletionProtectionEnabled"] is False
 
 
 def test_only_the_http_function_may_use_the_table(resources: dict[str, Any]) -> None:
@@ -107,13 +103,3 @@ def test_the_table_name_is_an_output(stub: Synth) -> None:
     outputs = stub.template.to_json()["Outputs"]
     table_id, _ = users_table(stub.template.to_json()["Resources"])
     assert outputs["UsersTableName"]["Value"] == {"Ref": table_id}
-
-
-@pytest.mark.parametrize("flag", ["maybe", "2"])
-def test_a_bad_destroy_users_flag_is_named(flag: str) -> None:
-    from aws_cdk import App
-
-    from infra.config import ConfigError, InfraConfig
-
-    with pytest.raises(ConfigError, match=f"destroy_users='{flag}'"):
-        InfraConfig.from_node(App(context={"destroy_users": flag}).node)

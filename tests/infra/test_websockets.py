@@ -1,5 +1,6 @@
-"""WebSockets: $connect/$disconnect/$default each with its own integration, stage `prod`,
-the connections table, WS_CALLBACK_URL, and @connections granted only to the senders."""
+"""WebSockets: $connect/$disconnect/$default each with its own integration, the stage named
+after the deployment stage (`dev` here), the connections table, WS_CALLBACK_URL, and
+@connections granted only to the senders."""
 
 from __future__ import annotations
 
@@ -51,38 +52,65 @@ def test_three_routes_each_with_its_own_lambda_integration(resources: dict[str, 
     assert suffixes == ["/*$connect", "/*$default", "/*$disconnect"]
 
 
-def test_stage_is_prod_auto_deployed_and_throttled(resources: dict[str, Any]) -> None:
+def test_stage_is_named_after_the_deployment_stage_auto_deployed_and_throttled(
+    resources: dict[str, Any],
+) -> None:
     api = _ws_api(resources)
     (stage,) = [
         v["Properties"]
         for v in of_type(resources, "AWS::ApiGatewayV2::Stage").values()
         if v["Properties"]["ApiId"] == {"Ref": api}
     ]
-    assert stage["StageName"] == "prod"
+    assert stage["StageName"] == "dev"
     assert stage["AutoDeploy"] is True
     assert stage["DefaultRouteSettings"]["ThrottlingRateLimit"] > 0
 
 
-def test_connections_table_is_on_demand_with_ttl_and_pitr(template: Any) -> None:
+def test_connections_table_is_on_demand_with_ttl(template: Any) -> None:
+    """Point-in-time recovery is the stage's choice (tests/infra/test_stages.py)."""
     template.has_resource_properties(
         "AWS::DynamoDB::Table",
         {
             "KeySchema": [{"AttributeName": "connectionId", "KeyType": "HASH"}],
             "BillingMode": "PAY_PER_REQUEST",
             "TimeToLiveSpecification": {"AttributeName": "ttl", "Enabled": True},
-            "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
         },
     )
 
 
-def test_callback_url_is_the_prod_stage_management_endpoint(resources: dict[str, Any]) -> None:
+def test_connections_table_grants_name_what_the_registry_calls(
+    resources: dict[str, Any],
+) -> None:
+    (table_id,) = [
+        key
+        for key, value in of_type(resources, "AWS::DynamoDB::Table").items()
+        if value["Properties"]["KeySchema"][0]["AttributeName"] == "connectionId"
+    ]
+    for name in ("ws", "worker"):
+        _, props = function(resources, name)
+        granted = sorted(
+            action
+            for statement in statements_of_role(resources, role_of(props))
+            if table_id in str(statement["Resource"])
+            for action in actions(statement)
+        )
+        assert granted == [
+            "dynamodb:DeleteItem",
+            "dynamodb:GetItem",
+            "dynamodb:PutItem",
+            "dynamodb:Scan",
+            "dynamodb:UpdateItem",
+        ]
+
+
+def test_callback_url_is_the_stage_management_endpoint(resources: dict[str, Any]) -> None:
     api = _ws_api(resources)
     for name in ("ws", "worker"):
         _, props = function(resources, name)
         url = props["Environment"]["Variables"]["WS_CALLBACK_URL"]["Fn::Join"][1]
         assert url[0] == "https://"
         assert {"Ref": api} in url
-        assert url[-1].endswith("/prod")
+        assert url[-1].endswith("/dev")
 
 
 def test_manage_connections_only_for_senders_outside_the_vpc(resources: dict[str, Any]) -> None:
@@ -94,6 +122,6 @@ def test_manage_connections_only_for_senders_outside_the_vpc(resources: dict[str
                 granted.add(name)
                 resource = statement["Resource"]["Fn::Join"][1]
                 assert {"Ref": _ws_api(resources)} in resource
-                assert resource[-1] == "/prod/*/@connections/*"
+                assert resource[-1] == "/dev/*/@connections/*"
                 assert "VpcConfig" not in props
     assert granted == {"worker", "ws"}
