@@ -10,10 +10,12 @@ from aws_cdk import Aspects, Aws, CfnOutput, CfnRule, CfnRuleAssertion, Fn, Stac
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
+from infra.alarms import Alarms
 from infra.assets import FUNCTIONS, unclaimed
 from infra.bundling import BundlingError, LockedWheels, PipBundling, lambda_code
 from infra.cache import Cache
 from infra.config import InfraConfig
+from infra.dashboard import Dashboard
 from infra.domains import CustomDomain
 from infra.functions import RUNTIME
 from infra.http import Http
@@ -29,6 +31,8 @@ from infra.users import Users
 from infra.websockets import WebSockets
 
 SERVICE_NAME = "fastapi-serverless"
+# The app's metrics namespace (Settings.metrics_namespace's default): the dashboard reads it.
+METRICS_NAMESPACE = SERVICE_NAME
 # Every key is a handler.settings.Settings field (tests/infra checks it).
 BASE_ENVIRONMENT = {
     "ENVIRONMENT": "production",
@@ -120,6 +124,7 @@ class ServerlessStack(Stack):
         )
         self._wire_http()
         self._wire_senders()
+        self._operations()
         self._outputs()
 
     def _refuse_other_regions(self) -> None:
@@ -192,6 +197,43 @@ class ServerlessStack(Stack):
         self.tasks.dead_letter_queue.grant_send_messages(worker)
         self.tasks.idempotency_table.grant(worker, *IDEMPOTENCY_ACTIONS)
 
+    def _operations(self) -> None:
+        """Alarms and the dashboard over every function, queue, API and table."""
+        watched: dict[str, Any] = {
+            "functions": {
+                "http": self.http.function.function,
+                "worker": self.tasks.worker.function,
+                "ws": self.websockets.function.function,
+                "stream": self.streaming.function.function,
+            },
+            "queue": self.tasks.queue,
+            "dead_letter_queue": self.tasks.dead_letter_queue,
+            "http_api": self.http.api,
+            "websocket_api": self.websockets.api,
+            "tables": {
+                "users": self.users.table,
+                "connections": self.websockets.connections_table,
+                "idempotency": self.tasks.idempotency_table,
+            },
+        }
+        stage = self.config.stage_choices.name
+        self.alarms = Alarms(
+            self,
+            "Alarms",
+            websocket_stage=stage,
+            alarm_email=self.config.alarm_email,
+            **watched,
+        )
+        self.dashboard = Dashboard(
+            self,
+            "Dashboard",
+            namespace=METRICS_NAMESPACE,
+            service=SERVICE_NAME,
+            stage=stage,
+            alarms=list(self.alarms.alarms.values()),
+            **watched,
+        )
+
     def _outputs(self) -> None:
         CfnOutput(self, "HttpUrl", value=self.http.url, description="HTTP API base URL")
         CfnOutput(self, "WebSocketUrl", value=self.websockets.url, description="wss:// chat URL")
@@ -227,5 +269,7 @@ class ServerlessStack(Stack):
                     value=domain.target,
                     description="Point the domain's CNAME (or alias) record here",
                 )
+        CfnOutput(self, "AlarmTopicArn", value=self.alarms.topic.topic_arn)
+        CfnOutput(self, "DashboardName", value=self.dashboard.dashboard.dashboard_name)
         CfnOutput(self, "TaskQueueName", value=self.tasks.queue.queue_name)
         CfnOutput(self, "TaskDlqName", value=self.tasks.dead_letter_queue.queue_name)
