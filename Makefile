@@ -55,24 +55,33 @@ clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache cdk.out
 
 # --- infra (issue 6): the CDK CLI pinned in package.json; the app is `python -m infra` ---
+# One stage per command: `make deploy STAGE=prod`. The same -c stage reaches every command.
 .PHONY: synth bootstrap deploy destroy
+STAGE ?= dev
 CDK := PATH="$(CURDIR)/$(BIN):$$PATH" CDK_DISABLE_CLI_TELEMETRY=true npx --no-install cdk --no-notices
+STAGE_ARGS := -c stage=$(STAGE) $(CDK_ARGS)
+# The preflight follows -c reserved_concurrency=false (no quota needed then).
+PREFLIGHT := $(BIN)/python -m infra.preflight --stage $(STAGE) $(if $(findstring reserved_concurrency=false,$(CDK_ARGS)),--no-reserve,)
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
 
 synth: $(DEV_STAMP) node_modules/.package-lock.json
-	$(CDK) synth --quiet $(CDK_ARGS)
+	$(CDK) synth --quiet $(STAGE_ARGS)
 
 # Once per account and region (the credentials' defaults), before the first deploy.
 bootstrap: $(DEV_STAMP) node_modules/.package-lock.json
-	$(CDK) bootstrap $(CDK_ARGS)
+	$(PREFLIGHT) bootstrap
+	$(CDK) bootstrap $(STAGE_ARGS)
 
+# Region, credentials, bootstrap, the Web Adapter layer and the concurrency quota first:
+# each failure is one line with its fix (infra/preflight.py).
 deploy: $(DEV_STAMP) node_modules/.package-lock.json
-	$(CDK) deploy $(CDK_ARGS)
+	$(PREFLIGHT) deploy
+	$(CDK) deploy $(STAGE_ARGS)
 
 destroy: $(DEV_STAMP) node_modules/.package-lock.json
-	$(CDK) destroy $(CDK_ARGS)
+	$(CDK) destroy $(STAGE_ARGS)
 
 # The Lambda platform lock (infra/requirements-lambda.txt, CPython 3.14 on manylinux2014
 # aarch64, with hashes): after changing dependencies in pyproject.toml. Existing pins are
