@@ -36,6 +36,7 @@ worker: $(RUN_STAMP)
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check $(SRC) tests
 	$(BIN)/ruff format --check $(SRC) tests
+	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 
 typecheck: $(DEV_STAMP)
 	$(BIN)/mypy $(SRC) $(EXTENSIONS)

@@ -10,6 +10,7 @@ from aws_cdk import App, Tags, Validations
 from cdk_nag import AwsSolutionsChecks
 
 from infra.config import ConfigError, InfraConfig
+from infra.pipeline import CI_STACK, CiStack
 from infra.regions import region_problem
 from infra.stack import SERVICE_NAME, ServerlessStack
 
@@ -37,8 +38,16 @@ def build_app(
         description=f"FastAPI on Lambda ({stage.name}): HTTP API, WebSockets, SSE, SQS tasks,"
         " Valkey",
     )
+    if config.github_repo:
+        CiStack(
+            app,
+            CI_STACK,
+            repo=config.github_repo,
+            provider_arn=config.github_oidc_arn,
+            description="GitHub Actions OIDC provider and deploy role",
+        )
     Tags.of(app).add("service", SERVICE_NAME)
-    Tags.of(app).add("stage", stage.name)
+    Tags.of(stack).add("stage", stage.name)
     # Violations fail `cdk synth`; acknowledgements live next to the construct they excuse.
     Validations.of(app).add_plugins(AwsSolutionsChecks(app))
     return app, stack
