@@ -38,6 +38,7 @@ BASE_ENVIRONMENT = {
     "ENVIRONMENT": "production",
     "SERVICE_NAME": SERVICE_NAME,
     "LOG_LEVEL": "INFO",
+    "METRICS_NAMESPACE": METRICS_NAMESPACE,
 }
 
 
@@ -77,24 +78,26 @@ class ServerlessStack(Stack):
         Aspects.of(self).add(StagePolicies(stage))
         self._refuse_other_regions()
         code = build_code(config)
+        # The stage is the `stage` dimension of every metric the dashboard reads.
+        environment = {**BASE_ENVIRONMENT, "STAGE": stage.name}
         self.network = Network(self, "Network", nat=config.nat)
         self.cache = Cache(
             self, "Cache", vpc=self.network.vpc, subnet_ids=self.network.app_subnet_ids
         )
-        self.tasks = Tasks(self, "Tasks", code=code["worker"], environment=BASE_ENVIRONMENT)
+        self.tasks = Tasks(self, "Tasks", code=code["worker"], environment=environment)
         self.users = Users(self, "Users")
         self.websockets = WebSockets(
             self,
             "WebSockets",
             code=code["ws"],
-            environment=BASE_ENVIRONMENT,
+            environment=environment,
             stage_name=stage.name,
         )
         self.http = Http(
             self,
             "Http",
             code=code["http"],
-            environment=BASE_ENVIRONMENT,
+            environment=environment,
             vpc=self.network.vpc,
             subnets=self.network.app_subnets,
             # Only this function has a SIGTERM hook to serve: the stream function already
@@ -110,7 +113,7 @@ class ServerlessStack(Stack):
             self,
             "Streaming",
             code=code["stream"],
-            environment=BASE_ENVIRONMENT,
+            environment=environment,
             auth=config.stream_auth,
             # The pages this stack serves (/chat, /docs) and the ones the operator names.
             cors_origins=[

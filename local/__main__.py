@@ -68,6 +68,7 @@ def aws(args: argparse.Namespace, settings: Settings) -> None:
         base_port=args.port if args.port is not None else 9000,
         redis_url=args.redis_url or "",
         log_format="text" if args.text_logs else "",
+        stage=args.stage,
     )
     outputs = Path(args.outputs_file) if args.outputs_file else None
     asyncio.run(run(options, outputs))
@@ -95,6 +96,9 @@ def main(argv: list[str] | None = None) -> None:
     aws_cmd.add_argument("--outputs-file", help="write `cdk deploy --outputs-file` JSON here")
     aws_cmd.add_argument(
         "--redis-url", help="a Redis for the HTTP function (default: memory per environment)"
+    )
+    aws_cmd.add_argument(
+        "--stage", choices=("dev", "prod"), default="dev", help="the stack's stage (dev)"
     )
     aws_cmd.add_argument(
         "--text-logs", action="store_true", help="functions log text, not Lambda's JSON"

@@ -50,6 +50,7 @@ class EmulatorOptions:
     # Per function name ("http", "worker", "websocket"): a shorter timeout (tests).
     timeouts: Mapping[str, float] = field(default_factory=dict)
     log_format: str = ""  # LOG_FORMAT for the functions; empty: the stack's (JSON on Lambda)
+    stage: str = topology.DEFAULT_STAGE  # names the stack, the WebSocket stage and STAGE
 
 
 @dataclass(frozen=True)
@@ -61,10 +62,11 @@ class Outputs:
     websocket_callback_url: str
     stream_url: str
     resources: Resources
+    stack_name: str = topology.STACK_NAME
 
     def as_cdk_outputs(self) -> dict[str, dict[str, str]]:
         return {
-            topology.STACK_NAME: {
+            self.stack_name: {
                 "HttpUrl": self.http_url,
                 "WebSocketUrl": self.websocket_url,
                 "WebSocketCallbackUrl": self.websocket_callback_url,
@@ -111,9 +113,9 @@ class Emulator:
     async def start(self) -> Outputs:
         started = time.perf_counter()
         http_port, ws_port, stream_port, moto_port = self._ports()
-        self._moto = MotoServices(port=moto_port)
+        stage = self.options.stage
+        self._moto = MotoServices(port=moto_port, prefix=topology.stack_name(stage))
         resources = await asyncio.to_thread(self._moto.start)
-        stage = topology.WEBSOCKET_STAGE
         callback_url = f"http://127.0.0.1:{ws_port}/{stage}"
         websocket_url = f"ws://127.0.0.1:{ws_port}/{stage}"
         await self._serve_websockets(resources, ws_port, callback_url)
@@ -126,13 +128,18 @@ class Emulator:
             websocket_callback_url=callback_url,
             stream_url=stream_url,
             resources=resources,
+            stack_name=topology.stack_name(stage),
         )
         logger.info("emulator ready in %.1f s", time.perf_counter() - started)
         return self.outputs
 
     def _environment(self, spec: topology.FunctionSpec, **values: str) -> dict[str, str]:
         """The variables the stack sets on `spec` (names checked against the template)."""
-        environment = {**topology.BASE_ENVIRONMENT, **values}
+        environment = {
+            **topology.BASE_ENVIRONMENT,
+            topology.STAGE_VARIABLE: self.options.stage,
+            **values,
+        }
         missing = set(spec.environment) - set(environment)
         if missing:
             raise RuntimeError(f"{spec.name}: no local value for {sorted(missing)}")
@@ -333,7 +340,7 @@ async def run(options: EmulatorOptions, outputs_file: Path | None) -> None:
         outputs = await emulator.start()
         if outputs_file is not None:
             write_outputs(outputs, outputs_file)
-        for name, value in outputs.as_cdk_outputs()[topology.STACK_NAME].items():
+        for name, value in outputs.as_cdk_outputs()[outputs.stack_name].items():
             write_line(f"{name:22} {value}")
         write_line(f"chat: open {outputs.http_url}chat in two tabs. Ctrl+C stops everything.")
         await stopping.wait()

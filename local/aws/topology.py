@@ -10,10 +10,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-STACK_NAME = "FastapiServerless"
+# infra/stages.py: one stack per stage, the WebSocket stage named after it (`--stage`).
+STAGES = ("dev", "prod")
+DEFAULT_STAGE = "dev"
+STACK_NAME = f"FastapiServerless-{DEFAULT_STAGE}"
 REGION = "us-east-1"
 ACCOUNT = "123456789012"  # moto's default account
-WEBSOCKET_STAGE = "prod"
+WEBSOCKET_STAGE = DEFAULT_STAGE
+
+
+def stack_name(stage: str) -> str:
+    return f"FastapiServerless-{stage}"
+
+
 WEBSOCKET_ROUTES = ("$connect", "$default", "$disconnect")
 
 # infra/stack.py BASE_ENVIRONMENT
@@ -21,7 +30,10 @@ BASE_ENVIRONMENT = {
     "ENVIRONMENT": "production",
     "SERVICE_NAME": "fastapi-serverless",
     "LOG_LEVEL": "INFO",
+    "METRICS_NAMESPACE": "fastapi-serverless",
 }
+# Set per stage on every function (its value is the stage's name).
+STAGE_VARIABLE = "STAGE"
 
 
 @dataclass(frozen=True)
@@ -42,6 +54,7 @@ HTTP = FunctionSpec(
     environment=frozenset(
         {
             *BASE_ENVIRONMENT,
+            STAGE_VARIABLE,
             "REDIS_URL",
             "TASK_QUEUE_URL",
             "TASK_MAX_MESSAGE_BYTES",
@@ -59,6 +72,7 @@ WORKER = FunctionSpec(
     environment=frozenset(
         {
             *BASE_ENVIRONMENT,
+            STAGE_VARIABLE,
             "CONNECTIONS_TABLE",
             "WS_CALLBACK_URL",
             "TASK_DLQ_URL",
@@ -71,7 +85,9 @@ WEBSOCKET = FunctionSpec(
     "handler.lambda_ws.handler",
     timeout_seconds=29,
     memory_mb=512,
-    environment=frozenset({*BASE_ENVIRONMENT, "CONNECTIONS_TABLE", "WS_CALLBACK_URL"}),
+    environment=frozenset(
+        {*BASE_ENVIRONMENT, STAGE_VARIABLE, "CONNECTIONS_TABLE", "WS_CALLBACK_URL"}
+    ),
 )
 STREAM = FunctionSpec(
     "stream",
@@ -81,6 +97,7 @@ STREAM = FunctionSpec(
     environment=frozenset(
         {
             *BASE_ENVIRONMENT,
+            STAGE_VARIABLE,
             "PORT",
             "AWS_LAMBDA_EXEC_WRAPPER",
             "AWS_LWA_INVOKE_MODE",

@@ -103,3 +103,24 @@ def test_the_websocket_api_has_the_same_routes_and_stage(resources: dict[str, An
     assert routes == set(topology.WEBSOCKET_ROUTES)
     stages = {props["StageName"] for props in of_api("AWS::ApiGatewayV2::Stage")}
     assert stages == {topology.WEBSOCKET_STAGE}
+
+
+def test_the_emulator_offers_the_stacks_stages_with_their_names() -> None:
+    from infra.stages import STAGES
+
+    assert tuple(STAGES) == topology.STAGES
+    assert topology.DEFAULT_STAGE == "dev"
+    for name, stage in STAGES.items():
+        assert topology.stack_name(name) == stage.stack_name
+
+
+def test_prod_names_its_websocket_stage_as_the_emulator_does(
+    prod_resources: dict[str, Any],
+) -> None:
+    stages = {
+        props["StageName"]
+        for props in (
+            r["Properties"] for r in of_type(prod_resources, "AWS::ApiGatewayV2::Stage").values()
+        )
+    }
+    assert "prod" in stages  # the emulator's --stage prod serves /prod

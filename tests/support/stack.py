@@ -66,9 +66,15 @@ def _region_of(url: str) -> str:
     return url.split(".execute-api.")[1].split(".", maxsplit=1)[0]
 
 
+def only_stack(outputs: dict[str, Any]) -> dict[str, str]:
+    """The outputs of the one stage's stack (`FastapiServerless-dev`, `-prod`) in the file."""
+    (found,) = [value for name, value in outputs.items() if name.startswith(STACK_NAME + "-")]
+    return dict(found)
+
+
 def deployed_stack(outputs_file: Path) -> Stack:
     outputs = json.loads(outputs_file.read_text())
-    return Stack(outputs[STACK_NAME])
+    return Stack(only_stack(outputs))
 
 
 @contextmanager
@@ -90,7 +96,7 @@ def emulated_stack(workdir: Path, *, startup: float = 60) -> Iterator[Stack]:
                 if process.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(f"the emulator did not start:\n{log_file.read_text()}")
                 time.sleep(0.1)
-            yield Stack(json.loads(outputs_file.read_text())[STACK_NAME], log_file)
+            yield Stack(only_stack(json.loads(outputs_file.read_text())), log_file)
         finally:
             process.send_signal(signal.SIGTERM)
             try:

@@ -73,7 +73,7 @@ def test_it_starts_writes_outputs_and_sigterm_stops_everything(tmp_path: Path) -
             assert process.poll() is None, "the emulator exited"
             assert time.monotonic() < deadline, "the emulator did not start"
             time.sleep(0.1)
-        outputs = json.loads(outputs_file.read_text())["FastapiServerless"]
+        outputs = json.loads(outputs_file.read_text())["FastapiServerless-dev"]
         assert set(outputs) == NAMES
         # Environments exist only once invoked: start the HTTP function's.
         assert httpx.get(f"{outputs['HttpUrl']}api/v1/users", timeout=30).status_code == 200

@@ -40,13 +40,13 @@ UNKNOWN_ID = "AAAAAAAAAAAAAAA="
 
 @contextmanager
 def websocket_api(function: Invoker, **options: Any) -> Iterator[str]:
-    """The API's base URL, `http://127.0.0.1:PORT` (WS_CALLBACK_URL is this + `/prod`)."""
+    """The API's base URL, `http://127.0.0.1:PORT` (WS_CALLBACK_URL is this + `/dev`)."""
     with LiveServer(websocket_api_app(function, **options)) as server:
         yield server.url
 
 
 def socket(url: str, query: str = "", **options: Any) -> ClientConnection:
-    client: ClientConnection = connect(f"ws{url[4:]}/prod{query}", open_timeout=5, **options)
+    client: ClientConnection = connect(f"ws{url[4:]}/dev{query}", open_timeout=5, **options)
     return client
 
 
@@ -58,7 +58,7 @@ def management(url: str, **options: Any) -> Any:
     options.setdefault("aws_secret_access_key", "testing")
     return boto3.client(
         "apigatewaymanagementapi",
-        endpoint_url=f"{url}/prod",
+        endpoint_url=f"{url}/dev",
         config=Config(retries={"total_max_attempts": 1}),
         **options,
     )
@@ -141,7 +141,7 @@ def test_connect_messages_and_disconnect_arrive_as_api_gateway_sends_them() -> N
     assert GATEWAY_ID.fullmatch(contexts[0]["connectionId"])
     assert len({(c["connectionId"], c["connectedAt"]) for c in contexts}) == 1
     assert len({c["requestId"] for c in contexts}) == 4
-    assert all(c["stage"] == "prod" and c["messageDirection"] == "IN" for c in contexts)
+    assert all(c["stage"] == topology.WEBSOCKET_STAGE and c["messageDirection"] == "IN" for c in contexts)
     assert contexts[0]["identity"] == {"sourceIp": "127.0.0.1", "userAgent": "tests/1.0"}
     assert connect_["headers"]["Host"] == url[7:]
     assert connect_["headers"]["X-Custom"] == "yes"
@@ -255,12 +255,12 @@ def test_the_projects_signed_sender_is_accepted() -> None:
         connection_id = fake.wait_for(1)[0]["requestContext"]["connectionId"]
         credentials = Credentials("testing", "testing")
         sender = SignedHttpSender(
-            f"{url}/prod", region_name=topology.REGION, credentials=credentials
+            f"{url}/dev", region_name=topology.REGION, credentials=credentials
         )
         asyncio.run(post(sender, connection_id, "from the sender"))
         assert ws.recv(timeout=5) == "from the sender"
         sender = SignedHttpSender(
-            f"{url}/prod", region_name=topology.REGION, credentials=credentials
+            f"{url}/dev", region_name=topology.REGION, credentials=credentials
         )
         with pytest.raises(ConnectionGone):
             asyncio.run(post(sender, UNKNOWN_ID, "to nobody"))
@@ -281,7 +281,7 @@ def test_unsigned_and_wrongly_signed_requests_are_403() -> None:
     fake = FakeFunction()
     with websocket_api(fake) as url, socket(url) as ws:
         connection_id = fake.wait_for(1)[0]["requestContext"]["connectionId"]
-        unsigned = httpx.post(f"{url}/prod/@connections/{connection_id}", content=b"x")
+        unsigned = httpx.post(f"{url}/dev/@connections/{connection_id}", content=b"x")
         post = {"ConnectionId": connection_id, "Data": b"x"}
         wrong_secret = management(url, aws_secret_access_key="wrong").post_to_connection
         wrong_key = management(url, aws_access_key_id="AKIAOTHER").post_to_connection
@@ -329,7 +329,7 @@ def test_the_real_websocket_function_chats_through_the_gateway(
         assert credentials is not None
         server = LiveServer(websocket_api_app(function, credentials=credentials))
         monkeypatch.setenv("CONNECTIONS_TABLE", TABLE)
-        monkeypatch.setenv("WS_CALLBACK_URL", f"{server.url}/prod")
+        monkeypatch.setenv("WS_CALLBACK_URL", f"{server.url}/dev")
         get_settings.cache_clear()
         aws_hub.cache_clear()
         try:
