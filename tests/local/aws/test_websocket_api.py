@@ -141,7 +141,9 @@ def test_connect_messages_and_disconnect_arrive_as_api_gateway_sends_them() -> N
     assert GATEWAY_ID.fullmatch(contexts[0]["connectionId"])
     assert len({(c["connectionId"], c["connectedAt"]) for c in contexts}) == 1
     assert len({c["requestId"] for c in contexts}) == 4
-    assert all(c["stage"] == topology.WEBSOCKET_STAGE and c["messageDirection"] == "IN" for c in contexts)
+    assert all(
+        c["stage"] == topology.WEBSOCKET_STAGE and c["messageDirection"] == "IN" for c in contexts
+    )
     assert contexts[0]["identity"] == {"sourceIp": "127.0.0.1", "userAgent": "tests/1.0"}
     assert connect_["headers"]["Host"] == url[7:]
     assert connect_["headers"]["X-Custom"] == "yes"
