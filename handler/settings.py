@@ -102,6 +102,21 @@ class Settings(BaseSettings):
     # (API Gateway's source IP is already the client address on Lambda).
     trusted_proxy_hops: int = Field(default=0, ge=0, le=10)
 
+    # Identity (handler.platform.auth, docs/auth.md). Bearer JWTs are checked against the
+    # issuer's keys. AUTH_ISSUER empty: the development issuer (`python -m local token`),
+    # refused in production. AUTH_JWKS_URL empty: `{AUTH_ISSUER}/.well-known/jwks.json`
+    # (`s3://bucket/key` reads a mirror, for a function in a VPC without internet).
+    # AUTH_AUDIENCE: comma-separated app client ids (`aud`, or a Cognito access token's
+    # `client_id`); empty accepts any audience the issuer signed (development only).
+    auth_issuer: str = Field(default="", pattern=r"^(https?://[^\s\"'<>]{1,500})?$")
+    auth_jwks_url: str = Field(default="", pattern=r"^((https?|s3)://[^\s\"'<>]{1,1000})?$")
+    auth_audience: str = Field(default="", max_length=2000)
+    # Allowed clock skew on `exp` and `nbf`, in seconds.
+    auth_leeway: int = Field(default=30, ge=0, le=300)
+    # Origins allowed to call the API from a browser (comma-separated, `*` for any
+    # without credentials); empty: no cross-origin access.
+    cors_origins: str = Field(default="", max_length=4000)
+
     # Request limits (handler.platform.http.limits), API Gateway's HTTP API quotas: a 10 MB
     # payload, 10240 bytes of request line and header values together. Enforced by the
     # app wherever API Gateway is not in front of it (uvicorn locally).

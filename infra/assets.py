@@ -78,11 +78,13 @@ FUNCTIONS: dict[str, FunctionAsset] = {
                 "cashews",
                 "limits",
                 "redis",
+                "pyjwt[crypto]",
             ),
             unused=_POWERTOOLS_UTILITIES,
         ),
         FunctionAsset("worker", (*_COMMON, *_AWS)),
-        FunctionAsset("ws", (*_COMMON, *_AWS)),
+        # $connect checks the bearer token (handler.platform.auth).
+        FunctionAsset("ws", (*_COMMON, *_AWS, "pyjwt[crypto]")),
         # uvicorn alone, not its `standard` extra: Lambda hands an environment one request
         # at a time, so uvloop and httptools (4.9 MB zipped) buy nothing there, and
         # watchfiles, websockets, PyYAML are for reloading, sockets and YAML log configs.

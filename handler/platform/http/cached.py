@@ -6,6 +6,9 @@ run on every request, and a hit goes through the route's response model like a m
 - Key: method, path and the query string with its parameters sorted.
 - `Cache-Control: no-cache` skips the read (the fresh answer is stored);
   `no-store` skips both.
+- A request with `Authorization` skips both, as RFC 9111 §3.5 asks of a shared cache:
+  its answer may be for that caller only (an owner sees the user's email). Anonymous
+  answers are the ones shared.
 - Never stored: answers that set a cookie, statuses other than 200, streaming bodies.
 - Stored with the body: only the headers the endpoint itself set. Dependencies share
   FastAPI's sub-response and run again on a hit (their headers, e.g. `X-RateLimit-*`, are
@@ -92,7 +95,7 @@ async def _serve(
     names: Sequence[str] = (),
 ) -> Any:
     directives = _cache_control(request)
-    if "no-store" in directives:
+    if "no-store" in directives or "authorization" in request.headers:
         return _mark(await compute(), sub_response, "BYPASS", store)
     key = request_key(request)
     if names:
