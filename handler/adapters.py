@@ -13,6 +13,7 @@ AWS adapter. Everything else receives adapters and never reads settings to choos
 | idempotency | in memory                    | DynamoDB (IDEMPOTENCY_TABLE)                    |
 | users       | in memory, seeded            | DynamoDB (USERS_TABLE)                          |
 | metrics     | off (METRICS=emf: EMF lines) | EMF lines on stdout, flushed per invocation     |
+| identity    | the development issuer       | the issuer's JWKS (AUTH_ISSUER, AUTH_JWKS_URL)  |
 
 No FastAPI here: the worker and WebSocket functions use this module too. Adapter modules
 are imported inside the functions that build them, so a function imports only the
@@ -36,6 +37,8 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.idempotency import BasePersistenceLayer
 
     from handler.api.users.user_store import UserStore
+    from handler.platform.auth.development import DevelopmentIssuer
+    from handler.platform.auth.verifier import TokenVerifier
     from handler.platform.metrics.recorder import Metrics
     from handler.platform.pagination.cursor import CursorCodec
     from handler.platform.realtime.hub import Hub
@@ -58,6 +61,7 @@ def describe(settings: Settings) -> str:
         "websockets": "api-gateway" if uses_aws_websockets(settings) else "local",
         "idempotency": "dynamodb" if settings.idempotency_table else "memory",
         "users": "dynamodb" if settings.users_table else "memory",
+        "identity": "issuer" if settings.auth_issuer else "development",
     }
     return " ".join(f"{part}={backend}" for part, backend in parts.items())
 
@@ -96,6 +100,9 @@ async def open_app_state(settings: Settings) -> AsyncIterator[dict[str, Any]]:
             "task_queue": task_queue(settings),
             "users": user_store(settings),
             "cursors": cursor_codec(settings),
+            # Built by the first request with a token: PyJWT and `cryptography` cost
+            # cold starts that serve anonymous requests nothing.
+            "token_verifier": partial(token_verifier, settings),
         }
         stack.callback(state["task_queue"].close)
         hub = local_hub(settings)
@@ -180,6 +187,44 @@ def cursor_codec(settings: Settings) -> CursorCodec:
     from handler.platform.pagination.cursor import DEVELOPMENT_KEY, CursorCodec
 
     return CursorCodec(settings.cursor_secret.get_secret_value() or DEVELOPMENT_KEY)
+
+
+# --- identity -----------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=4)
+def token_verifier(settings: Settings) -> TokenVerifier:
+    """Tokens of AUTH_ISSUER, checked against its JWKS (AUTH_JWKS_URL, or the issuer's
+    `/.well-known/jwks.json`); without an issuer (development only: production refuses
+    to start), tokens of the development issuer. Built once per settings, its keys cached
+    while the environment stays warm."""
+    from handler.platform.auth.keys import KeyCache, jwks_fetcher
+    from handler.platform.auth.verifier import TokenVerifier
+
+    if settings.auth_issuer:
+        issuer = settings.auth_issuer
+        url = settings.auth_jwks_url or issuer.rstrip("/") + "/.well-known/jwks.json"
+        fetch = jwks_fetcher(url, endpoint_url=settings.aws_endpoint_url or None)
+    else:
+        from handler.platform.auth.development import DEVELOPMENT_ISSUER
+
+        issuer = DEVELOPMENT_ISSUER
+        fetch = development_issuer(settings).jwks
+    return TokenVerifier(
+        issuer=issuer,
+        keys=KeyCache(fetch),
+        audiences=[a.strip() for a in settings.auth_audience.split(",")],
+        leeway=settings.auth_leeway,
+        groups_claim=settings.auth_groups_claim,
+        admin_group=settings.auth_admin_group,
+    )
+
+
+@lru_cache(maxsize=4)
+def development_issuer(settings: Settings) -> DevelopmentIssuer:
+    from handler.platform.auth.development import DevelopmentIssuer
+
+    return DevelopmentIssuer(settings.auth_development_key)
 
 
 # --- tasks --------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from fastapi import FastAPI
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
-from handler.adapters import app_metrics, describe, open_app_state
+from handler.adapters import app_metrics, describe, development_issuer, open_app_state
 from handler.api import (
     announcements,
     caching,
@@ -138,6 +138,8 @@ def _new_app(settings: Settings, lifespan: Any) -> FastAPI:
         max_header_bytes=settings.http_max_header_bytes,
     )
     app.add_middleware(UnhandledErrorMiddleware)
+    if settings.cors_origins:
+        _allow_cross_origin(app, settings.cors_origins)
     metrics = app_metrics(settings)
     if metrics.enabled:
         # Outside the 500 answer, so a crash counts as the 5xx the client got.
@@ -150,6 +152,23 @@ def _new_app(settings: Settings, lifespan: Any) -> FastAPI:
         # Outermost: the line shows the status the client got, 500s included.
         app.add_middleware(AccessLogMiddleware, mode=mode)
     return app
+
+
+def _allow_cross_origin(app: FastAPI, origins: str) -> None:
+    """Starlette's CORS middleware (pure ASGI): preflights answered here, before routing,
+    so `OPTIONS` never reaches a route's 405. Bearer tokens, not cookies: no credentials,
+    which also makes `*` safe to allow."""
+    from starlette.middleware.cors import CORSMiddleware
+
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=[origin.strip() for origin in origins.split(",") if origin.strip()],
+        allow_methods=["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
+        allow_headers=["Authorization", "Content-Type", "If-Match", "Cache-Control"],
+        expose_headers=["ETag", "Location", "Link", "Retry-After", "X-Request-Id", "X-Cache"],
+        allow_credentials=False,
+        max_age=600,
+    )
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -166,6 +185,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(announcements.router)
     app.include_router(notifications.router)
     app.include_router(caching.router)
+    if settings.is_development and not settings.auth_issuer:
+        from handler.platform.auth.development_routes import development_router
+
+        app.include_router(development_router(development_issuer(settings)))
     graphql = LazyApp(lambda: _graphql_app(settings))
     if settings.snap_start:
         graphql.prepare()  # into the snapshot, not into a restored environment's request

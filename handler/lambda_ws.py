@@ -9,7 +9,7 @@ from __future__ import annotations
 from handler.platform.runtime.init_phase import init_phase
 
 with init_phase():
-    from handler.adapters import app_metrics, aws_hub
+    from handler.adapters import app_metrics, aws_hub, token_verifier
     from handler.api.chat import endpoint
     from handler.platform.metrics.recorder import invocation_metrics
     from handler.platform.realtime.lambda_driver import LambdaWebSocketAdapter
@@ -17,5 +17,10 @@ with init_phase():
     from handler.settings import get_settings
 
     configure_logging(get_settings())
-    adapter = LambdaWebSocketAdapter(endpoint, lambda: aws_hub(get_settings()))
+    # The verifier (PyJWT, `cryptography`) is built by the first $connect with a token.
+    adapter = LambdaWebSocketAdapter(
+        endpoint,
+        lambda: aws_hub(get_settings()),
+        verifier=lambda: token_verifier(get_settings()),
+    )
     handler = invocation_metrics(adapter, app_metrics(get_settings()), function="ws")

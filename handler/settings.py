@@ -113,6 +113,12 @@ class Settings(BaseSettings):
     auth_audience: str = Field(default="", max_length=2000)
     # Allowed clock skew on `exp` and `nbf`, in seconds.
     auth_leeway: int = Field(default=30, ge=0, le=300)
+    # The claim that lists the caller's groups (a dotted path for nested claims, e.g.
+    # Keycloak's `realm_access.roles`), and the group that makes an admin.
+    auth_groups_claim: str = Field(default="cognito:groups", min_length=1, max_length=200)
+    auth_admin_group: str = Field(default="admin", min_length=1, max_length=200)
+    # The development issuer's private key, created on first use (git-ignored).
+    auth_development_key: str = Field(default=".local/auth-development-key.pem", max_length=1000)
     # Origins allowed to call the API from a browser (comma-separated, `*` for any
     # without credentials); empty: no cross-origin access.
     cors_origins: str = Field(default="", max_length=4000)

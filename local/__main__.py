@@ -4,6 +4,9 @@ in-memory adapters unless the environment selects AWS ones.
 `python -m local worker`: poll TASK_QUEUE_URL and run each batch with the worker
 Lambda's handler.
 
+`python -m local token --sub NAME [--admin] [--ttl SECONDS]`: print an access token of
+the development issuer (its key in `.local/`), which `python -m local` accepts.
+
 `python -m local aws [--port BASE] [--outputs-file PATH]`: the deployed topology on this
 machine (emulated API Gateway, moto, each function in Lambda-like processes); see
 docs/emulator.md.
@@ -55,6 +58,18 @@ def worker(settings: Settings, wait: int, max_polls: int | None) -> None:
     run(settings, wait_seconds=wait, max_polls=max_polls)
 
 
+def token(args: argparse.Namespace, settings: Settings) -> None:
+    from handler.adapters import development_issuer
+
+    if settings.auth_issuer:
+        raise ConfigError(
+            "AUTH_ISSUER is set: get a token from that issuer (the development issuer's"
+            " tokens are accepted only without AUTH_ISSUER)"
+        )
+    issued = development_issuer(settings).issue(args.sub, admin=args.admin, ttl=args.ttl)
+    print(issued)  # noqa: T201 - the command's output
+
+
 def aws(args: argparse.Namespace, settings: Settings) -> None:
     import asyncio
     from pathlib import Path
@@ -74,6 +89,14 @@ def aws(args: argparse.Namespace, settings: Settings) -> None:
     asyncio.run(run(options, outputs))
 
 
+def _subject(value: str) -> str:
+    import re
+
+    if not re.fullmatch(r"[^\x00-\x1f\x7f\s]{1,256}", value):
+        raise argparse.ArgumentTypeError("1 to 256 printable characters, no spaces")
+    return value
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m local", description=__doc__)
     commands = parser.add_subparsers(dest="command")
@@ -87,6 +110,14 @@ def main(argv: list[str] | None = None) -> None:
     )
     worker_cmd.add_argument("--wait", type=int, default=20, help="long-poll seconds (0-20)")
     worker_cmd.add_argument("--max-polls", type=int, help="stop after this many polls")
+    token_cmd = commands.add_parser(
+        "token", help="print a development access token (curl -H 'Authorization: Bearer ...')"
+    )
+    token_cmd.add_argument("--sub", required=True, type=_subject, help="the subject (who)")
+    token_cmd.add_argument("--admin", action="store_true", help="in the admin group")
+    token_cmd.add_argument(
+        "--ttl", type=int, default=3600, help="seconds the token is valid (at most a week)"
+    )
     aws_cmd = commands.add_parser(
         "aws", help="run the AWS topology locally: API Gateway, Lambda, SQS, DynamoDB"
     )
@@ -108,7 +139,10 @@ def main(argv: list[str] | None = None) -> None:
         settings = get_settings()
         if args.command == "worker" and not settings.task_queue_url:
             raise ConfigError("TASK_QUEUE_URL is empty: the worker needs a queue to poll")
-    except ConfigError as exc:
+        if args.command == "token":
+            token(args, settings)
+            return
+    except (ConfigError, ValueError) as exc:
         print(f"python -m local: {exc}", file=sys.stderr)  # noqa: T201 - the CLI's answer
         raise SystemExit(2) from None
     try:

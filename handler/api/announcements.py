@@ -1,4 +1,5 @@
-"""`POST /api/v2/announcements`: HTTP code reaches WebSocket clients through a task."""
+"""`POST /api/v2/announcements`: HTTP code reaches WebSocket clients through a task.
+Admins only: an announcement reaches every connected client."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from fastapi import APIRouter, status
 from pydantic import BaseModel, Field
 
 from handler.api.announcement_tasks import broadcast_announcement
+from handler.platform.auth.deps import AdminUser
 from handler.platform.http.deps import TasksDep
 
 router = APIRouter(prefix="/api/v2", tags=["v2"])
@@ -22,6 +24,7 @@ class Queued(BaseModel):
 
 
 @router.post("/announcements", status_code=status.HTTP_202_ACCEPTED)
-async def announce(announcement: Announcement, tasks: TasksDep) -> Queued:
-    """Broadcast `text` to every connected chat client, as `Announcement: <text>`."""
+async def announce(announcement: Announcement, admin: AdminUser, tasks: TasksDep) -> Queued:
+    """Broadcast `text` to every connected chat client, as `Announcement: <text>`
+    (admins only)."""
     return Queued(task_id=tasks.add_task(broadcast_announcement, announcement.text))

@@ -1,10 +1,11 @@
 """The seed chat, written once against the realtime API: a text from client N reaches
-every connected client as `Client N: <text>`. Local sockets (`handler.api.chat_routes`)
-and API Gateway (`handler.lambda_ws`) both drive these handlers."""
+every connected client as `Client N: <text>`, N being the subject of the token the client
+connected with (a signed-in identity is needed; `client_id` no longer chooses who you
+are, and is ignored). Local sockets (`handler.api.chat_routes`) and API Gateway
+(`handler.lambda_ws`) both drive these handlers; both answer the subprotocol `chat` when
+the client offers it (with its token as `bearer.<token>`)."""
 
 from __future__ import annotations
-
-import re
 
 from handler.platform.realtime import (
     Connection,
@@ -14,18 +15,15 @@ from handler.platform.realtime import (
     WebSocketEndpoint,
 )
 
-# The seed's `client_id: int`, bounded so an id never becomes a huge string in every message.
-CLIENT_ID = re.compile(r"[0-9]{1,18}")
-
 
 class ChatEndpoint(WebSocketEndpoint):
+    subprotocols = ("chat",)
+
     async def on_connect(self, request: ConnectRequest) -> str:
-        raw = request.params.get("client_id")
-        if not raw:
-            raise Refused(400, "client_id is required (?client_id=N)")
-        if not CLIENT_ID.fullmatch(raw):
-            raise Refused(403, "client_id must be a number of at most 18 digits")
-        return str(int(raw))
+        if request.identity is None:
+            detail = "sign in: connect with ?token=<token> or a bearer.<token> subprotocol"
+            raise Refused(401, detail)
+        return request.identity.subject
 
     async def on_message(self, hub: Hub, connection: Connection, text: str) -> None:
         await hub.broadcast(f"Client {connection.client_id}: {text}")

@@ -1,15 +1,18 @@
-"""The chat's local surface: the socket at `/ws/{client_id}` (and `/ws?client_id=N`, the
-way API Gateway's URL takes it) and a page at `/chat` that works wherever it is served."""
+"""The chat's local surface: the socket at `/ws` (and `/ws/{client_id}`, the seed's path;
+the id is ignored: a client is named by its token's subject) and a page at `/chat` that
+works wherever it is served. In development the page gets a token from the development
+issuer (`/dev/token`); elsewhere it asks for one."""
 
 from __future__ import annotations
 
 import html
 from pathlib import Path
 
-from fastapi import APIRouter, Query, WebSocket
+from fastapi import APIRouter, WebSocket
 from fastapi.responses import HTMLResponse
 
 from handler.api.chat import endpoint
+from handler.platform.auth.deps import verifier_of
 from handler.platform.http.deps import HubDep, SettingsDep
 from handler.platform.realtime import Dispatcher
 from handler.platform.realtime.socket_driver import serve_socket
@@ -20,20 +23,23 @@ _PAGE = Path(__file__).with_name("chat.html").read_text(encoding="utf-8")
 
 @router.websocket("/ws/{client_id}")
 async def chat_socket(websocket: WebSocket, client_id: str, hub: HubDep) -> None:
-    # The path parameter plays the part of API Gateway's `?client_id=N`: the endpoint
-    # validates it the same way and may refuse the handshake.
-    await serve_socket(websocket, Dispatcher(endpoint, hub), {"client_id": client_id})
+    await _serve(websocket, hub)
 
 
 @router.websocket("/ws")
-async def chat_socket_by_query(
-    websocket: WebSocket, hub: HubDep, client_id: str = Query(default="")
-) -> None:
-    # The query form of the same socket: the page speaks it locally and on API Gateway.
-    await serve_socket(websocket, Dispatcher(endpoint, hub), {"client_id": client_id})
+async def chat_socket_by_query(websocket: WebSocket, hub: HubDep) -> None:
+    # The form the page speaks, locally and on API Gateway.
+    await _serve(websocket, hub)
+
+
+async def _serve(websocket: WebSocket, hub: HubDep) -> None:
+    dispatcher = Dispatcher(endpoint, hub, verifier=verifier_of(websocket))
+    await serve_socket(websocket, dispatcher, dict(websocket.query_params))
 
 
 @router.get("/chat", response_class=HTMLResponse, include_in_schema=False)
 async def chat_page(settings: SettingsDep) -> HTMLResponse:
     url = html.escape(settings.chat_websocket_url, quote=True)
-    return HTMLResponse(_PAGE.replace("{{WEBSOCKET_URL}}", url, 1))
+    token_url = "/dev/token" if settings.is_development and not settings.auth_issuer else ""
+    page = _PAGE.replace("{{WEBSOCKET_URL}}", url, 1).replace("{{TOKEN_URL}}", token_url, 1)
+    return HTMLResponse(page)

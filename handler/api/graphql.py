@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import Any
 
 import strawberry
 from graphql import GraphQLError
+from starlette.requests import Request
+from starlette.responses import Response
 from strawberry.asgi import GraphQL
 from strawberry.extensions import MaskErrors, SchemaExtension
 from strawberry.types import ExecutionContext
 
 from handler.api.users.graphql_types import Mutation, Query
+from handler.platform.auth.deps import bearer_of, identity_of
 from handler.platform.http.graphql_limits import GraphQLLimits
 
 logger = logging.getLogger("strawberry.execution")
@@ -52,7 +56,17 @@ OFFLINE_NOTE = (
 )
 
 
-class GraphQLApp(GraphQL[None, None]):
+class GraphQLApp(GraphQL[Any, None]):
+    """strawberry's ASGI app, with the caller in the context (`viewer`: an `Identity` or
+    None). A token that is sent and refused answers as REST does, 401 (or 503 when the
+    issuer's keys cannot be read) in the one error shape, before any resolver runs: the
+    `AppError` reaches the app's error handlers through `BoundedGraphQL`'s caller."""
+
+    async def get_context(self, request: Request | Any, response: Response | Any) -> Any:
+        context: dict[str, Any] = await super().get_context(request, response)
+        context["viewer"] = await identity_of(request, bearer_of(request))
+        return context
+
     @property
     def graphql_ide_html(self) -> str:
         return super().graphql_ide_html.replace(">Loading...</div>", f">{OFFLINE_NOTE}</div>", 1)
@@ -64,7 +78,7 @@ def build_graphql_app(
     query: type = Query,
     mutation: type | None = Mutation,
     limits: GraphQLLimits | None = None,
-) -> GraphQL[None, None]:
+) -> GraphQL[Any, None]:
     """In development: GraphiQL and full error messages. Elsewhere: no IDE, and an
     unexpected resolver error answers "Unexpected error." (strawberry still logs it).
     `limits`: strawberry's token, depth and alias limits (the app always passes them)."""

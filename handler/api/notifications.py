@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from handler.api.notification_tasks import send_email
+from handler.platform.auth.deps import CurrentUser
 from handler.platform.http.deps import TasksDep
 
 router = APIRouter(tags=["tasks"])
@@ -15,7 +16,10 @@ EmailQuery = Annotated[str, Query(pattern=r"^[^@\s]+@[^@\s]+$", max_length=254)]
 
 
 @router.post("/send-notification/")
-async def send_notification(email: EmailQuery, tasks: TasksDep) -> dict[str, str]:
-    """Queues `send_email`; an answer means it is queued (503 if the queue is down)."""
+async def send_notification(
+    email: EmailQuery, caller: CurrentUser, tasks: TasksDep
+) -> dict[str, str]:
+    """Queues `send_email` (signed in only); an answer means it is queued (503 if the
+    queue is down)."""
     task_id = tasks.add_task(send_email, email, message="some notification")
     return {"message": "Notification sent in the background", "task_id": task_id}

@@ -1,8 +1,9 @@
 """`DynamoDBUserStore`: users in one DynamoDB table, partition key `pk` (S), no sort key.
 
 Three kinds of item share the table (infra/users.py creates it): a user (`USER#<id>`:
-id, name, email, age, version), the owner of an email (`EMAIL#<email, casefolded>`:
-user_id) and the id counter (`COUNTER#users`: last_id).
+id, name, email, age, version, and `owner`, the creator's subject, absent for nobody's),
+the holder of an email (`EMAIL#<email, casefolded>`: user_id) and the id counter
+(`COUNTER#users`: last_id).
 
 - Ids: `UpdateItem ADD last_id 1` on the counter, atomic, so no two creates get one id.
 - Unique emails: a create is one transaction that puts the user and its email item,
@@ -110,7 +111,7 @@ class DynamoDBUserStore(DynamoDBTable, UserStore):
         # Resuming after the last user shown re-reads what was read past it: nothing lost.
         return UserPage(shown, shown[-1].id if len(users) > limit else None)
 
-    async def create(self, new: NewUser) -> User:
+    async def create(self, new: NewUser, *, owner: str | None = None) -> User:
         answer = await self._call(
             self.client.update_item,
             TableName=self.table_name,
@@ -120,11 +121,11 @@ class DynamoDBUserStore(DynamoDBTable, UserStore):
             ReturnValues="UPDATED_NEW",
         )
         user_id = int(answer["Attributes"]["last_id"]["N"])
-        user = User(id=user_id, name=new.name, email=new.email, age=new.age, version=1)
+        user = User(id=user_id, name=new.name, email=new.email, age=new.age, version=1, owner=owner)
         try:
             await self._transact(
                 {"Put": {"Item": _item(user), "ConditionExpression": ABSENT}},
-                {"Put": {"Item": _owner(user), "ConditionExpression": ABSENT}},
+                {"Put": {"Item": _email_item(user), "ConditionExpression": ABSENT}},
             )
         except ConditionFailed as exc:
             if 1 in exc.failed:
@@ -143,7 +144,8 @@ class DynamoDBUserStore(DynamoDBTable, UserStore):
             writes = [{"Put": {"Item": _item(updated), **_at_version(current)}}]
             if email_key(updated.email) != email_key(current.email):
                 writes.append({"Delete": {"Key": _key(EMAIL, current.email), **_owned(current)}})
-                writes.append({"Put": {"Item": _owner(updated), "ConditionExpression": ABSENT}})
+                claim = {"Item": _email_item(updated), "ConditionExpression": ABSENT}
+                writes.append({"Put": claim})
             try:
                 await self._transact(*writes)
             except ConditionFailed as exc:
@@ -242,10 +244,11 @@ def _item(user: User) -> dict[str, Any]:
         "email": {"S": user.email},
         "age": {"N": str(user.age)},
         "version": {"N": str(user.version)},
+        **({"owner": {"S": user.owner}} if user.owner is not None else {}),
     }
 
 
-def _owner(user: User) -> dict[str, Any]:
+def _email_item(user: User) -> dict[str, Any]:
     return {**_key(EMAIL, user.email), "user_id": {"N": str(user.id)}}
 
 
@@ -256,6 +259,7 @@ def _user(item: dict[str, Any]) -> User:
         email=item["email"]["S"],
         age=int(item["age"]["N"]),
         version=int(item["version"]["N"]),
+        owner=item["owner"]["S"] if "owner" in item else None,
     )
 
 

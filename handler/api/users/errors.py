@@ -29,6 +29,14 @@ class VersionMismatch(UserError):
         self.current = current
 
 
+class NotOwner(UserError):
+    """The caller may not change this user: neither its owner nor an admin."""
+
+    def __init__(self, user_id: int) -> None:
+        super().__init__(f"user {user_id} is not the caller's")
+        self.user_id = user_id
+
+
 class UsersUnavailable(UserError):
     """The store could not be reached, or refused for now (throttled, busy). A write that
     raises this may or may not have happened."""

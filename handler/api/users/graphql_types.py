@@ -6,11 +6,18 @@
     mutation { updateUser(id: 3, version: 1, age: 5) { version } }
     mutation { deleteUser(id: 3, version: 2) }
 
+Who may do what is REST's: anyone may query; every mutation needs a signed-in caller
+(`Authorization: Bearer ...` on the request; UNAUTHENTICATED otherwise), and updating or
+deleting a user needs its owner or an admin (FORBIDDEN); `email` reads as null unless
+the caller owns the user or is an admin. The caller is resolved once per request, in the
+context (`handler.api.graphql`), with the same verifier as REST.
+
 Validation is the pydantic models' (`NewUser`, `UserChanges`); `updateUser` needs the
 version, as PATCH needs If-Match; `createUser` counts against the same per-client limit
 as POST; every write invalidates the same cache generations. A refused request is a
 GraphQL error with `extensions.code` (BAD_USER_INPUT, NOT_FOUND, EMAIL_TAKEN,
-VERSION_MISMATCH, RATE_LIMITED, UNAVAILABLE); a user that does not exist reads as null.
+VERSION_MISMATCH, RATE_LIMITED, UNAVAILABLE, UNAUTHENTICATED, FORBIDDEN); a user that
+does not exist reads as null.
 
 The adapters come from the app's lifespan state, through the request strawberry passes
 in the context (GraphQL is mounted as a plain ASGI route, outside FastAPI's dependencies).
@@ -30,7 +37,13 @@ from starlette.requests import Request
 from strawberry.types import Info
 
 from handler.api.users import models
-from handler.api.users.errors import EmailTaken, UserNotFound, UsersUnavailable, VersionMismatch
+from handler.api.users.errors import (
+    EmailTaken,
+    NotOwner,
+    UserNotFound,
+    UsersUnavailable,
+    VersionMismatch,
+)
 from handler.api.users.service import (
     CREATE_LIMIT,
     CREATE_LIMIT_SCOPE,
@@ -38,7 +51,8 @@ from handler.api.users.service import (
     MAX_PAGE,
     UsersService,
 )
-from handler.platform.http.rate_limit import client_address
+from handler.platform.auth.identity import Identity
+from handler.platform.http.rate_limit import caller_key
 from handler.platform.pagination.cursor import InvalidCursor
 from handler.platform.ratelimit.limiter import RateLimiterUnavailable
 from handler.platform.tasks.errors import TaskQueueUnavailable
@@ -46,6 +60,7 @@ from handler.platform.tasks.request_tasks import Tasks
 
 _CODES: dict[type[Exception], tuple[str, str]] = {
     UserNotFound: ("NOT_FOUND", "User not found"),
+    NotOwner: ("FORBIDDEN", "Only the user's owner or an admin may change it"),
     EmailTaken: ("EMAIL_TAKEN", "Email taken"),
     VersionMismatch: ("VERSION_MISMATCH", "The user changed since that version"),
     UsersUnavailable: ("UNAVAILABLE", "Users store unavailable"),
@@ -59,13 +74,24 @@ _CODES: dict[type[Exception], tuple[str, str]] = {
 class User:
     id: int
     name: str
-    email: str
+    email: str | None = strawberry.field(
+        description="Shown to the user's owner and to admins; null for everyone else."
+    )
     age: int
     version: int
+    owner: str | None
 
     @classmethod
-    def of(cls, user: models.User) -> User:
-        return cls(**user.model_dump())
+    def of(cls, user: models.User, viewer: Identity | None) -> User:
+        view = models.UserView.of(user, viewer)
+        return cls(
+            id=view.id,
+            name=view.name,
+            email=view.email,
+            age=view.age,
+            version=view.version,
+            owner=view.owner,
+        )
 
 
 @strawberry.type
@@ -97,16 +123,29 @@ def _request(info: Info[Any, Any]) -> Request:
     return request
 
 
+def _viewer(info: Info[Any, Any]) -> Identity | None:
+    """The caller, as the context resolved it (None: anonymous)."""
+    viewer: Identity | None = info.context.get("viewer")
+    return viewer
+
+
+def _caller(info: Info[Any, Any]) -> Identity:
+    viewer = _viewer(info)
+    if viewer is None:
+        raise _error("Sign in: send Authorization: Bearer <token>", "UNAUTHENTICATED")
+    return viewer
+
+
 def _service(info: Info[Any, Any]) -> UsersService:
     state = _request(info).state
     return UsersService(state.users, state.cache, state.cursors)
 
 
-async def _check_create_limit(request: Request) -> None:
+async def _check_create_limit(request: Request, caller: Identity) -> None:
     from limits import parse
 
     decision = await request.state.rate_limiter.hit(
-        parse(CREATE_LIMIT), CREATE_LIMIT_SCOPE, client_address(request)
+        parse(CREATE_LIMIT), CREATE_LIMIT_SCOPE, caller_key(request, caller.subject)
     )
     if not decision.allowed:
         retry_after = decision.headers().get("Retry-After")
@@ -121,7 +160,7 @@ class Query:
             raise GraphQLError("id must be a positive integer")  # the client's mistake: shown
         with _said_in_graphql():
             try:
-                return User.of(await _service(info).get(id))
+                return User.of(await _service(info).get(id), _viewer(info))
             except UserNotFound:
                 return None
 
@@ -133,7 +172,8 @@ class Query:
             raise _error(f"limit must be 1 to {MAX_PAGE}", "BAD_USER_INPUT")
         with _said_in_graphql():
             found, next_cursor = await _service(info).page(limit=limit, cursor=cursor)
-        return UserPage(users=[User.of(user) for user in found], next_cursor=next_cursor)
+        viewer = _viewer(info)
+        return UserPage(users=[User.of(user, viewer) for user in found], next_cursor=next_cursor)
 
 
 @strawberry.type
@@ -142,17 +182,18 @@ class Mutation:
     async def create_user(self, info: Info[Any, Any], name: str, email: str, age: int) -> User:
         """Also queues the welcome email and the `User <name> joined` announcement."""
         request = _request(info)
+        caller = _caller(info)
         with _said_in_graphql():
-            await _check_create_limit(request)  # first: every attempt counts, as in REST
+            await _check_create_limit(request, caller)  # first: every attempt counts
             new = models.NewUser(name=name, email=email, age=age)
             background = BackgroundTasks()
             max_bytes = request.app.state.settings.task_max_message_bytes
             tasks = Tasks(request.state.task_queue, background, max_message_bytes=max_bytes)
-            user = await _service(info).create(new, tasks)
+            user = await _service(info).create(new, tasks, by=caller)
             await tasks.flush()  # before the answer, as TasksDep does
         # Run after the answer is sent (in-process tasks); strawberry attaches it.
         info.context["response"].background = background
-        return User.of(user)
+        return User.of(user, caller)
 
     @strawberry.mutation
     async def update_user(
@@ -167,16 +208,18 @@ class Mutation:
     ) -> User:
         """Changes the fields given, if the user is still at `version` (as If-Match)."""
         sent = {"name": name, "email": email, "age": age}
+        caller = _caller(info)
         with _said_in_graphql():
             changes = models.UserChanges(
                 **{k: v for k, v in sent.items() if v is not strawberry.UNSET}
             )
-            user = await _service(info).update(id, changes, expected_version=version)
-        return User.of(user)
+            user = await _service(info).update(id, changes, expected_version=version, by=caller)
+        return User.of(user, caller)
 
     @strawberry.mutation
     async def delete_user(self, info: Info[Any, Any], id: int, version: int | None = None) -> bool:
         """Deletes the user (if still at `version`, when given); true once it is gone."""
+        caller = _caller(info)
         with _said_in_graphql():
-            await _service(info).delete(id, expected_version=version)
+            await _service(info).delete(id, expected_version=version, by=caller)
         return True

@@ -1,6 +1,7 @@
 """`MemoryUserStore`: the users of one process, for `python -m local` and the tests.
 
-It starts with the seed's example users (Patrick is user 1), so `query { user(id: 1)
+It starts with the seed's example users (Patrick is user 1, owned by nobody: only admins
+change them), so `query { user(id: 1)
 { name age } }` answers as it always did. Each process has its own users: behind several
 processes (Lambda environments, uvicorn workers) use the DynamoDB store.
 """
@@ -43,9 +44,9 @@ class MemoryUserStore(UserStore):
         more = len(ids) > limit
         return UserPage(users, users[-1].id if more and users else None)
 
-    async def create(self, new: NewUser) -> User:
+    async def create(self, new: NewUser, *, owner: str | None = None) -> User:
         with self._lock:
-            return self._create(new)
+            return self._create(new, owner)
 
     async def update(
         self, user_id: int, changes: UserChanges, *, expected_version: int | None = None
@@ -66,9 +67,11 @@ class MemoryUserStore(UserStore):
             del self._users[user_id]
             del self._owners[email_key(current.email)]
 
-    def _create(self, new: NewUser) -> User:
+    def _create(self, new: NewUser, owner: str | None = None) -> User:
         self._last_id += 1  # consumed even if the email is taken, as the counter does
-        user = User(id=self._last_id, name=new.name, email=new.email, age=new.age, version=1)
+        user = User(
+            id=self._last_id, name=new.name, email=new.email, age=new.age, version=1, owner=owner
+        )
         self._claim(email_key(user.email), user)
         self._users[user.id] = user
         return user

@@ -1,4 +1,5 @@
-"""What a client sends (`NewUser`, `UserChanges`) and what the API answers (`User`).
+"""What a client sends (`NewUser`, `UserChanges`), what is stored (`User`) and what the
+API answers (`UserView`: the user as one caller may see it).
 
 Pydantic only: the stores, REST and GraphQL all validate with these, so a rule holds
 everywhere at once.
@@ -13,7 +14,7 @@ if you need internationalized addresses.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import (
     AfterValidator,
@@ -23,6 +24,9 @@ from pydantic import (
     StringConstraints,
     model_validator,
 )
+
+if TYPE_CHECKING:
+    from handler.platform.auth.identity import Identity
 
 MAX_ID = 2**53 - 1  # JSON numbers stay exact up to here (JavaScript clients)
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
@@ -101,7 +105,9 @@ class UserChanges(BaseModel):
 
 class User(BaseModel):
     """A stored user. `version` starts at 1 and grows by one per change; the API sends it
-    as the `ETag` (`"3"`), and a write's `If-Match` names the version it expects."""
+    as the `ETag` (`"3"`), and a write's `If-Match` names the version it expects.
+    `owner` is the subject of the identity that created it; None for the seeded users,
+    which only admins may change."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -110,7 +116,44 @@ class User(BaseModel):
     email: str
     age: int
     version: int = Field(ge=1)
+    owner: str | None = None
 
     @property
     def etag(self) -> str:
         return f'"{self.version}"'
+
+    def shows_email_to(self, viewer: Identity | None) -> bool:
+        """The privacy rule: a user's email is its owner's and the admins' to see."""
+        return viewer is not None and viewer.may_change(self.owner)
+
+
+class UserView(BaseModel):
+    """A user as one caller sees it: `email` only for its owner and admins, absent (not
+    null) for everyone else. REST answers this; GraphQL applies the same rule."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: int
+    name: str
+    email: str | None = Field(
+        default=None,
+        exclude_if=lambda email: email is None,
+        description="shown to the user's owner and to admins only",
+    )
+    age: int
+    version: int
+    owner: str | None = Field(
+        default=None, description="the subject that created it; null for the seeded users"
+    )
+
+    @classmethod
+    def of(cls, user: User, viewer: Identity | None) -> UserView:
+        email = user.email if user.shows_email_to(viewer) else None
+        return cls(
+            id=user.id,
+            name=user.name,
+            email=email,
+            age=user.age,
+            version=user.version,
+            owner=user.owner,
+        )

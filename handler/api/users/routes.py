@@ -2,12 +2,15 @@
 
     GET    /users               v1: {"version": "1", "users": [...]} (+ Link: rel="next")
                                 v2: {"version": "2", "users": [...], "meta": {count, next_cursor}}
-    POST   /users               201, Location and ETag; 10/minute per client
+    POST   /users               signed in; 201, Location and ETag; 10/minute per caller
     GET    /users/{id}          ETag: "<version>"
-    PATCH  /users/{id}          If-Match required (428 without it, 412 when stale)
-    DELETE /users/{id}          204; If-Match honoured when sent
+    PATCH  /users/{id}          owner or admin; If-Match required (428 without, 412 stale)
+    DELETE /users/{id}          owner or admin; 204; If-Match honoured when sent
 
-GET answers are cached for the fleet (`@cached` with the service's generations); every
+Anyone may read; an email is shown to its user's owner and to admins only (`UserView`).
+
+GET answers are cached for the fleet (`@cached` with the service's generations; a
+request with a token is answered fresh, so a cached answer never holds an email); every
 write goes through `UsersService`, which bumps them. `UsersDep` is declared here, next to
 the resource: `handler.platform.http.deps` holds the platform's dependencies, and the
 platform never imports the API. `user_error_handler` says the resource's errors in the
@@ -29,12 +32,13 @@ from starlette.requests import HTTPConnection
 
 from handler.api.users.errors import (
     EmailTaken,
+    NotOwner,
     UserError,
     UserNotFound,
     UsersUnavailable,
     VersionMismatch,
 )
-from handler.api.users.models import MAX_ID, NewUser, User, UserChanges
+from handler.api.users.models import MAX_ID, NewUser, UserChanges, UserView
 from handler.api.users.service import (
     CACHE_SECONDS,
     CREATE_LIMIT,
@@ -46,6 +50,7 @@ from handler.api.users.service import (
     user_generation,
 )
 from handler.api.users.user_store import UserStore
+from handler.platform.auth.deps import CurrentUser, OptionalUser
 from handler.platform.http.cached import cached
 from handler.platform.http.deps import CacheDep, CursorsDep, TasksDep, lifespan_resource
 from handler.platform.http.errors import AppError, error_response, error_responses
@@ -97,7 +102,7 @@ _ETAG = re.compile(r'"([1-9][0-9]{0,15})"')
 
 class UsersV1(BaseModel):
     version: Literal["1"] = "1"
-    users: list[User]
+    users: list[UserView]
 
 
 class Meta(BaseModel):
@@ -107,7 +112,7 @@ class Meta(BaseModel):
 
 class UsersV2(BaseModel):
     version: Literal["2"] = "2"
-    users: list[User]
+    users: list[UserView]
     meta: Meta
 
 
@@ -122,24 +127,29 @@ def _one_user(arguments: Mapping[str, Any]) -> list[str]:
 @v1.get("/users", responses=error_responses(400, 422, 503))
 @cached(ttl=CACHE_SECONDS, generations=_listings)
 async def list_users_v1(
-    users: UsersDep, response: Response, limit: Limit = DEFAULT_PAGE, cursor: Cursor = None
+    users: UsersDep,
+    viewer: OptionalUser,
+    response: Response,
+    limit: Limit = DEFAULT_PAGE,
+    cursor: Cursor = None,
 ) -> UsersV1:
     """A page of users. The next page, if any, is in the `Link` header (`rel="next"`)."""
     found, next_cursor = await users.page(limit=limit, cursor=cursor)
     if next_cursor:
         query = urlencode({"limit": limit, "cursor": next_cursor})
         response.headers["Link"] = f'<?{query}>; rel="next"'
-    return UsersV1(users=found)
+    return UsersV1(users=[UserView.of(user, viewer) for user in found])
 
 
 @v2.get("/users", responses=error_responses(400, 422, 503))
 @cached(ttl=CACHE_SECONDS, generations=_listings)
 async def list_users_v2(
-    users: UsersDep, limit: Limit = DEFAULT_PAGE, cursor: Cursor = None
+    users: UsersDep, viewer: OptionalUser, limit: Limit = DEFAULT_PAGE, cursor: Cursor = None
 ) -> UsersV2:
     """A page of users; `meta.next_cursor` (null on the last page) asks for the next."""
     found, next_cursor = await users.page(limit=limit, cursor=cursor)
-    return UsersV2(users=found, meta=Meta(count=len(found), next_cursor=next_cursor))
+    shown = [UserView.of(user, viewer) for user in found]
+    return UsersV2(users=shown, meta=Meta(count=len(found), next_cursor=next_cursor))
 
 
 @v1.post(
@@ -155,27 +165,35 @@ async def list_users_v2(
     responses=error_responses(409, 422, 429, 503),
 )
 async def create_user(
-    new: NewUser, users: UsersDep, tasks: TasksDep, request: Request, response: Response
-) -> User:
-    """Creates a user (409 if the email is taken) and queues a welcome email and a
-    `User <name> joined` announcement to every chat client."""
-    user = await users.create(new, tasks)
+    new: NewUser,
+    *,
+    caller: CurrentUser,
+    users: UsersDep,
+    tasks: TasksDep,
+    request: Request,
+    response: Response,
+) -> UserView:
+    """Creates a user owned by the caller (409 if the email is taken) and queues a
+    welcome email and a `User <name> joined` announcement to every chat client."""
+    user = await users.create(new, tasks, by=caller)
     response.headers["Location"] = f"{request.url.path}/{user.id}"
     response.headers["ETag"] = user.etag
-    return user
+    return UserView.of(user, caller)
 
 
 @v1.get("/users/{user_id}", responses=error_responses(404, 422, 503))
 @v2.get("/users/{user_id}", responses=error_responses(404, 422, 503))
 @cached(ttl=CACHE_SECONDS, generations=_one_user)
-async def get_user(user_id: UserId, users: UsersDep, response: Response) -> User:
+async def get_user(
+    user_id: UserId, users: UsersDep, viewer: OptionalUser, response: Response
+) -> UserView:
     """One user; its `ETag` is what PATCH and DELETE take as `If-Match`."""
     user = await users.get(user_id)
     response.headers["ETag"] = user.etag
-    return user
+    return UserView.of(user, viewer)
 
 
-PATCH_ERRORS = error_responses(404, 409, 412, 422, 428, 503)
+PATCH_ERRORS = error_responses(403, 404, 409, 412, 422, 428, 503)
 
 
 @v1.patch("/users/{user_id}", responses=PATCH_ERRORS, openapi_extra=REQUIRED_IF_MATCH)
@@ -183,23 +201,33 @@ PATCH_ERRORS = error_responses(404, 409, 412, 422, 428, 503)
 async def update_user(
     user_id: UserId,
     changes: UserChanges,
+    *,
+    caller: CurrentUser,
     users: UsersDep,
     request: Request,
     response: Response,
-) -> User:
-    """Changes the fields sent. Needs `If-Match` (428 without it; 412 when the user
-    changed since that ETag, with the current one in `ETag`)."""
+) -> UserView:
+    """Changes the fields sent; the user's owner or an admin only (403). Needs `If-Match`
+    (428 without it; 412 when the user changed since that ETag, with the current one in
+    `ETag`)."""
     expected = expected_version(request.headers.get("if-match"), required=True)
-    user = await users.update(user_id, changes, expected_version=expected)
+    user = await users.update(user_id, changes, expected_version=expected, by=caller)
     response.headers["ETag"] = user.etag
-    return user
+    return UserView.of(user, caller)
 
 
-@v1.delete("/users/{user_id}", status_code=204, responses=error_responses(404, 412, 422, 503))
-@v2.delete("/users/{user_id}", status_code=204, responses=error_responses(404, 412, 422, 503))
-async def delete_user(user_id: UserId, users: UsersDep, if_match: IfMatch = None) -> None:
-    """Deletes the user (404 if there is none). With `If-Match`, only at that version."""
-    await users.delete(user_id, expected_version=expected_version(if_match, required=False))
+DELETE_ERRORS = error_responses(403, 404, 412, 422, 503)
+
+
+@v1.delete("/users/{user_id}", status_code=204, responses=DELETE_ERRORS)
+@v2.delete("/users/{user_id}", status_code=204, responses=DELETE_ERRORS)
+async def delete_user(
+    user_id: UserId, caller: CurrentUser, users: UsersDep, if_match: IfMatch = None
+) -> None:
+    """Deletes the user (404 if there is none); its owner or an admin only (403). With
+    `If-Match`, only at that version."""
+    expected = expected_version(if_match, required=False)
+    await users.delete(user_id, expected_version=expected, by=caller)
 
 
 def expected_version(if_match: str | None, *, required: bool) -> int | None:
@@ -222,6 +250,7 @@ def expected_version(if_match: str | None, *, required: bool) -> int | None:
 
 _ANSWERS: dict[type[UserError], tuple[int, str]] = {
     UserNotFound: (404, "User not found"),
+    NotOwner: (403, "Forbidden"),
     EmailTaken: (409, "Email taken"),
     VersionMismatch: (412, "Precondition Failed"),
     UsersUnavailable: (503, "Users store unavailable"),
@@ -240,6 +269,8 @@ async def user_error_handler(request: Request, exc: Exception) -> JSONResponse:
     if isinstance(exc, VersionMismatch):
         headers["ETag"] = f'"{exc.current}"'
         detail = f"the user is at version {exc.current}: GET it again, then retry"
+    elif isinstance(exc, NotOwner):
+        detail = "only the user's owner or an admin may change it"
     elif isinstance(exc, UsersUnavailable):
         logger.warning("users store unavailable, answering 503: %s", exc)
         headers["Retry-After"] = "1"

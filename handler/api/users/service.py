@@ -11,6 +11,9 @@ REST routes and GraphQL resolvers both call it, so the rules cannot drift apart:
   answered and before the client hears back, so the client's next read, through any
   process, misses the old answers. A write the store refused (404, 409, 412) changed
   nothing and bumps nothing; any other failure bumps too (a timeout may hide a commit).
+- Who may change what: `create` records the caller as the owner; `update` and `delete`
+  raise `NotOwner` unless the caller owns the user or is an admin (the owner never
+  changes, so reading it before the write leaves no race).
 - Side effects of a create: the welcome email and the `User <name> joined` announcement,
   added to the request's `Tasks` (sent before the response; SQS on AWS).
 
@@ -24,9 +27,10 @@ from contextlib import asynccontextmanager
 
 from handler.api.announcement_tasks import broadcast_announcement
 from handler.api.notification_tasks import send_email
-from handler.api.users.errors import EmailTaken, UserNotFound, VersionMismatch
+from handler.api.users.errors import EmailTaken, NotOwner, UserNotFound, VersionMismatch
 from handler.api.users.models import MAX_ID, NewUser, User, UserChanges
 from handler.api.users.user_store import UserStore
+from handler.platform.auth.identity import Identity
 from handler.platform.cache.store import ResponseCache
 from handler.platform.pagination.cursor import CursorCodec, InvalidCursor
 from handler.platform.tasks.request_tasks import Tasks
@@ -65,22 +69,31 @@ class UsersService:
             return page.users, None
         return page.users, self.cursors.encode(CURSOR_SCOPE, page.next_after)
 
-    async def create(self, new: NewUser, tasks: Tasks) -> User:
+    async def create(self, new: NewUser, tasks: Tasks, *, by: Identity) -> User:
         async with self._invalidating(LISTINGS):
-            user = await self.store.create(new)
+            user = await self.store.create(new, owner=by.subject)
         tasks.add_task(send_email, user.email, message=f"Welcome, {user.name}!")
         tasks.add_task(broadcast_announcement, f"User {user.name} joined")
         return user
 
     async def update(
-        self, user_id: int, changes: UserChanges, *, expected_version: int | None
+        self, user_id: int, changes: UserChanges, *, expected_version: int | None, by: Identity
     ) -> User:
+        await self._check_owner(user_id, by)
         async with self._invalidating(LISTINGS, user_generation(user_id)):
             return await self.store.update(user_id, changes, expected_version=expected_version)
 
-    async def delete(self, user_id: int, *, expected_version: int | None) -> None:
+    async def delete(self, user_id: int, *, expected_version: int | None, by: Identity) -> None:
+        await self._check_owner(user_id, by)
         async with self._invalidating(LISTINGS, user_generation(user_id)):
             await self.store.delete(user_id, expected_version=expected_version)
+
+    async def _check_owner(self, user_id: int, caller: Identity) -> None:
+        if caller.admin:
+            return  # no read needed: an admin may change any user
+        user = await self.store.get(user_id)
+        if not caller.may_change(user.owner):
+            raise NotOwner(user_id)
 
     @asynccontextmanager
     async def _invalidating(self, *generations: str) -> AsyncIterator[None]:

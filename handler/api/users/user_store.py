@@ -30,7 +30,8 @@ class UserStore(ABC):
       and keeps (not necessarily by id), starting after the user whose id is `after`
       (which need not exist any more). A user present for a whole walk through the pages
       appears exactly once; `next_after` is None only when no user follows.
-    - `create(new)` gives the user the next id of a counter (positive, never reused; a
+    - `create(new, owner=)` records `owner` (the creator's subject) with the user and
+      gives it the next id of a counter (positive, never reused; a
       failed create may leave a gap) and version 1. Raises `EmailTaken` when another user
       has the email, ignoring case (`models.email_key`): of two concurrent creates with
       one email, exactly one wins.
@@ -51,7 +52,7 @@ class UserStore(ABC):
     async def page(self, *, limit: int, after: int | None = None) -> UserPage: ...
 
     @abstractmethod
-    async def create(self, new: NewUser) -> User: ...
+    async def create(self, new: NewUser, *, owner: str | None = None) -> User: ...
 
     @abstractmethod
     async def update(

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from botocore.credentials import Credentials
     from mypy_boto3_apigatewaymanagementapi import ApiGatewayManagementApiClient
     from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_s3 import S3Client
     from mypy_boto3_sqs import SQSClient
 
 
@@ -58,6 +59,8 @@ def aws_client(service: Literal["sqs"], **options: Unpack[ClientOptions]) -> SQS
 def aws_client(
     service: Literal["dynamodb"], **options: Unpack[ClientOptions]
 ) -> DynamoDBClient: ...
+@overload
+def aws_client(service: Literal["s3"], **options: Unpack[ClientOptions]) -> S3Client: ...
 @overload
 def aws_client(
     service: Literal["apigatewaymanagementapi"], **options: Unpack[ClientOptions]

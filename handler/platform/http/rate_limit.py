@@ -3,6 +3,11 @@
 Every answer of a limited route carries `X-RateLimit-Limit`, `-Remaining` and `-Reset`
 (only `-Limit` while failing open: the count is unknown then); over the limit the answer
 is 429 JSON with `Retry-After`.
+
+Whose counter: the caller's token subject when a valid token was sent, the client IP
+otherwise (`client_address`), unless the route passes its own `key=`. A token is
+verified before counting (an invalid one answers 401), so nobody can spend another
+subject's allowance, nor escape their own by sending garbage.
 """
 
 from __future__ import annotations
@@ -15,6 +20,9 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi import Depends, Request, Response
 
+# A module reference, not its names: auth.deps imports this package (its error docs),
+# and `check`'s annotations are resolved when a route is declared, after both loaded.
+import handler.platform.auth.deps as auth_deps
 from handler.platform.http.deps import RateLimiterDep, app_settings
 from handler.platform.http.error_docs import declare_errors, error_response
 from handler.platform.http.errors import AppError
@@ -59,17 +67,29 @@ def client_address(request: Request) -> str:
     return peer
 
 
-def rate_limit(limit: str, *, key: KeyFunc = client_address, scope: str | None = None) -> Any:
-    """A dependency enforcing `limit` ("5/minute", "100 per hour") per `key(request)`;
-    the counter is per route unless `scope` names one shared by several routes."""
+def caller_key(request: Request, subject: str | None) -> str:
+    """`sub:<subject>` for a signed-in caller, `ip:<address>` otherwise: two namespaces,
+    so no subject can be chosen to share an address's counter."""
+    return f"sub:{subject}" if subject is not None else f"ip:{client_address(request)}"
+
+
+def rate_limit(limit: str, *, key: KeyFunc | None = None, scope: str | None = None) -> Any:
+    """A dependency enforcing `limit` ("5/minute", "100 per hour") per caller (the
+    subject, else the client IP) or per `key(request)`; the counter is per route unless
+    `scope` names one shared by several routes."""
     # Checked here, at import, so a misspelt limit fails at startup, not per request.
     if not _LIMIT.fullmatch(limit):
         raise ValueError(f"bad rate limit {limit!r}: expected e.g. '5/minute', '100 per hour'")
 
-    async def check(request: Request, response: Response, limiter: RateLimiterDep) -> None:
-        identity = key(request)
-        if inspect.isawaitable(identity):
-            identity = await identity
+    async def check(
+        request: Request, response: Response, limiter: RateLimiterDep, caller: auth_deps.OptionalUser
+    ) -> None:
+        if key is not None:
+            identity = key(request)
+            if inspect.isawaitable(identity):
+                identity = await identity
+        else:
+            identity = caller_key(request, caller.subject if caller else None)
         route = request.scope.get("route")
         name: str = scope or getattr(route, "path", None) or request.url.path
         decision = await limiter.hit(_parsed(limit), name, str(identity))

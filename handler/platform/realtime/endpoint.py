@@ -3,19 +3,27 @@ drivers (the local `/ws` route and the Lambda WebSocket adapter) call with the s
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from abc import ABC, abstractmethod
+from collections.abc import Callable
+from typing import TYPE_CHECKING, ClassVar
 
+from handler.platform.auth.identity import Identity
 from handler.platform.realtime.hub import Hub
 from handler.platform.realtime.types import (
     MAX_CONNECTION_SECONDS,
     Connection,
     ConnectRequest,
     MessageRefused,
+    Refused,
     RegistryError,
     check_size,
 )
+
+if TYPE_CHECKING:
+    from handler.platform.auth.verifier import TokenVerifier
 
 logger = logging.getLogger(__name__)
 
@@ -26,11 +34,17 @@ TTL_MARGIN_SECONDS = 5 * 60
 
 
 class WebSocketEndpoint(ABC):
-    """Handlers for one WebSocket endpoint. They see a `Hub`, never a socket or an event."""
+    """Handlers for one WebSocket endpoint. They see a `Hub`, never a socket or an event.
+
+    `subprotocols`: the ones it speaks; the handshake answers the first the client
+    offered (`bearer.<token>` is never one: see handler.platform.realtime.handshake)."""
+
+    subprotocols: ClassVar[tuple[str, ...]] = ()
 
     @abstractmethod
     async def on_connect(self, request: ConnectRequest) -> str:
-        """Return the client id for this connection, or raise `Refused(status, reason)`."""
+        """Return the client id for this connection, or raise `Refused(status, reason)`.
+        `request.identity` is the verified caller, or None when no token was sent."""
 
     @abstractmethod
     async def on_message(self, hub: Hub, connection: Connection, text: str) -> None:
@@ -45,20 +59,54 @@ class WebSocketEndpoint(ABC):
 
 
 class Dispatcher:
-    """Routes connect/message/disconnect events to an endpoint and keeps the registry right."""
+    """Routes connect/message/disconnect events to an endpoint and keeps the registry right.
 
-    def __init__(self, endpoint: WebSocketEndpoint, hub: Hub) -> None:
+    `verifier`: builds the token verifier on first use (the composition root's). A token
+    sent on connect is checked before the endpoint hears of it: an invalid one is refused
+    401, unreadable issuer keys 503; without a verifier every token is refused."""
+
+    def __init__(
+        self,
+        endpoint: WebSocketEndpoint,
+        hub: Hub,
+        *,
+        verifier: Callable[[], TokenVerifier] | None = None,
+    ) -> None:
         self.endpoint = endpoint
         self.hub = hub
+        self.verifier = verifier
 
     async def accept(
         self, request: ConnectRequest, *, connected_at: float, expires: bool = False
     ) -> Connection:
-        """Ask the endpoint; raises `Refused`. `expires`: API Gateway ends this connection
-        after 2 h, so the row gets a `ttl` (local sockets have no such cap)."""
+        """Verify the token, then ask the endpoint; raises `Refused`. `expires`: API
+        Gateway ends this connection after 2 h, so the row gets a `ttl` (local sockets
+        have no such cap)."""
+        if request.token is not None:
+            request = dataclasses.replace(request, identity=await self._verified(request.token))
         client_id = await self.endpoint.on_connect(request)
         ttl = int(connected_at + MAX_CONNECTION_SECONDS + TTL_MARGIN_SECONDS) if expires else None
         return Connection(request.connection_id, client_id, connected_at, ttl)
+
+    async def _verified(self, token: str) -> Identity:
+        from handler.platform.auth.errors import InvalidToken, KeysUnavailable
+
+        if self.verifier is None:
+            raise Refused(401, "this endpoint cannot check tokens")
+        try:
+            return await self.verifier().verify(token)
+        except InvalidToken as exc:
+            logger.info("connect token refused: %s", exc.reason)
+            raise Refused(401, exc.description) from None
+        except KeysUnavailable as exc:
+            logger.error("connect refused 503: %s", exc)
+            raise Refused(503, "the issuer's signing keys could not be read; try again") from None
+
+    def subprotocol(self, request: ConnectRequest) -> str | None:
+        """The subprotocol the handshake answers with (None: no header)."""
+        from handler.platform.realtime.handshake import chosen
+
+        return chosen(request.protocols, self.endpoint.subprotocols)
 
     async def join(self, connection: Connection) -> None:
         await self.hub.join(connection)

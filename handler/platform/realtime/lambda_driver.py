@@ -1,6 +1,9 @@
 """The Lambda driver: API Gateway WebSocket events -> the same `Dispatcher` the local route uses.
 
-`$connect` validates and records the connection (a non-2xx answer refuses the handshake),
+`$connect` verifies the token (`?token=` or a `bearer.<token>` subprotocol), validates and
+records the connection (a non-2xx answer refuses the handshake) and answers the chosen
+subprotocol in `Sec-WebSocket-Protocol` (API Gateway fails a handshake that offered
+subprotocols without one),
 `$default` runs the message handler, `$disconnect` forgets the connection; any other
 route key is logged and answered 400. Nothing here builds the HTTP app (cold start).
 
@@ -19,13 +22,17 @@ import logging
 import re
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from handler.platform.realtime.endpoint import UNAVAILABLE, Dispatcher, WebSocketEndpoint
+from handler.platform.realtime.handshake import offered
 from handler.platform.realtime.hub import Hub
 from handler.platform.realtime.types import ConnectRequest, MessageRefused, Refused, RegistryError
 from handler.platform.runtime.event_loop import environment_loop
 from handler.platform.runtime.logs import bind_lambda_context
+
+if TYPE_CHECKING:
+    from handler.platform.auth.verifier import TokenVerifier
 
 logger = logging.getLogger(__name__)
 
@@ -49,9 +56,16 @@ class LambdaWebSocketAdapter:
     environment stays warm; events run on the environment's loop (`environment_loop`).
     """
 
-    def __init__(self, endpoint: WebSocketEndpoint, hub_factory: Callable[[], Hub]) -> None:
+    def __init__(
+        self,
+        endpoint: WebSocketEndpoint,
+        hub_factory: Callable[[], Hub],
+        *,
+        verifier: Callable[[], TokenVerifier] | None = None,
+    ) -> None:
         self.endpoint = endpoint
         self._hub_factory = hub_factory
+        self._verifier = verifier
         self._dispatcher: Dispatcher | None = None
         self.loop = environment_loop()
         self._routes: dict[str, Callable[[dict[str, Any], str], Awaitable[Response]]] = {
@@ -63,7 +77,8 @@ class LambdaWebSocketAdapter:
     @property
     def dispatcher(self) -> Dispatcher:
         if self._dispatcher is None:
-            self._dispatcher = Dispatcher(self.endpoint, self._hub_factory())
+            hub = self._hub_factory()
+            self._dispatcher = Dispatcher(self.endpoint, hub, verifier=self._verifier)
         return self._dispatcher
 
     def __call__(self, event: Any, context: Any) -> Response:
@@ -102,7 +117,10 @@ class LambdaWebSocketAdapter:
             )
             return _answer(exc.status_code, "refused", exc.reason)
         await self.dispatcher.join(connection)
-        return {"statusCode": 200}
+        protocol = self.dispatcher.subprotocol(request)
+        if protocol is None:
+            return {"statusCode": 200}
+        return {"statusCode": 200, "headers": {"Sec-WebSocket-Protocol": protocol}}
 
     async def _message(self, event: dict[str, Any], connection_id: str) -> Response:
         try:
@@ -143,13 +161,31 @@ def _connect_request(event: dict[str, Any], connection_id: str) -> tuple[Connect
     if not isinstance(identity, dict):
         raise BadEvent("requestContext.identity must be an object")
     source_ip = identity.get("sourceIp")
+    params, token, protocols = offered(params, _protocol_headers(event))
     connected_ms = context.get("connectedAt")
     if type(connected_ms) is int and 0 <= connected_ms < _MAX_EPOCH_MS:
         connected_at = connected_ms / 1000
     else:
         connected_at = time.time()
     ip = source_ip[:100] if isinstance(source_ip, str) else ""
-    return ConnectRequest(connection_id, params, source_ip=ip), connected_at
+    request = ConnectRequest(connection_id, params, source_ip=ip, token=token, protocols=protocols)
+    return request, connected_at
+
+
+def _protocol_headers(event: dict[str, Any]) -> list[str]:
+    """Every `Sec-WebSocket-Protocol` value (header names are the client's case)."""
+    values: list[str] = []
+    for field in ("multiValueHeaders", "headers"):
+        headers = event.get(field) or {}
+        if not isinstance(headers, dict):
+            raise BadEvent(f"{field} must be an object")
+        for name, value in headers.items():
+            if isinstance(name, str) and name.lower() == "sec-websocket-protocol":
+                found = value if isinstance(value, list) else [value]
+                values.extend(v for v in found if isinstance(v, str))
+        if values:
+            return values  # multiValueHeaders repeats headers: read one of the two
+    return values
 
 
 def _body(event: dict[str, Any]) -> str | bytes | None:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from starlette.responses import JSONResponse
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from handler.platform.realtime.handshake import offered
 from handler.platform.realtime.ports import Sender
 from handler.platform.realtime.types import (
     Connection,
@@ -108,7 +109,10 @@ async def serve_socket(
         raise TypeError("local sockets need a hub with a LocalSocketSender")
     connection_id = uuid.uuid4().hex
     client = websocket.client.host if websocket.client else ""
-    request = ConnectRequest(connection_id, params, source_ip=client)
+    rest, token, protocols = offered(params, websocket.scope.get("subprotocols") or ())
+    request = ConnectRequest(
+        connection_id, rest, source_ip=client, token=token, protocols=protocols
+    )
     try:
         connection = await dispatcher.accept(request, connected_at=time.time())
     except Refused as exc:
@@ -120,7 +124,7 @@ async def serve_socket(
         # connection waits for the handshake instead of losing its message.
         async with socket.lock:
             await dispatcher.join(connection)
-            await websocket.accept()
+            await websocket.accept(subprotocol=dispatcher.subprotocol(request))
         await _receive_loop(websocket, dispatcher, connection)
     finally:
         sender.detach(connection_id)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from handler.platform.auth.identity import Identity
+
 # API Gateway WebSocket limits (a connection lives at most 2 h; a message is at most 128 KB).
 MAX_CONNECTION_SECONDS = 2 * 60 * 60
 MAX_MESSAGE_BYTES = 128 * 1024
@@ -37,11 +39,17 @@ class Connection:
 @dataclass(frozen=True)
 class ConnectRequest:
     """What a client offers when it connects: path parameters locally, the query string on
-    API Gateway (both arrive as `params`)."""
+    API Gateway (both arrive as `params`, without `token`); the bearer token it sent
+    (`?token=` or a `bearer.<token>` subprotocol) and the other subprotocols it offered.
+    `identity` is what the token proved, filled in by the `Dispatcher` before the
+    endpoint sees the request (None: no token was sent)."""
 
     connection_id: str
     params: Mapping[str, str]
     source_ip: str = ""
+    token: str | None = field(default=None, repr=False)
+    protocols: tuple[str, ...] = ()
+    identity: Identity | None = None
 
 
 @dataclass
