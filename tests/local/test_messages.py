@@ -80,11 +80,11 @@ def test_startup_names_every_backend_and_the_address_and_refusals_are_not_errors
     base = f"http://127.0.0.1:{port}"
     command = [sys.executable, "-m", "local", "--port", str(port)]
     with serving(command, port=port, env=CLEAN_ENV) as served:
-        assert handshake_refusal(f"ws://127.0.0.1:{port}/ws/not-a-number") == 403
+        assert handshake_refusal(f"ws://127.0.0.1:{port}/ws?token=not-a-token") == 401
         typo = httpx.post(f"{base}/graphql", json={"query": "{ usr(id: 1) { name } }"})
         assert typo.json()["errors"][0]["message"].startswith("Cannot query field 'usr'")
         assert httpx.get(f"{base}/nope").status_code == 404
-        assert httpx.post(f"{base}/send-notification/?email=x").status_code == 422
+        assert httpx.post(f"{base}/send-notification/?email=x").status_code == 401
         served.process.send_signal(signal.SIGINT)  # Ctrl+C
         served.process.wait(timeout=20)
 
@@ -94,7 +94,7 @@ def test_startup_names_every_backend_and_the_address_and_refusals_are_not_errors
     assert len(startup) == 1, output
     assert startup[0].endswith(
         "startup (development): cache=memory limits=memory tasks=in-process"
-        f" websockets=local idempotency=memory users=memory; serving http://127.0.0.1:{port}"
+        f" websockets=local idempotency=memory users=memory identity=development; serving http://127.0.0.1:{port}"
     )
     assert " ERROR " not in output, output
     assert "Traceback" not in output, output

@@ -18,6 +18,7 @@ from handler.app import create_app
 from handler.settings import Settings, get_settings
 from local.__main__ import main
 from local.worker import poller_client, run
+from tests.support.auth import bearer
 from tests.support.servers import free_port
 from tests.support.task_queues import REGION
 
@@ -55,8 +56,13 @@ def queue_depth(env: dict[str, str], url_key: str) -> int:
 
 def test_local_worker_runs_what_the_app_queued(moto_server: dict[str, str]) -> None:
     OUTBOX.clear()
-    with TestClient(create_app(Settings(environment="test"))) as client:
-        response = client.post("/send-notification/", params={"email": "ada@example.com"})
+    settings = Settings(environment="test")
+    with TestClient(create_app(settings)) as client:
+        response = client.post(
+            "/send-notification/",
+            params={"email": "ada@example.com"},
+            headers=bearer(settings, "ada"),
+        )
     assert response.status_code == 200
     assert len(OUTBOX) == 0, "with TASK_QUEUE_URL set the app only queues"
     sqs = boto3.client("sqs", region_name=REGION, endpoint_url=moto_server["AWS_ENDPOINT_URL"])

@@ -5,6 +5,7 @@ each route through both transports (`http`: TestClient and the Lambda adapter)."
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -16,7 +17,9 @@ from handler.api.users.user_store import UserStore
 from handler.platform.aws.clients import INTERACTIVE, aws_client
 from local.aws.services import create_table
 from local.aws.topology import USERS_TABLE
-from tests.support.transports import TRANSPORTS, Http, transport
+from handler.settings import Settings
+from tests.support.auth import bearer
+from tests.support.transports import TRANSPORTS, Answer, Http, transport
 
 TABLE = "users-test"
 
@@ -40,7 +43,25 @@ def store(request: pytest.FixtureRequest) -> UserStore:
 
 
 @pytest.fixture(params=TRANSPORTS)
-def http(request: pytest.FixtureRequest, app: FastAPI) -> Iterator[Http]:
-    """The app (memory store, seeded) through TestClient, then through the Lambda adapter."""
+def http(request: pytest.FixtureRequest, app: FastAPI, settings: Settings) -> Iterator[Http]:
+    """The app (memory store, seeded) through TestClient, then through the Lambda adapter.
+
+    Writes go as an admin unless the test sends its own `Authorization` (None: none at
+    all): these tests are about the resource, test_access.py about who may write. Reads
+    stay anonymous, the requests the shared cache serves."""
+    admin = bearer(settings, "root", admin=True)
     with transport(request.param, app) as call:
-        yield call
+
+        def as_admin(
+            method: str,
+            path: str,
+            *,
+            json: Any = None,
+            headers: dict[str, str | None] | None = None,
+            params: dict[str, Any] | None = None,
+        ) -> Answer:
+            sent: dict[str, str | None] = {**(admin if method != "GET" else {}), **(headers or {})}
+            kept = {k: v for k, v in sent.items() if v is not None}
+            return call(method, path, json=json, headers=kept, params=params)
+
+        yield as_admin  # type: ignore[misc]

@@ -11,13 +11,17 @@ from contextlib import ExitStack
 import httpx
 import pytest
 
+from handler.settings import Settings
 from local.aws.services import FAKE_CREDENTIALS, MotoServices
 from local.aws.topology import USERS_TABLE
+from tests.support.auth import bearer
 from tests.support.processes import PYTHON, child_env, serving
 from tests.support.redis_settings import REDIS_TEST_TIMEOUT
 from tests.support.servers import free_port
 
 NEW = {"name": "Gary", "email": "gary@example.com", "age": 4}
+# The processes verify with the development issuer's key file, which this process shares.
+WRITER = bearer(Settings(environment="test"), "alice")
 
 
 @pytest.fixture
@@ -48,7 +52,7 @@ def test_a_write_through_one_process_is_read_through_the_other_at_once(
     fleet: tuple[str, str],
 ) -> None:
     a, b = (httpx.Client(base_url=url, timeout=10) for url in fleet)
-    created = a.post("/api/v2/users", json=NEW)
+    created = a.post("/api/v2/users", json=NEW, headers=WRITER)
     assert created.status_code == 201
     user = created.json()["id"]
     path = f"/api/v2/users/{user}"
@@ -57,7 +61,7 @@ def test_a_write_through_one_process_is_read_through_the_other_at_once(
     seen_by_b = b.get(path)
     assert (seen_by_b.headers["x-cache"], seen_by_b.json()["age"]) == ("HIT", 4)
 
-    changed = b.patch(path, json={"age": 5}, headers={"if-match": '"1"'})
+    changed = b.patch(path, json={"age": 5}, headers={"if-match": '"1"', **WRITER})
     assert changed.status_code == 200
     next_read = a.get(path)
     assert (next_read.headers["x-cache"], next_read.json()["age"]) == ("MISS", 5)
@@ -65,7 +69,7 @@ def test_a_write_through_one_process_is_read_through_the_other_at_once(
 
     assert a.get("/api/v1/users").headers["x-cache"] == "MISS"
     assert b.get("/api/v1/users").headers["x-cache"] == "HIT"
-    assert a.delete(path).status_code == 204
+    assert a.delete(path, headers=WRITER).status_code == 204
     listing = b.get("/api/v1/users")
     assert (listing.headers["x-cache"], listing.json()["users"]) == ("MISS", [])
     assert b.get(path).status_code == 404
@@ -75,7 +79,10 @@ def test_a_cursor_one_process_issued_works_on_the_other(fleet: tuple[str, str]) 
     a, b = (httpx.Client(base_url=url, timeout=10) for url in fleet)
     for i in range(3):
         assert (
-            a.post("/api/v1/users", json={**NEW, "email": f"g{i}@example.com"}).status_code == 201
+            a.post(
+                "/api/v1/users", json={**NEW, "email": f"g{i}@example.com"}, headers=WRITER
+            ).status_code
+            == 201
         )
     first = a.get("/api/v2/users", params={"limit": 2}).json()
     rest = b.get("/api/v2/users", params={"limit": 2, "cursor": first["meta"]["next_cursor"]})

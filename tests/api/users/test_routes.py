@@ -14,13 +14,8 @@ from handler.api.users.memory_users import MemoryUserStore
 from handler.api.users.routes import get_user_store
 from tests.support.transports import Answer, Http, transport
 
-PATRICK = {
-    "id": 1,
-    "name": "Patrick",
-    "email": "patrick@bikinibottom.example",
-    "age": 100,
-    "version": 1,
-}
+# As anyone but an admin sees it: no email (the seeded users are nobody's).
+PATRICK = {"id": 1, "name": "Patrick", "age": 100, "version": 1, "owner": None}
 GARY = {"name": "Gary", "email": "gary@bikinibottom.example", "age": 4}
 
 
@@ -67,11 +62,12 @@ def test_a_create_answers_201_with_location_and_etag_and_queues_the_welcome(http
     OUTBOX.clear()
     created = http("POST", "/api/v2/users", json=GARY)
     assert created.status == 201
-    assert created.json() == {**GARY, "id": 3, "version": 1}
+    assert created.json() == {**GARY, "id": 3, "version": 1, "owner": "root"}
     assert created.headers["location"] == "/api/v2/users/3"
     assert created.headers["etag"] == '"1"'
     assert [email.to for email in OUTBOX] == [GARY["email"]]
-    assert http("GET", "/api/v1/users/3").json() == created.json()
+    anonymous = {k: v for k, v in created.json().items() if k != "email"}
+    assert http("GET", "/api/v1/users/3").json() == anonymous
 
 
 @pytest.mark.parametrize(
@@ -230,13 +226,27 @@ def test_an_unavailable_store_answers_503_with_retry_after(app: FastAPI, name: s
 
 # 500 on every route, and 400/413 (an unparsable or oversized body) on routes with one,
 # come from the platform's error docs (handler/platform/http/error_docs.py).
+# 401 wherever a token is read (a bad one is refused even on reads); 403 on writes.
 EXPECTED_STATUSES = {
-    ("/api/v1/users", "get"): {"200", "400", "422", "500", "503"},
-    ("/api/v1/users", "post"): {"201", "400", "409", "413", "422", "429", "500", "503"},
-    ("/api/v1/users/{user_id}", "get"): {"200", "404", "422", "500", "503"},
+    ("/api/v1/users", "get"): {"200", "400", "401", "422", "500", "503"},
+    ("/api/v1/users", "post"): {
+        "201",
+        "400",
+        "401",
+        "403",
+        "409",
+        "413",
+        "422",
+        "429",
+        "500",
+        "503",
+    },
+    ("/api/v1/users/{user_id}", "get"): {"200", "401", "404", "422", "500", "503"},
     ("/api/v1/users/{user_id}", "patch"): {
         "200",
         "400",
+        "401",
+        "403",
         "404",
         "409",
         "412",
@@ -246,7 +256,16 @@ EXPECTED_STATUSES = {
         "500",
         "503",
     },
-    ("/api/v1/users/{user_id}", "delete"): {"204", "404", "412", "422", "500", "503"},
+    ("/api/v1/users/{user_id}", "delete"): {
+        "204",
+        "401",
+        "403",
+        "404",
+        "412",
+        "422",
+        "500",
+        "503",
+    },
 }
 
 

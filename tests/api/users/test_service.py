@@ -9,10 +9,11 @@ from collections.abc import Iterator
 import pytest
 from starlette.background import BackgroundTasks
 
-from handler.api.users.errors import EmailTaken, UserNotFound
+from handler.api.users.errors import EmailTaken, NotOwner, UserNotFound
 from handler.api.users.models import NewUser, UserChanges
 from handler.api.users.service import CURSOR_SCOPE, UsersService
 from handler.api.users.user_store import UserStore
+from handler.platform.auth.identity import Identity
 from handler.platform.pagination.cursor import CursorCodec, InvalidCursor
 from handler.platform.tasks.queue import InProcessQueue
 from handler.platform.tasks.request_tasks import Tasks
@@ -41,9 +42,15 @@ def cache() -> Generations:
 def service(store: UserStore, cache: Generations) -> UsersService:
     users = UsersService(store, cache, CODEC)  # type: ignore[arg-type]
     for i in range(5):
-        run(users.create(NewUser(name=f"U{i}", email=f"u{i}@example.com", age=i), tasks()))
+        run(
+            users.create(NewUser(name=f"U{i}", email=f"u{i}@example.com", age=i), tasks(), by=ALICE)
+        )
     cache.bumped.clear()
     return users
+
+
+ALICE, BOB = Identity("alice"), Identity("bob")
+ADMIN = Identity("root", groups=frozenset({"admin"}), admin=True)
 
 
 def tasks() -> Tasks:
@@ -100,25 +107,60 @@ def test_every_edit_of_a_real_cursor_is_refused(service: UsersService) -> None:
 def test_each_write_bumps_the_listings_and_the_users_own(
     service: UsersService, cache: Generations
 ) -> None:
-    run(service.create(NewUser(name="New", email="new@example.com", age=1), tasks()))
-    run(service.update(2, UserChanges(age=9), expected_version=1))
-    run(service.delete(3, expected_version=None))
+    run(service.create(NewUser(name="New", email="new@example.com", age=1), tasks(), by=ALICE))
+    run(service.update(2, UserChanges(age=9), expected_version=1, by=ALICE))
+    run(service.delete(3, expected_version=None, by=ALICE))
     assert cache.bumped == [("users",), ("users", "users:2"), ("users", "users:3")]
 
 
 def test_a_write_the_store_refused_bumps_nothing(service: UsersService, cache: Generations) -> None:
     with pytest.raises(EmailTaken):
-        run(service.create(NewUser(name="Dup", email="u1@example.com", age=1), tasks()))
+        run(service.create(NewUser(name="Dup", email="u1@example.com", age=1), tasks(), by=ALICE))
     with pytest.raises(UserNotFound):
-        run(service.delete(99, expected_version=None))
+        run(service.delete(99, expected_version=None, by=ALICE))
     assert cache.bumped == []
 
 
 def test_a_create_queues_the_welcome_email_and_the_announcement(service: UsersService) -> None:
     handle = tasks()
-    user = run(service.create(NewUser(name="Gary", email="gary@example.com", age=4), handle))
+    user = run(
+        service.create(NewUser(name="Gary", email="gary@example.com", age=4), handle, by=ALICE)
+    )
     queued = [(task.envelope.name, task.envelope.args) for task in handle.pending]
     assert queued == [
         ("send_email", [user.email]),
         ("broadcast_announcement", ["User Gary joined"]),
     ]
+
+
+def test_a_user_belongs_to_its_creator_and_only_it_or_an_admin_changes_it(
+    service: UsersService, cache: Generations
+) -> None:
+    mine = run(
+        service.create(NewUser(name="Mine", email="mine@example.com", age=1), tasks(), by=ALICE)
+    )
+    assert mine.owner == "alice"
+    before = list(cache.bumped)
+    with pytest.raises(NotOwner):
+        run(service.update(mine.id, UserChanges(age=2), expected_version=None, by=BOB))
+    with pytest.raises(NotOwner):
+        run(service.delete(mine.id, expected_version=None, by=BOB))
+    assert cache.bumped == before  # refused before the store: nothing changed, nothing bumped
+    assert (
+        run(service.update(mine.id, UserChanges(age=3), expected_version=None, by=ALICE)).age == 3
+    )
+    assert (
+        run(service.update(mine.id, UserChanges(age=4), expected_version=None, by=ADMIN)).age == 4
+    )
+    run(service.delete(mine.id, expected_version=None, by=ADMIN))
+    with pytest.raises(UserNotFound):
+        run(service.get(mine.id))
+
+
+def test_a_user_nobody_owns_is_an_admins_alone(service: UsersService) -> None:
+    """The seeded users (and any stored without an owner)."""
+    orphan = run(service.store.create(NewUser(name="Seed", email="seed@example.com", age=1)))
+    assert orphan.owner is None
+    with pytest.raises(NotOwner):
+        run(service.delete(orphan.id, expected_version=None, by=ALICE))
+    run(service.delete(orphan.id, expected_version=None, by=ADMIN))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Mapping
 from typing import Any
 
 import httpx
@@ -15,14 +16,25 @@ from fastapi.testclient import TestClient
 from handler.app import create_app
 from handler.platform.lambda_http.adapter import LambdaHttpAdapter
 from handler.settings import Settings
+from tests.support.auth import bearer
 from tests.support.events import LambdaContext, http_event
 from tests.support.servers import LiveServer
 
-# (method, path, body, content type) -> (status, error, has detail)
-CASES: list[tuple[str, str, bytes | None, str | None, int, str, bool]] = [
-    ("GET", "/nope", None, None, 404, "Not Found", False),
-    ("POST", "/cached", None, None, 405, "Method Not Allowed", False),
-    ("POST", "/send-notification/", None, None, 422, "Validation error", True),
+_TEST = Settings(environment="test")
+# Tokens of the development issuer, which the test apps trust (one key file for all).
+AS = {
+    "admin": bearer(_TEST, "root", admin=True),
+    "user": bearer(_TEST, "alice"),
+    "nobody": {},
+    "forged": {"Authorization": "Bearer eyJhbGciOiJub25lIn0.eyJzdWIiOiJyb290In0."},
+}
+# (method, path, body, content type) -> (status, error, has detail), sent as whom
+CASES: list[tuple[str, str, bytes | None, str | None, int, str, bool, str]] = [
+    ("GET", "/nope", None, None, 404, "Not Found", False, "nobody"),
+    ("POST", "/cached", None, None, 405, "Method Not Allowed", False, "nobody"),
+    ("POST", "/send-notification/", None, None, 422, "Validation error", True, "user"),
+    ("POST", "/send-notification/", None, None, 401, "Unauthorized", True, "nobody"),
+    ("GET", "/api/v1/users", None, None, 401, "Unauthorized", True, "forged"),
     (
         "POST",
         "/api/v2/announcements",
@@ -31,15 +43,37 @@ CASES: list[tuple[str, str, bytes | None, str | None, int, str, bool]] = [
         422,
         "Validation error",
         True,
+        "admin",
     ),
-    ("GET", "/unicorns/yolo", None, None, 418, "yolo", False),
-    ("GET", "/boom", None, None, 500, "Internal server error", False),
+    (
+        "POST",
+        "/api/v2/announcements",
+        b'{"text": "hi"}',
+        "application/json",
+        403,
+        "Forbidden",
+        True,
+        "user",
+    ),
+    ("GET", "/unicorns/yolo", None, None, 418, "yolo", False, "nobody"),
+    ("GET", "/boom", None, None, 500, "Internal server error", False, "nobody"),
 ]
-IDS = [f"{c[4]}-{c[1]}" for c in CASES]
+IDS = [f"{c[4]}-{c[1]}-{c[7]}" for c in CASES]
 
 
-def check(status: int, body: dict[str, Any], expected: tuple[Any, ...], path: str) -> None:
-    _, _, _, _, code, error, has_detail = expected
+def headers_of(case: tuple[Any, ...]) -> dict[str, str]:
+    content_type, who = case[3], case[7]
+    return {**({"content-type": content_type} if content_type else {}), **AS[who]}
+
+
+def check(
+    status: int,
+    body: dict[str, Any],
+    expected: tuple[Any, ...],
+    path: str,
+    headers: Mapping[str, str] | None = None,
+) -> None:
+    _, _, _, _, code, error, has_detail, _ = expected
     assert status == code
     assert body["error"] == error
     assert body["path"].endswith(path)
@@ -47,36 +81,38 @@ def check(status: int, body: dict[str, Any], expected: tuple[Any, ...], path: st
     assert set(body) <= {"error", "path", "detail"}
     if has_detail and code == 422:
         assert {"type", "loc", "msg"} <= set(body["detail"][0])
+    if code == 401 and headers is not None:
+        challenge = {k.lower(): v for k, v in headers.items()}["www-authenticate"]
+        assert challenge.startswith("Bearer")
 
 
 @pytest.mark.parametrize("case", CASES, ids=IDS)
 def test_errors_have_one_shape_in_process(client: TestClient, case: tuple[Any, ...]) -> None:
-    method, path, body, content_type, *_ = case
-    headers = {"content-type": content_type} if content_type else {}
-    response = client.request(method, path, content=body, headers=headers)
-    check(response.status_code, response.json(), case, path)
+    method, path, body, *_ = case
+    response = client.request(method, path, content=body, headers=headers_of(case))
+    check(response.status_code, response.json(), case, path, response.headers)
 
 
 @pytest.mark.parametrize("case", CASES, ids=IDS)
 def test_errors_have_one_shape_on_uvicorn(live_server: LiveServer, case: tuple[Any, ...]) -> None:
-    method, path, body, content_type, *_ = case
-    headers = {"content-type": content_type} if content_type else {}
-    response = httpx.request(method, live_server.url + path, content=body, headers=headers)
-    check(response.status_code, response.json(), case, path)
+    method, path, body, *_ = case
+    url = live_server.url + path
+    response = httpx.request(method, url, content=body, headers=headers_of(case))
+    check(response.status_code, response.json(), case, path, response.headers)
 
 
 @pytest.mark.parametrize("case", CASES, ids=IDS)
 def test_errors_have_one_shape_through_the_lambda_adapter(
     lambda_handler: LambdaHttpAdapter, lambda_context: LambdaContext, case: tuple[Any, ...]
 ) -> None:
-    method, path, body, content_type, *_ = case
-    headers = {"content-type": content_type} if content_type else {}
+    method, path, body, *_ = case
+    headers = headers_of(case)
     event = http_event("http_api_v2", method=method, path=path, body=body, headers=headers)
     answer = lambda_handler(event, lambda_context)
     text = answer["body"]
     if answer.get("isBase64Encoded"):
         text = base64.b64decode(text).decode()
-    check(answer["statusCode"], json.loads(text), case, path)
+    check(answer["statusCode"], json.loads(text), case, path, answer.get("headers"))
 
 
 def test_rate_limited_and_unavailable_limiter_answer_the_same_shape() -> None:
@@ -115,7 +151,9 @@ def test_a_body_that_is_not_utf8_is_a_client_error_not_a_crash(
     client: TestClient, body: bytes, content_type: str | None
 ) -> None:
     headers = {"content-type": content_type} if content_type else {}
-    response = client.post("/api/v2/announcements", content=body, headers=headers)
+    response = client.post(
+        "/api/v2/announcements", content=body, headers={**headers, **AS["admin"]}
+    )
     assert response.status_code in (400, 422)
     answer = response.json()
     assert answer["path"].endswith("/api/v2/announcements")

@@ -16,6 +16,7 @@ from fastapi import FastAPI
 from handler.app import create_app
 from handler.platform.lambda_http.adapter import LambdaHttpAdapter
 from handler.settings import Settings
+from tests.support.auth import bearer
 from tests.support.events import LambdaContext, http_event
 from tests.support.servers import LiveServer
 
@@ -62,10 +63,11 @@ def test_a_streamed_body_over_the_limit_answers_413(server: LiveServer, path: st
 
 def test_a_body_at_the_limit_reaches_the_route(server: LiveServer) -> None:
     body = json.dumps({"text": "x" * (LIMIT - 20)}).encode().ljust(LIMIT)
+    admin = bearer(Settings(environment="test"), "root", admin=True)
     response = httpx.post(
         server.url + "/api/v2/announcements",
         content=body,
-        headers={"content-type": "application/json"},
+        headers={"content-type": "application/json", **admin},
     )
     assert response.status_code == 202
 

@@ -13,6 +13,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from handler.platform.lambda_http.adapter import LambdaHttpAdapter
+from handler.settings import Settings
+from tests.support.auth import bearer
 from tests.support.events import LambdaContext, http_event
 
 CONTENT_TYPES = ["application/json", "application/json; charset=latin-1", "text/plain", None]
@@ -24,6 +26,8 @@ BODIES = {
     "1 MB JSON string": json.dumps("x" * 1_000_000).encode(),
 }
 ROUTES = ["/api/v2/announcements", "/graphql"]
+# As an admin: these are about the body, which a caller allowed to send one sends.
+ADMIN = bearer(Settings(environment="test"), "root", admin=True)
 
 
 def check(status: int, answer: dict[str, Any], raw: bytes, path: str) -> None:
@@ -39,6 +43,7 @@ def check(status: int, answer: dict[str, Any], raw: bytes, path: str) -> None:
 @pytest.mark.parametrize("name", BODIES)
 def test_locally(client: TestClient, path: str, content_type: str | None, name: str) -> None:
     headers = {"content-type": content_type} if content_type else {}
+    headers.update(ADMIN)
     response = client.post(path, content=BODIES[name], headers=headers)
     check(response.status_code, response.json(), response.content, path)
 
@@ -50,6 +55,7 @@ def test_through_lambda(
     lambda_handler: LambdaHttpAdapter, path: str, content_type: str | None, name: str
 ) -> None:
     headers = {"content-type": content_type} if content_type else {}
+    headers.update(ADMIN)
     event = http_event("http_api_v2", method="POST", path=path, headers=headers, body=BODIES[name])
     response = lambda_handler(event, LambdaContext())
     raw = response["body"].encode()

@@ -26,11 +26,15 @@ from handler.platform.tasks.registry import TaskRegistry
 from handler.platform.tasks.worker import TaskWorker
 from handler.settings import Settings, get_settings
 from tests.platform.metrics.emf_lines import emf_points, named
+from tests.support.auth import bearer
 from tests.support.connections_api import ConnectionsApi
 from tests.support.events import LambdaContext, http_event
 from tests.support.processes import child_env, run_python
 from tests.support.task_queues import Aws, sqs_event
 from tests.support.websocket_api import TABLE, connect, create_connections_table, message
+
+# Queueing a task is for a signed-in caller.
+USER = bearer(Settings(environment="test"), "alice")
 
 TRACE = "Root=1-65a1b2c3-0123456789abcdef01234567;Parent=53995c3f42cd8ad8;Sampled=1"
 TRACE_ID = "1-65a1b2c3-0123456789abcdef01234567"
@@ -123,10 +127,10 @@ def test_the_request_trace_header_is_sent_as_aws_trace_header(
         answer = client.post(
             "/send-notification/",
             params={"email": "a@example.com"},
-            headers={"X-Amzn-Trace-Id": TRACE + ";Lineage=abc:1|evil;Root=1-0-0"},
+            headers={"X-Amzn-Trace-Id": TRACE + ";Lineage=abc:1|evil;Root=1-0-0", **USER},
         )
         assert answer.status_code == 200
-        plain = client.post("/send-notification/", params={"email": "b@example.com"})
+        plain = client.post("/send-notification/", params={"email": "b@example.com"}, headers=USER)
         assert plain.status_code == 200
     traced, untraced = (batch["Entries"][0] for batch in batches)
     # Rebuilt from its checked fields only; no attribute at all without a header.
@@ -143,7 +147,7 @@ def test_a_malformed_trace_header_is_dropped_not_sent(traced_app: FastAPI, aws: 
         answer = client.post(
             "/send-notification/",
             params={"email": "a@example.com"},
-            headers={"X-Amzn-Trace-Id": "Root=not-a-trace"},
+            headers={"X-Amzn-Trace-Id": "Root=not-a-trace", **USER},
         )
     assert answer.status_code == 200
     assert "MessageSystemAttributes" not in batches[0]["Entries"][0]
@@ -187,7 +191,7 @@ def test_worker_entry_joins_the_trace_and_counts_runs_and_dead_letters(
         client.post(
             "/send-notification/",
             params={"email": "a@example.com"},
-            headers={"X-Amzn-Trace-Id": TRACE},
+            headers={"X-Amzn-Trace-Id": TRACE, **USER},
         )
     received = aws.messages(aws.queue_url)
     # As Lambda's event source delivers it (moto drops it from batch sends, see above).

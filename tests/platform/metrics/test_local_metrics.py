@@ -23,6 +23,10 @@ from handler.platform.realtime.ports import Sender
 from handler.platform.realtime.types import ConnectionGone, SendFailed
 from handler.settings import Settings
 from tests.platform.metrics.emf_lines import emf_points, named
+from tests.support.auth import bearer
+
+# Queueing a task is for a signed-in caller.
+USER = bearer(Settings(environment="test"), "alice")
 
 BASE = {"service": "fastapi-serverless", "stage": "local"}
 
@@ -50,7 +54,7 @@ def test_metrics_are_off_locally_by_default(capsys: pytest.CaptureFixture[str]) 
     with TestClient(create_app(settings)) as client:
         client.get("/api/v1/users/1")
         client.get("/cached")
-        client.post("/send-notification/", params={"email": "a@example.com"})
+        client.post("/send-notification/", params={"email": "a@example.com"}, headers=USER)
     assert emf_points(capsys.readouterr().out) == []
 
 
@@ -142,7 +146,7 @@ def test_in_process_tasks_are_queued_run_and_timed(
 ) -> None:
     with TestClient(emf_app) as client:
         capsys.readouterr()
-        client.post("/send-notification/", params={"email": "a@example.com"})
+        client.post("/send-notification/", params={"email": "a@example.com"}, headers=USER)
     points = emf_points(capsys.readouterr().out)
     for name in ("TasksQueued", "TasksRun", "TaskDuration"):
         (point,) = named(points, name)
