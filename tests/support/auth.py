@@ -98,5 +98,13 @@ class Issuer:
         claims.update(overrides)
         return {k: v for k, v in claims.items() if v is not None}
 
-    def token(self, subject: str = "alice", *, key: int = 0, **overrides: Any) -> str:
-        return self.keys[key].sign(self.claims(subject, **overrides))
+    def token(
+        self,
+        subject: str = "alice",
+        *,
+        key: int = 0,
+        extra: dict[str, Any] | None = None,
+        **overrides: Any,
+    ) -> str:
+        """`extra`: claims whose names are not identifiers (`cognito:groups`)."""
+        return self.keys[key].sign(self.claims(subject, **overrides, **(extra or {})))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import jwt
@@ -61,7 +61,7 @@ def test_a_good_access_token_gives_its_identity(issuer: Issuer, key: int) -> Non
 
 
 def test_the_admin_group_makes_an_admin(issuer: Issuer) -> None:
-    token = issuer.token("root", **{"cognito:groups": ["admin", "ops"]})
+    token = issuer.token("root", extra={"cognito:groups": ["admin", "ops"]})
     identity = verify(verifier_for(issuer), token)
     assert identity.admin
     assert identity.groups == {"admin", "ops"}
@@ -124,86 +124,166 @@ def _forged_hs256(issuer: Issuer, claims: dict[str, Any]) -> str:
     return f"{head}.{body}.{_b64(mac)}"
 
 
-def _bad_token(issuer: Issuer, kind: str, data: st.DataObject) -> tuple[str, set[str]]:
+Bad = tuple[str, set[str]]
+Case = Callable[[Issuer, st.DataObject, str, dict[str, Any], int], Bad]
+BAD: dict[str, Case] = {}
+
+
+def bad(kind: str) -> Callable[[Case], Case]:
+    def register(case: Case) -> Case:
+        BAD[kind] = case
+        return case
+
+    return register
+
+
+@bad("wrong_key")
+def _wrong_key(
+    issuer: Issuer, data: st.DataObject, subject: str, claims: dict[str, Any], now: int
+) -> Bad:
+    stranger = SigningKey(data.draw(st.sampled_from(["RS256", "ES256"])))
+    stranger.kid = issuer.keys[0 if stranger.algorithm == "RS256" else 1].kid
+    return stranger.sign(claims), {"bad_signature", "algorithm"}
+
+
+@bad("alg_none")
+def _alg_none(
+    issuer: Issuer, data: st.DataObject, subject: str, claims: dict[str, Any], now: int
+) -> Bad:
+    head = {"alg": data.draw(st.sampled_from(["none", "None", "NONE"])), "kid": "x"}
+    return f"{_b64(head)}.{_b64(claims)}.", {"algorithm"}
+
+
+@bad("hs256_with_public_key")
+def _hs256_with_public_key(
+    issuer: Issuer, data: st.DataObject, subject: str, claims: dict[str, Any], now: int
+) -> Bad:
+    return _forged_hs256(issuer, claims), {"algorithm"}
+
+
+@bad("expired")
+def _expired(
+    issuer: Issuer, data: st.DataObject, subject: str, claims: dict[str, Any], now: int
+) -> Bad:
+    ago = data.draw(st.integers(min_value=31, max_value=10**8))
+    return issuer.token(subject, exp=now - ago, iat=now - ago - 60, nbf=None), {"expired"}
+
+
+@bad("not_yet_valid")
+def _not_yet_valid(
+    issuer: Issuer, data: st.DataObject, subject: str, claims: dict[str, Any], now: int
+) -> Bad:
+    ahead = data.draw(st.integers(min_value=31, max_value=10**8))
+    return issuer.token(subject, nbf=now + ahead), {"not_yet_valid"}
+
+
+@bad("wrong_issuer")
+def _wrong_issuer(
+    issuer: Issuer, data: st.DataObject, subject: str, claims: dict[str, Any], now: int
+) -> Bad:
+    iss = data.draw(st.text(min_size=0, max_size=50).filter(lambda s: s != ISSUER))
+    return issuer.token(subject, iss=iss), {"issuer"}
+
+
+@bad("wrong_audience")
+def _wrong_audience(
+    issuer: Issuer, data: st.DataObject, subject: str, claims: dict[str, Any], now: int
+) -> Bad:
+    client = data.draw(st.text(max_size=40).filter(lambda s: s != CLIENT_ID))
+    return issuer.token(subject, client_id=client), {"audience"}
+
+
+@bad("id_token")
+def _id_token(
+    issuer: Issuer, data: st.DataObject, subject: str, claims: dict[str, Any], now: int
+) -> Bad:
+    return issuer.token(subject, token_use="id", client_id=None, aud=CLIENT_ID), {"token_use"}
+
+
+@bad("unknown_kid")
+def _unknown_kid(
+    issuer: Issuer, data: st.DataObject, subject: str, claims: dict[str, Any], now: int
+) -> Bad:
+    stranger = SigningKey("RS256", kid=data.draw(st.from_regex(r"[a-z0-9]{1,40}", fullmatch=True)))
+    return stranger.sign(claims), {"unknown_kid"}
+
+
+@bad("missing_exp")
+def _missing_exp(
+    issuer: Issuer, data: st.DataObject, subject: str, claims: dict[str, Any], now: int
+) -> Bad:
+    return issuer.token(subject, exp=None), {"missing_claim"}
+
+
+@bad("truncated")
+def _truncated(
+    issuer: Issuer, data: st.DataObject, subject: str, claims: dict[str, Any], now: int
+) -> Bad:
+    good = issuer.token(subject)
+    cut = data.draw(st.integers(min_value=0, max_value=len(good) - 1))
+    return good[:cut], {"malformed", "bad_signature", "algorithm", "unknown_kid"}
+
+
+@bad("flipped")
+def _flipped(
+    issuer: Issuer, data: st.DataObject, subject: str, claims: dict[str, Any], now: int
+) -> Bad:
+    good = issuer.token(subject)
+    at = data.draw(st.integers(min_value=0, max_value=len(good) - 1))
+    replacement = data.draw(st.sampled_from("AbZ09-_."))
+    bad = good[:at] + replacement + good[at + 1 :]
+    if bad == good:
+        bad = good[:at] + ("B" if good[at] != "B" else "C") + good[at + 1 :]
+    return bad, {
+        "malformed",
+        "bad_signature",
+        "algorithm",
+        "unknown_kid",
+        "issuer",
+        "audience",
+        "expired",
+        "not_yet_valid",
+        "missing_claim",
+        "subject",
+        "token_use",
+    }
+
+
+@bad("huge")
+def _huge(
+    issuer: Issuer, data: st.DataObject, subject: str, claims: dict[str, Any], now: int
+) -> Bad:
+    size = data.draw(st.integers(min_value=MAX_TOKEN_BYTES + 1, max_value=100_000))
+    return issuer.token(subject, padding="x" * size), {"too_large"}
+
+
+@bad("non_ascii")
+def _non_ascii(
+    issuer: Issuer, data: st.DataObject, subject: str, claims: dict[str, Any], now: int
+) -> Bad:
+    good = issuer.token(subject)
+    at = data.draw(st.integers(min_value=0, max_value=len(good)))
+    char = data.draw(st.characters(min_codepoint=128))
+    return good[:at] + char + good[at:], {"malformed"}
+
+
+@bad("bad_subject")
+def _bad_subject(
+    issuer: Issuer, data: st.DataObject, subject: str, claims: dict[str, Any], now: int
+) -> Bad:
+    sub = data.draw(st.sampled_from(["", "a\x00b", "x" * 257, "\n"]))
+    return issuer.token(sub), {"subject", "missing_claim"}
+
+
+def _bad_token(issuer: Issuer, kind: str, data: st.DataObject) -> Bad:
     """A token that must be refused, and the reasons that may say why."""
     import time
 
-    now = int(time.time())
     subject = data.draw(st.text(min_size=1, max_size=30), label="subject")
-    claims = issuer.claims(subject)
-    if kind == "wrong_key":
-        stranger = SigningKey(data.draw(st.sampled_from(["RS256", "ES256"])))
-        stranger.kid = issuer.keys[0 if stranger.algorithm == "RS256" else 1].kid
-        return stranger.sign(claims), {"bad_signature", "algorithm"}
-    if kind == "alg_none":
-        head = {"alg": data.draw(st.sampled_from(["none", "None", "NONE"])), "kid": "x"}
-        return f"{_b64(head)}.{_b64(claims)}.", {"algorithm"}
-    if kind == "hs256_with_public_key":
-        return _forged_hs256(issuer, claims), {"algorithm"}
-    if kind == "expired":
-        ago = data.draw(st.integers(min_value=31, max_value=10**8))
-        return issuer.token(subject, exp=now - ago, iat=now - ago - 60, nbf=None), {"expired"}
-    if kind == "not_yet_valid":
-        ahead = data.draw(st.integers(min_value=31, max_value=10**8))
-        return issuer.token(subject, nbf=now + ahead), {"not_yet_valid"}
-    if kind == "wrong_issuer":
-        iss = data.draw(st.text(min_size=0, max_size=50).filter(lambda s: s != ISSUER))
-        return issuer.token(subject, iss=iss), {"issuer"}
-    if kind == "wrong_audience":
-        client = data.draw(st.text(max_size=40).filter(lambda s: s != CLIENT_ID))
-        return issuer.token(subject, client_id=client), {"audience"}
-    if kind == "id_token":
-        return issuer.token(subject, token_use="id", client_id=None, aud=CLIENT_ID), {"token_use"}
-    if kind == "unknown_kid":
-        stranger = SigningKey(
-            "RS256", kid=data.draw(st.from_regex(r"[a-z0-9]{1,40}", fullmatch=True))
-        )
-        return stranger.sign(claims), {"unknown_kid"}
-    if kind == "missing_exp":
-        return issuer.token(subject, exp=None), {"missing_claim"}
-    if kind == "truncated":
-        good = issuer.token(subject)
-        cut = data.draw(st.integers(min_value=0, max_value=len(good) - 1))
-        return good[:cut], {"malformed", "bad_signature", "algorithm", "unknown_kid"}
-    if kind == "flipped":
-        good = issuer.token(subject)
-        at = data.draw(st.integers(min_value=0, max_value=len(good) - 1))
-        replacement = data.draw(st.sampled_from("AbZ09-_."))
-        bad = good[:at] + replacement + good[at + 1 :]
-        if bad == good:
-            bad = good[:at] + ("B" if good[at] != "B" else "C") + good[at + 1 :]
-        return bad, {
-            "malformed",
-            "bad_signature",
-            "algorithm",
-            "unknown_kid",
-            "issuer",
-            "audience",
-            "expired",
-            "not_yet_valid",
-            "missing_claim",
-            "subject",
-            "token_use",
-        }
-    if kind == "huge":
-        size = data.draw(st.integers(min_value=MAX_TOKEN_BYTES + 1, max_value=100_000))
-        return issuer.token(subject, padding="x" * size), {"too_large"}
-    if kind == "non_ascii":
-        good = issuer.token(subject)
-        at = data.draw(st.integers(min_value=0, max_value=len(good)))
-        char = data.draw(st.characters(min_codepoint=128))
-        return good[:at] + char + good[at:], {"malformed"}
-    if kind == "bad_subject":
-        sub = data.draw(st.sampled_from(["", "a\x00b", "x" * 257, "\n"]))
-        return issuer.token(sub), {"subject", "missing_claim"}
-    raise AssertionError(kind)
+    return BAD[kind](issuer, data, subject, issuer.claims(subject), int(time.time()))
 
 
-KINDS = [
-    "wrong_key", "alg_none", "hs256_with_public_key", "expired", "not_yet_valid",
-    "wrong_issuer", "wrong_audience", "id_token", "unknown_kid", "missing_exp",
-    "truncated", "flipped", "huge", "non_ascii", "bad_subject",
-]  # fmt: skip
+KINDS = sorted(BAD)
 
 
 @settings(
@@ -319,7 +399,8 @@ def test_the_jwks_can_be_an_s3_mirror(issuer: Issuer, aws_env: None) -> None:
     with mock_aws():
         s3 = aws_client("s3")
         region = s3.meta.region_name
-        s3.create_bucket(Bucket="keys", CreateBucketConfiguration={"LocationConstraint": region})
+        where: Any = {"LocationConstraint": region}  # a str, where the stubs list regions
+        s3.create_bucket(Bucket="keys", CreateBucketConfiguration=where)
         document = {"keys": [key.jwk for key in issuer.keys]}
         s3.put_object(Bucket="keys", Key="jwks.json", Body=json.dumps(document).encode())
         keys = KeyCache(jwks_fetcher("s3://keys/jwks.json"))
@@ -338,7 +419,7 @@ def test_a_jwks_of_other_key_kinds_yields_no_signing_key() -> None:
 def test_unverified_decoding_is_never_what_decides() -> None:
     """A token whose payload says anything at all, unsigned: refused before its claims are
     read (the verifier uses jwt.decode with keys, never options that skip the signature)."""
-    unsigned = jwt.encode({"sub": "root", "cognito:groups": ["admin"]}, key=None, algorithm="none")
+    unsigned = jwt.encode({"sub": "root", "cognito:groups": ["admin"]}, key="", algorithm="none")
     keys = KeyCache(lambda: {"keys": [SigningKey(kid="k").jwk]})
     verifier = TokenVerifier(issuer=ISSUER, keys=keys)
     assert refused(verifier, unsigned) == "algorithm"
