@@ -82,7 +82,10 @@ def rate_limit(limit: str, *, key: KeyFunc | None = None, scope: str | None = No
         raise ValueError(f"bad rate limit {limit!r}: expected e.g. '5/minute', '100 per hour'")
 
     async def check(
-        request: Request, response: Response, limiter: RateLimiterDep, caller: auth_deps.OptionalUser
+        request: Request,
+        response: Response,
+        limiter: RateLimiterDep,
+        caller: auth_deps.OptionalUser,
     ) -> None:
         if key is not None:
             identity = key(request)
