@@ -103,6 +103,8 @@ async def open_app_state(settings: Settings) -> AsyncIterator[dict[str, Any]]:
             # Built by the first request with a token: PyJWT and `cryptography` cost
             # cold starts that serve anonymous requests nothing.
             "token_verifier": partial(token_verifier, settings),
+            # Read where a request is refused (handler.platform.auth.deps).
+            "metrics": app_metrics(settings),
         }
         stack.callback(state["task_queue"].close)
         hub = local_hub(settings)

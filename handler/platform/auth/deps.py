@@ -32,6 +32,7 @@ from handler.platform.auth.errors import InvalidToken, KeysUnavailable
 from handler.platform.auth.identity import Identity
 from handler.platform.http.error_docs import declare_errors, error_response
 from handler.platform.http.errors import AppError
+from handler.platform.metrics.recorder import NO_METRICS, Metrics, count_auth_refusal
 
 if TYPE_CHECKING:
     from handler.platform.auth.verifier import TokenVerifier
@@ -105,6 +106,11 @@ def verifier_of(connection: HTTPConnection) -> Callable[[], TokenVerifier]:
     return verifier
 
 
+def _refused(connection: HTTPConnection, reason: str) -> None:
+    metrics: Metrics = getattr(connection.state, "metrics", NO_METRICS)
+    count_auth_refusal(metrics, reason)
+
+
 async def optional_user(
     request: Request, token: Annotated[str | None, Depends(bearer_token)]
 ) -> Identity | None:
@@ -122,6 +128,7 @@ async def identity_of(connection: HTTPConnection, token: str | None) -> Identity
         return await verifier.verify(token)
     except InvalidToken as exc:
         logger.info("bearer token refused: %s", exc.reason)
+        _refused(connection, "expired" if exc.reason == "expired" else "invalid_token")
         raise Unauthenticated(
             "Unauthorized",
             detail=exc.description,
@@ -129,6 +136,7 @@ async def identity_of(connection: HTTPConnection, token: str | None) -> Identity
         ) from None
     except KeysUnavailable as exc:
         logger.error("answering 503: %s", exc)
+        _refused(connection, "jwks_unavailable")
         raise IdentityUnavailable(
             "Identity provider unavailable",
             detail="the issuer's signing keys could not be read; try again",
@@ -137,13 +145,17 @@ async def identity_of(connection: HTTPConnection, token: str | None) -> Identity
 
 
 async def current_user(
-    security_scopes: SecurityScopes, identity: Annotated[Identity | None, Depends(optional_user)]
+    request: Request,
+    security_scopes: SecurityScopes,
+    identity: Annotated[Identity | None, Depends(optional_user)],
 ) -> Identity:
     if identity is None:
+        _refused(request, "missing_token")
         detail = "sign in: send Authorization: Bearer <token>"
         raise Unauthenticated("Unauthorized", detail=detail, headers=_challenge())
     missing = sorted(set(security_scopes.scopes) - identity.scopes)
     if missing:
+        _refused(request, "forbidden")
         needed = " ".join(security_scopes.scopes)
         raise Forbidden(
             "Forbidden",
@@ -153,8 +165,11 @@ async def current_user(
     return identity
 
 
-async def admin_user(identity: Annotated[Identity, Security(current_user)]) -> Identity:
+async def admin_user(
+    request: Request, identity: Annotated[Identity, Security(current_user)]
+) -> Identity:
     if not identity.admin:
+        _refused(request, "forbidden")
         raise Forbidden("Forbidden", detail="only admins may do this")
     return identity
 

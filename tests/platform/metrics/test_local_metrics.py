@@ -257,3 +257,27 @@ def test_no_path_value_ever_becomes_a_dimension(
     routes = {p.dimensions["route"] for p in points if "route" in p.dimensions}
     assert all(route == "unmatched" or not _ID.search(route) for route in routes)
     assert all(route.split(" ")[0] in {"GET", "OTHER", "unmatched"} for route in routes)
+
+
+def test_auth_refusals_are_counted_by_reason(
+    emf_app: FastAPI, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from handler.adapters import development_issuer
+
+    expired = development_issuer(Settings(environment="test")).issue("a", ttl=60, now=0)
+    with TestClient(emf_app) as client:
+        capsys.readouterr()
+        assert client.post("/send-notification/", params={"email": "a@x.io"}).status_code == 401
+        bad = {"Authorization": "Bearer not.a.token"}
+        assert client.get("/api/v1/users", headers=bad).status_code == 401
+        old = {"Authorization": f"Bearer {expired}"}
+        assert client.get("/api/v1/users", headers=old).status_code == 401
+        denied = client.post("/api/v2/announcements", json={"text": "x"}, headers=USER)
+        assert denied.status_code == 403
+    points = named(emf_points(capsys.readouterr().out), "AuthRefusals")
+    assert sorted(point.dimensions["reason"] for point in points) == [
+        "expired",
+        "forbidden",
+        "invalid_token",
+        "missing_token",
+    ]
