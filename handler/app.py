@@ -29,7 +29,6 @@ from handler.api import (
     stream,
 )
 from handler.api.users import routes as users
-from handler.api.users.errors import UserError
 from handler.platform.http.access_log import AccessLogMiddleware
 from handler.platform.http.api_docs import install_api_docs
 from handler.platform.http.errors import install_error_handlers
@@ -177,7 +176,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = _new_app(settings, _lifespan(settings))
     app.include_router(users.v1)
     app.include_router(users.v2)
-    app.add_exception_handler(UserError, users.user_error_handler)
     app.include_router(stream.router)
     app.include_router(demo.router)
     app.include_router(health.router)

@@ -8,9 +8,10 @@ from typing import Any
 
 async def build_ahead(state: dict[str, Any]) -> None:
     """SnapStart's init: build what is otherwise built on first use (the cache and
-    rate-limit backends with the Redis pool, the SQS client, the token verifier), so that the snapshot holds
-    it and a restored environment's first request pays nothing. Nothing connects: a
-    build needs no network (connections open on first use, after the restore)."""
+    rate-limit backends with the Redis pool, the SQS client, the token verifier), so
+    that the snapshot holds it and a restored environment's first request pays nothing.
+    Nothing connects: a build needs no network (connections open on first use, after
+    the restore)."""
     from handler.platform.tasks.envelope import TaskEnvelope
 
     await state["cache"].guarded.prepare()

@@ -7,7 +7,7 @@ from fastapi import APIRouter, status
 from pydantic import BaseModel, Field
 
 from handler.api.announcement_tasks import broadcast_announcement
-from handler.platform.auth.deps import AdminUser
+from handler.platform.auth.callers import AdminUser
 from handler.platform.http.deps import TasksDep
 
 router = APIRouter(prefix="/api/v2", tags=["v2"])

@@ -12,7 +12,7 @@ from fastapi import APIRouter, WebSocket
 from fastapi.responses import HTMLResponse
 
 from handler.api.chat import endpoint
-from handler.platform.auth.deps import verifier_of
+from handler.platform.auth.callers import verifier_of
 from handler.platform.http.deps import HubDep, SettingsDep
 from handler.platform.realtime import Dispatcher
 from handler.platform.realtime.socket_driver import serve_socket

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from handler.platform.http.error_docs import error_response
+from handler.platform.http.error_docs import openapi_error
 from handler.platform.http.errors import AppError
 
 router = APIRouter(tags=["demo"])
@@ -15,7 +15,7 @@ class UnicornError(AppError):
 
 
 @router.get(
-    "/unicorns/{name}", responses={418: error_response("The unicorn is `yolo`: the custom error")}
+    "/unicorns/{name}", responses={418: openapi_error("The unicorn is `yolo`: the custom error")}
 )
 async def read_unicorn(name: str) -> dict[str, str]:
     """Raises the custom error for `yolo`: 418 `{"error": "yolo", "path": ...}`."""

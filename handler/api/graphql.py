@@ -20,7 +20,7 @@ from strawberry.extensions import MaskErrors, SchemaExtension
 from strawberry.types import ExecutionContext
 
 from handler.api.users.graphql_types import Mutation, Query
-from handler.platform.auth.deps import bearer_of, identity_of
+from handler.platform.auth.callers import bearer_of, identity_of
 from handler.platform.http.graphql_limits import GraphQLLimits
 
 logger = logging.getLogger("strawberry.execution")

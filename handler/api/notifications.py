@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from handler.api.notification_tasks import send_email
-from handler.platform.auth.deps import CurrentUser
+from handler.platform.auth.callers import CurrentUser
 from handler.platform.http.deps import TasksDep
 
 router = APIRouter(tags=["tasks"])

@@ -29,6 +29,7 @@ from handler.platform.tasks.worker import TaskWorker
 from handler.settings import Settings
 from tests.bench.bench_http import _init_seconds
 from tests.bench.common import per_call, ratio, show, spread
+from tests.support.auth import bearer
 from tests.support.events import LambdaContext, http_event
 
 BATCH = 10
@@ -161,8 +162,13 @@ def per_request(settings: Settings, path: str, number: int) -> float:
     app = create_app(settings)
     app.include_router(stock_router())
     adapter = LambdaHttpAdapter(app)
+    signed_in = bearer(settings, "ada")
     event = http_event(
-        "http_api_v2", method="POST", path=path, query=[("email", "ada@example.com")]
+        "http_api_v2",
+        method="POST",
+        path=path,
+        query=[("email", "ada@example.com")],
+        headers=signed_in,
     )
     context = LambdaContext()
     try:

@@ -24,7 +24,7 @@ import sys
 from typing import Any
 
 RESTORES = 2
-HEAVY = ("strawberry", "cashews", "limits", "redis", "boto3")
+HEAVY = ("strawberry", "cashews", "limits", "redis", "boto3", "jwt", "cryptography")
 
 
 def tcp_sockets(ports: set[int]) -> dict[int, int]:
@@ -51,9 +51,14 @@ def tcp_sockets(ports: set[int]) -> dict[int, int]:
 def _invoke(
     handler: Any, method: str, path: str, query: list[tuple[str, str]], body: str | None = None
 ) -> int:
+    from handler.adapters import development_issuer
+    from handler.settings import get_settings
     from tests.support.events import LambdaContext, http_event
 
     headers = {"content-type": "application/json"} if body else {}
+    if method == "POST":  # a write: signed in (the development issuer, ENVIRONMENT=test)
+        token = development_issuer(get_settings()).issue("snap")
+        headers["authorization"] = f"Bearer {token}"
     event = http_event(
         "http_api_v2", method=method, path=path, query=query, headers=headers, body=body
     )

@@ -109,7 +109,8 @@ def _said_in_graphql() -> Iterator[None]:
         errors = [{"loc": list(e["loc"]), "msg": e["msg"]} for e in exc.errors()]
         raise _error("Invalid input", "BAD_USER_INPUT", errors=errors) from None
     except tuple(_CODES) as exc:
-        code, message = next(v for kind, v in _CODES.items() if isinstance(exc, kind))
+        # Along the class hierarchy, as the HTTP handlers are found.
+        code, message = next(_CODES[kind] for kind in type(exc).__mro__ if kind in _CODES)
         extra = {"currentVersion": exc.current} if isinstance(exc, VersionMismatch) else {}
         raise _error(message, code, **extra) from None
 

@@ -13,8 +13,8 @@ GET answers are cached for the fleet (`@cached` with the service's generations; 
 request with a token is answered fresh, so a cached answer never holds an email); every
 write goes through `UsersService`, which bumps them. `UsersDep` is declared here, next to
 the resource: `handler.platform.http.deps` holds the platform's dependencies, and the
-platform never imports the API. `user_error_handler` says the resource's errors in the
-app's one error shape; `handler.app` installs it.
+platform never imports the API. The resource's errors (`errors.py`) say their own
+answers, in the app's one error shape.
 """
 
 from __future__ import annotations
@@ -25,19 +25,10 @@ from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response, Security
 from pydantic import BaseModel
 from starlette.requests import HTTPConnection
 
-from handler.api.users.errors import (
-    EmailTaken,
-    NotOwner,
-    UserError,
-    UserNotFound,
-    UsersUnavailable,
-    VersionMismatch,
-)
 from handler.api.users.models import MAX_ID, NewUser, UserChanges, UserView
 from handler.api.users.service import (
     CACHE_SECONDS,
@@ -50,10 +41,10 @@ from handler.api.users.service import (
     user_generation,
 )
 from handler.api.users.user_store import UserStore
-from handler.platform.auth.deps import CurrentUser, OptionalUser
+from handler.platform.auth.callers import CurrentUser, OptionalUser, current_user
 from handler.platform.http.cached import cached
 from handler.platform.http.deps import CacheDep, CursorsDep, TasksDep, lifespan_resource
-from handler.platform.http.errors import AppError, error_response, error_responses
+from handler.platform.http.errors import AppError, error_responses
 from handler.platform.http.rate_limit import rate_limit
 from handler.platform.pagination.cursor import MAX_CURSOR_CHARS
 
@@ -96,7 +87,10 @@ REQUIRED_IF_MATCH: dict[str, Any] = {
         }
     ]
 }
+# Signed in first, then counted: an anonymous create answers 401, never 429, and spends
+# nobody's allowance (FastAPI runs `dependencies=` in order, before the parameters').
 CREATE_RATE = rate_limit(CREATE_LIMIT, scope=CREATE_LIMIT_SCOPE)
+CREATE_GUARDS = [Security(current_user), CREATE_RATE]
 _ETAG = re.compile(r'"([1-9][0-9]{0,15})"')
 
 
@@ -155,13 +149,13 @@ async def list_users_v2(
 @v1.post(
     "/users",
     status_code=201,
-    dependencies=[CREATE_RATE],
+    dependencies=CREATE_GUARDS,
     responses=error_responses(409, 422, 429, 503),
 )
 @v2.post(
     "/users",
     status_code=201,
-    dependencies=[CREATE_RATE],
+    dependencies=CREATE_GUARDS,
     responses=error_responses(409, 422, 429, 503),
 )
 async def create_user(
@@ -246,34 +240,3 @@ def expected_version(if_match: str | None, *, required: bool) -> int | None:
         detail = 'If-Match must be one ETag as GET answered it ("3"), or *'
         raise AppError("Precondition Failed", status_code=412, detail=detail)
     return int(match.group(1))
-
-
-_ANSWERS: dict[type[UserError], tuple[int, str]] = {
-    UserNotFound: (404, "User not found"),
-    NotOwner: (403, "Forbidden"),
-    EmailTaken: (409, "Email taken"),
-    VersionMismatch: (412, "Precondition Failed"),
-    UsersUnavailable: (503, "Users store unavailable"),
-}
-
-
-async def user_error_handler(request: Request, exc: Exception) -> JSONResponse:
-    """The users resource's errors in the app's error shape."""
-    assert isinstance(exc, UserError)  # noqa: S101 - registered for UserError only
-    status, error = next(
-        (answer for kind, answer in _ANSWERS.items() if isinstance(exc, kind)),
-        (500, "Internal server error"),
-    )
-    headers: dict[str, str] = {}
-    detail: str | None = None
-    if isinstance(exc, VersionMismatch):
-        headers["ETag"] = f'"{exc.current}"'
-        detail = f"the user is at version {exc.current}: GET it again, then retry"
-    elif isinstance(exc, NotOwner):
-        detail = "only the user's owner or an admin may change it"
-    elif isinstance(exc, UsersUnavailable):
-        logger.warning("users store unavailable, answering 503: %s", exc)
-        headers["Retry-After"] = "1"
-    elif status == 500:
-        logger.error("unmapped users error: %r", exc)
-    return error_response(request, status, error, detail=detail, headers=headers)

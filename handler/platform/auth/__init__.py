@@ -2,7 +2,7 @@
 
 `TokenVerifier` (PyJWT) turns a token into an `Identity` or raises `InvalidToken`;
 `KeyCache` holds the issuer's JWKS; `DevelopmentIssuer` signs tokens on a laptop.
-`handler.platform.auth.deps` holds the FastAPI dependencies (`CurrentUser`,
+`handler.platform.auth.callers` holds the FastAPI dependencies (`CurrentUser`,
 `OptionalUser`, `AdminUser`). Only `identity` and `errors` are imported here, so code
 that merely names an identity never imports PyJWT or `cryptography`.
 """

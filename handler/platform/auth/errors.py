@@ -1,5 +1,5 @@
 """What verification raises. No FastAPI here (the WebSocket function has none):
-`handler.platform.auth.deps` says these over HTTP, the realtime drivers over `$connect`.
+`handler.platform.auth.callers` says these over HTTP, the realtime drivers over `$connect`.
 
     AuthError
     ├── InvalidToken       the token is refused (401, WWW-Authenticate error="invalid_token")

@@ -20,7 +20,7 @@ from fastapi import BackgroundTasks, Depends
 from starlette.requests import HTTPConnection
 
 from handler.platform.cache.store import ResponseCache
-from handler.platform.http.error_docs import declare_errors, error_response
+from handler.platform.http.error_docs import declare_errors, openapi_error
 from handler.platform.pagination.cursor import CursorCodec
 from handler.platform.ratelimit.limiter import RateLimiter
 from handler.platform.realtime.hub import Hub
@@ -86,7 +86,7 @@ async def get_tasks(
         raise
 
 
-declare_errors(get_tasks, {503: error_response("The task queue did not take the tasks")})
+declare_errors(get_tasks, {503: openapi_error("The task queue did not take the tasks")})
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 CacheDep = Annotated[ResponseCache, Depends(get_cache)]

@@ -9,7 +9,7 @@ gets, as a shared `Error` component:
   a body;
 - what its dependencies can answer: a dependency declares it with `declare_errors`
   (`rate_limit()`: 429 and 503; `TasksDep`: 503);
-- a route's own errors, with `responses={418: error_response("...")}` on its decorator.
+- a route's own errors, with `responses={418: openapi_error("...")}` on its decorator.
 
 `Retry-After` is documented where the answer carries it.
 """
@@ -40,9 +40,13 @@ RETRY_AFTER = {
 
 # Dependencies (their callables) and the errors they can answer: status -> response object.
 _DECLARED: dict[Callable[..., Any], dict[int, dict[str, Any]]] = {}
+# Dependencies that read a credential without requiring one, and the OpenAPI security
+# requirement that says so (`{}` among the alternatives: anonymous is allowed too).
+_OPTIONAL_SECURITY: dict[Callable[..., Any], list[dict[str, list[str]]]] = {}
+_REQUIRED_SECURITY: set[Callable[..., Any]] = set()
 
 
-def error_response(description: str, *, retry_after: bool = False) -> dict[str, Any]:
+def openapi_error(description: str, *, retry_after: bool = False) -> dict[str, Any]:
     """An OpenAPI response object answering the `Error` shape."""
     response: dict[str, Any] = {
         "description": description,
@@ -56,6 +60,18 @@ def error_response(description: str, *, retry_after: bool = False) -> dict[str, 
 def declare_errors(dependency: Callable[..., Any], responses: Mapping[int, dict[str, Any]]) -> None:
     """Every route that depends on `dependency` documents these answers."""
     _DECLARED.setdefault(dependency, {}).update(responses)
+
+
+def declare_security(
+    dependency: Callable[..., Any], *, optional: list[dict[str, list[str]]] | None = None
+) -> None:
+    """`optional`: the requirement of a route whose only credential dependency is this
+    one (FastAPI would declare the scheme as required). Without it, the dependency
+    requires a credential and FastAPI's own requirement stands."""
+    if optional is None:
+        _REQUIRED_SECURITY.add(dependency)
+    else:
+        _OPTIONAL_SECURITY[dependency] = optional
 
 
 def install_error_docs(app: FastAPI) -> None:
@@ -89,17 +105,20 @@ def _api_routes(app: FastAPI) -> Iterator[Any]:
 
 
 def _document(path_item: dict[str, Any], route: Any) -> None:
-    responses = {500: error_response("Internal server error: nothing about why")}
+    responses = {500: openapi_error("Internal server error: nothing about why")}
     if getattr(route, "original_route", route).body_field is not None:
-        responses[400] = error_response("The body could not be parsed (not UTF-8, say)")
-        responses[413] = error_response("The body is over the size limit")
-    for dependant in _dependants(route.dependant):
-        if dependant.call is not None:
-            responses.update(_DECLARED.get(dependant.call, {}))
+        responses[400] = openapi_error("The body could not be parsed (not UTF-8, say)")
+        responses[413] = openapi_error("The body is over the size limit")
+    calls = {d.call for d in _dependants(route.dependant) if d.call is not None}
+    for call in calls:
+        responses.update(_DECLARED.get(call, {}))
+    optional = [_OPTIONAL_SECURITY[call] for call in calls if call in _OPTIONAL_SECURITY]
     for method in route.methods or ():
         operation = path_item.get(method.lower())
         if operation is None:
             continue
+        if optional and not calls & _REQUIRED_SECURITY:
+            operation["security"] = optional[0]
         answers = operation.setdefault("responses", {})
         for status, response in sorted(responses.items()):
             answers.setdefault(str(status), response)

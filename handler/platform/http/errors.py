@@ -1,16 +1,19 @@
 """Every error the app answers has one shape: `{"error": ..., "path": ...}`, plus `detail`
 where there is one.
 
-`AppError` is the error a route raises on purpose. The handlers here also turn
-Starlette's `HTTPException` (404, 405), FastAPI's validation error (422, the errors under
-`detail`), and the platform's own errors (rate limiter or task queue unavailable: 503, a
-cursor this deployment did not issue: 400) into that shape. This is the only place that
-maps the platform's errors to HTTP. `error_responses(404, 409)` documents the shape in a
-route's OpenAPI `responses=`.
+`AppError` is the error a route raises on purpose. Every error of the platform's family
+(`handler.platform.errors`: AppError, the limiter's and the queue's 503s, an invalid
+cursor, a resource's own errors) carries its status, name, detail and headers, and one
+handler answers them all: Starlette looks a handler up along the exception's class
+hierarchy, so a subclass needs no registration. The handlers here also turn Starlette's
+`HTTPException` (404, 405) and FastAPI's validation error (422, the errors under
+`detail`) into that shape. `error_responses(404, 409)` documents the shape in a route's
+OpenAPI `responses=`.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from http import HTTPStatus
 from typing import Any
@@ -21,11 +24,8 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 from starlette.routing import Match
 
-from handler.platform.http.error_docs import error_response as documented_error
-from handler.platform.http.error_docs import install_error_docs
-from handler.platform.pagination.cursor import InvalidCursor
-from handler.platform.ratelimit.limiter import RateLimiterUnavailable
-from handler.platform.tasks.errors import TaskQueueUnavailable
+from handler.platform.errors import PlatformError
+from handler.platform.http.error_docs import install_error_docs, openapi_error
 
 # A validation error echoes the offending input; a client can send megabytes of it.
 MAX_ECHO = 200
@@ -34,8 +34,12 @@ MAX_ECHO = 200
 MAX_PATH_ECHO = 1024
 
 
-class AppError(Exception):
-    """An error the client should see: `{"error": name, "path": url}` with `status_code`."""
+logger = logging.getLogger(__name__)
+
+
+class AppError(PlatformError):
+    """An error the client should see: `{"error": name, "path": url}` with `status_code`
+    (400 unless a subclass or the raise says otherwise)."""
 
     status_code = 400
 
@@ -47,12 +51,10 @@ class AppError(Exception):
         headers: dict[str, str] | None = None,
         detail: Any = None,
     ) -> None:
-        super().__init__(name)
-        self.name = name
+        super().__init__(name, detail=detail, headers=headers)
+        self.error = self.name = name
         if status_code is not None:
-            self.status_code = status_code
-        self.headers = headers
-        self.detail = detail
+            self.status_code = status_code  # type: ignore[misc]
 
 
 def error_body(error: str, path: str, detail: Any = None) -> dict[str, Any]:
@@ -77,10 +79,13 @@ def error_response(
     return JSONResponse(body, status_code, headers=headers)
 
 
-async def app_error_handler(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, AppError)  # noqa: S101 - registered for AppError only
+async def platform_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    """Any error of the family, as it says itself."""
+    assert isinstance(exc, PlatformError)  # noqa: S101 - registered for PlatformError only
+    if exc.log_level > logging.INFO:
+        logger.log(exc.log_level, "answering %d: %s", exc.status_code, exc)
     return error_response(
-        request, exc.status_code, exc.name, detail=exc.detail, headers=exc.headers
+        request, exc.status_code, exc.error, detail=exc.detail, headers=exc.headers
     )
 
 
@@ -119,30 +124,11 @@ async def validation_error_handler(request: Request, exc: Exception) -> JSONResp
     return error_response(request, 422, "Validation error", detail=detail)
 
 
-async def limiter_unavailable_handler(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, RateLimiterUnavailable)  # noqa: S101
-    headers = {"Retry-After": str(exc.retry_after)}
-    return error_response(request, 503, "Rate limiter unavailable", headers=headers)
-
-
-async def queue_unavailable_handler(request: Request, exc: Exception) -> JSONResponse:
-    return error_response(request, 503, "Task queue unavailable")
-
-
-async def invalid_cursor_handler(request: Request, exc: Exception) -> JSONResponse:
-    # One detail for every reason: which check failed would only help a forger.
-    detail = "not a cursor this listing issued; start again without one"
-    return error_response(request, 400, "Invalid cursor", detail=detail)
-
-
 def install_error_handlers(app: FastAPI) -> None:
     handlers: dict[type[Exception], Callable[[Request, Exception], Any]] = {
-        AppError: app_error_handler,
+        PlatformError: platform_error_handler,
         HTTPException: http_exception_handler,
         RequestValidationError: validation_error_handler,
-        RateLimiterUnavailable: limiter_unavailable_handler,
-        TaskQueueUnavailable: queue_unavailable_handler,
-        InvalidCursor: invalid_cursor_handler,
     }
     for kind, handler in handlers.items():
         app.add_exception_handler(kind, handler)
@@ -183,4 +169,4 @@ def _excerpt(value: Any) -> Any:
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """A route's `responses=` entry for each status it may answer in the error shape
     (the shared `Error` component of the schema)."""
-    return {status: documented_error(phrase(status)) for status in statuses}
+    return {status: openapi_error(phrase(status)) for status in statuses}

@@ -20,11 +20,11 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi import Depends, Request, Response
 
-# A module reference, not its names: auth.deps imports this package (its error docs),
+# A module reference, not its names: auth.callers imports this package (its error docs),
 # and `check`'s annotations are resolved when a route is declared, after both loaded.
-import handler.platform.auth.deps as auth_deps
+from handler.platform.auth import callers
 from handler.platform.http.deps import RateLimiterDep, app_settings
-from handler.platform.http.error_docs import declare_errors, error_response
+from handler.platform.http.error_docs import declare_errors, openapi_error
 from handler.platform.http.errors import AppError
 
 if TYPE_CHECKING:
@@ -85,7 +85,7 @@ def rate_limit(limit: str, *, key: KeyFunc | None = None, scope: str | None = No
         request: Request,
         response: Response,
         limiter: RateLimiterDep,
-        caller: auth_deps.OptionalUser,
+        caller: callers.OptionalUser,
     ) -> None:
         if key is not None:
             identity = key(request)
@@ -103,10 +103,8 @@ def rate_limit(limit: str, *, key: KeyFunc | None = None, scope: str | None = No
     declare_errors(
         check,
         {
-            429: error_response("Over the rate limit", retry_after=True),
-            503: error_response(
-                "Redis is down and RATE_LIMIT_FAIL_OPEN is false", retry_after=True
-            ),
+            429: openapi_error("Over the rate limit", retry_after=True),
+            503: openapi_error("Redis is down and RATE_LIMIT_FAIL_OPEN is false", retry_after=True),
         },
     )
     return Depends(check)

@@ -25,6 +25,8 @@ import hmac
 import json
 from typing import Any
 
+from handler.platform.errors import PlatformError
+
 # The key when CURSOR_SECRET is empty (development, tests): public, so anyone can forge a
 # cursor. Settings refuses it in production where a shared store makes cursors matter.
 DEVELOPMENT_KEY = "fastapi-serverless development cursor key, public"
@@ -32,8 +34,17 @@ MAX_CURSOR_CHARS = 512  # checked before any decoding: a client chooses the leng
 _MAC_BYTES = 16  # 128 bits: forging needs 2^128 guesses, and the cursor stays short
 
 
-class InvalidCursor(Exception):
-    """The cursor was not issued by this deployment for this listing (or was altered)."""
+class InvalidCursor(PlatformError):
+    """The cursor was not issued by this deployment for this listing (or was altered).
+    One detail for every reason: which check failed would only help a forger."""
+
+    status_code = 400
+    error = "Invalid cursor"
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(
+            message, detail="not a cursor this listing issued; start again without one"
+        )
 
 
 class CursorCodec:

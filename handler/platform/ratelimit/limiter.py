@@ -28,6 +28,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from handler.platform.errors import Unavailable
 from handler.platform.metrics.names import RATE_LIMIT_REFUSALS, REDIS_FAIL_OPEN
 from handler.platform.metrics.recorder import NO_METRICS, Metrics
 from handler.platform.redis.breaker import Breaker
@@ -52,12 +53,14 @@ def storage_errors() -> tuple[type[BaseException], ...]:
     return (StorageError, RedisError, OSError, TimeoutError)
 
 
-class RateLimiterUnavailable(Exception):
+class RateLimiterUnavailable(Unavailable):
     """Redis is unavailable and RATE_LIMIT_FAIL_OPEN is false: the app answers 503 with
     `Retry-After: retry_after`."""
 
+    error = "Rate limiter unavailable"
+
     def __init__(self, retry_after: int) -> None:
-        super().__init__("Rate limiter unavailable")
+        super().__init__(headers={"Retry-After": str(retry_after)})
         self.retry_after = retry_after
 
 

@@ -13,10 +13,12 @@ from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from types import TracebackType
 from typing import Generic, TypeVar
 
+from handler.platform.errors import Unavailable
+
 T = TypeVar("T")
 
 
-class BackendUnavailable(Exception):
+class BackendUnavailable(Unavailable):
     """Building a backend failed (bad REDIS_URL, missing library): callers treat it like
     the backend being down for this request, never as a 500."""
 

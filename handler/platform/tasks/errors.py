@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from handler.platform.errors import Unavailable
+
 
 class TaskError(Exception):
     """Base of every error this package raises."""
@@ -20,8 +22,10 @@ class UnknownTask(TaskError, LookupError):
     """No task is registered under this name (or for this function)."""
 
 
-class TaskQueueUnavailable(TaskError):
+class TaskQueueUnavailable(TaskError, Unavailable):
     """The queue did not accept every task of a request: none may be claimed as queued."""
+
+    error = "Task queue unavailable"
 
 
 class PoisonMessage(TaskError):

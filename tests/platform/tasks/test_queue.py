@@ -16,6 +16,8 @@ from fastapi.testclient import TestClient
 from handler.api.notification_tasks import OUTBOX, Email
 from handler.platform.http.deps import TasksDep
 from handler.platform.tasks import task
+from handler.settings import Settings
+from tests.support.auth import bearer
 from tests.support.servers import LiveServer
 
 release = threading.Event()
@@ -91,7 +93,9 @@ def test_demo_route_sends_the_email_locally(live_server: LiveServer) -> None:
     OUTBOX.clear()
 
     response = httpx.post(
-        f"{live_server.url}/send-notification/", params={"email": "ada@example.com"}
+        f"{live_server.url}/send-notification/",
+        params={"email": "ada@example.com"},
+        headers=bearer(Settings(environment="test"), "ada"),
     )
 
     assert response.status_code == 200

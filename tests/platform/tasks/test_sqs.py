@@ -11,12 +11,14 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from handler import lambda_worker
+from handler.adapters import development_issuer
 from handler.api.notification_tasks import OUTBOX, Email, send_email
 from handler.app import create_app
 from handler.platform.aws.clients import INTERACTIVE, aws_client
 from handler.platform.http.deps import TasksDep
 from handler.platform.lambda_http.adapter import LambdaHttpAdapter
 from handler.settings import Settings
+from tests.support.auth import bearer
 from tests.support.events import LambdaContext, load_event
 from tests.support.faults import lose_answer, refuse
 from tests.support.servers import free_port
@@ -25,6 +27,8 @@ from tests.support.task_queues import REGION, Aws, sqs_event
 
 def notification_event(email: str) -> dict[str, Any]:
     event = load_event("http_api_v2_send_notification")
+    token = development_issuer(Settings(environment="test")).issue("ada")
+    event["headers"]["authorization"] = f"Bearer {token}"
     event["rawQueryString"] = f"email={email}"
     event["queryStringParameters"] = {"email": email}
     return event
@@ -94,7 +98,11 @@ def test_unreachable_sqs_answers_503_locally(settings: Settings) -> None:
         )
     )
     with TestClient(app) as client:
-        response = client.post("/send-notification/", params={"email": "ada@example.com"})
+        response = client.post(
+            "/send-notification/",
+            params={"email": "ada@example.com"},
+            headers=bearer(Settings(environment="test"), "ada"),
+        )
 
     assert response.status_code == 503
     assert response.json()["error"] == "Task queue unavailable"

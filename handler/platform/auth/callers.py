@@ -30,7 +30,7 @@ from starlette.requests import HTTPConnection
 
 from handler.platform.auth.errors import InvalidToken, KeysUnavailable
 from handler.platform.auth.identity import Identity
-from handler.platform.http.error_docs import declare_errors, error_response
+from handler.platform.http.error_docs import declare_errors, declare_security, openapi_error
 from handler.platform.http.errors import AppError
 from handler.platform.metrics.recorder import NO_METRICS, Metrics, count_auth_refusal
 
@@ -174,7 +174,7 @@ async def admin_user(
     return identity
 
 
-_UNAUTHORIZED = error_response("No valid bearer token (see WWW-Authenticate)")
+_UNAUTHORIZED = openapi_error("No valid bearer token (see WWW-Authenticate)")
 _UNAUTHORIZED["headers"] = {
     "WWW-Authenticate": {"description": "`Bearer`, with the error", "schema": {"type": "string"}}
 }
@@ -182,11 +182,14 @@ declare_errors(
     optional_user,
     {
         401: _UNAUTHORIZED,
-        503: error_response("The issuer's signing keys cannot be read now", retry_after=True),
+        503: openapi_error("The issuer's signing keys cannot be read now", retry_after=True),
     },
 )
-declare_errors(current_user, {403: error_response("Signed in, but not allowed")})
-declare_errors(admin_user, {403: error_response("Signed in, but not an admin")})
+declare_errors(current_user, {403: openapi_error("Signed in, but not allowed")})
+# A read with OptionalUser alone: the token is optional ({} means anonymous may call).
+declare_security(optional_user, optional=[{}, {"bearer": []}])
+declare_security(current_user)
+declare_errors(admin_user, {403: openapi_error("Signed in, but not an admin")})
 
 OptionalUser = Annotated[Identity | None, Depends(optional_user)]
 CurrentUser = Annotated[Identity, Security(current_user)]

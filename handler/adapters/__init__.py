@@ -1,0 +1,116 @@
+"""The composition root: the one place that turns `Settings` into adapters.
+
+An empty setting selects the local adapter (in memory, in process); a set one selects the
+AWS adapter. Everything else receives adapters and never reads settings to choose one.
+
+| part        | local                        | AWS (setting)                                   |
+|-------------|------------------------------|-------------------------------------------------|
+| cache       | cashews `mem://`             | cashews on Redis (REDIS_URL)                    |
+| limits      | `limits` memory storage      | `limits` on the same Redis (REDIS_URL)          |
+| tasks       | in-process, after the answer | SQS (TASK_QUEUE_URL)                            |
+| websockets  | this server's sockets        | DynamoDB + @connections (CONNECTIONS_TABLE,     |
+|             |                              | WS_CALLBACK_URL)                                |
+| idempotency | in memory                    | DynamoDB (IDEMPOTENCY_TABLE)                    |
+| users       | in memory, seeded            | DynamoDB (USERS_TABLE)                          |
+| metrics     | off (METRICS=emf: EMF lines) | EMF lines on stdout, flushed per invocation     |
+| identity    | the development issuer       | the issuer's JWKS (AUTH_ISSUER, AUTH_JWKS_URL)  |
+
+No FastAPI here: the worker and WebSocket functions use this module too. Adapter modules
+are imported inside the functions that build them, so a function imports only the
+adapters its settings select (cold start). One module per part:
+`metrics_backend`, `cache_backends`, `user_backends`, `identity_backends`,
+`task_backends`, `socket_hubs`; this module re-exports them and enters the app's state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from functools import partial
+from typing import Any
+
+from handler.adapters.cache_backends import open_cache_and_limits, shared_redis_pool
+from handler.adapters.identity_backends import development_issuer, token_verifier
+from handler.adapters.metrics_backend import app_metrics
+from handler.adapters.socket_hubs import aws_hub, local_hub, uses_aws_websockets
+from handler.adapters.task_backends import (
+    dead_letters,
+    idempotency_store,
+    task_queue,
+    task_worker,
+)
+from handler.adapters.user_backends import cursor_codec, user_store
+from handler.platform.realtime.broadcast import installed_hub
+from handler.settings import Settings
+
+__all__ = [
+    "app_metrics",
+    "aws_hub",
+    "cursor_codec",
+    "dead_letters",
+    "describe",
+    "development_issuer",
+    "idempotency_store",
+    "local_hub",
+    "open_app_state",
+    "open_cache_and_limits",
+    "shared_redis_pool",
+    "task_queue",
+    "task_worker",
+    "token_verifier",
+    "user_store",
+    "uses_aws_websockets",
+]
+
+
+def describe(settings: Settings) -> str:
+    """The active backend of each part, for the one startup log line."""
+    redis = "redis" if settings.redis_url else "memory"
+    parts = {
+        "cache": redis,
+        "limits": redis,
+        "tasks": "sqs" if settings.task_queue_url else "in-process",
+        "websockets": "api-gateway" if uses_aws_websockets(settings) else "local",
+        "idempotency": "dynamodb" if settings.idempotency_table else "memory",
+        "users": "dynamodb" if settings.users_table else "memory",
+        "identity": "issuer" if settings.auth_issuer else "development",
+    }
+    return " ".join(f"{part}={backend}" for part, backend in parts.items())
+
+
+@asynccontextmanager
+async def open_app_state(settings: Settings) -> AsyncIterator[dict[str, Any]]:
+    """What the HTTP app's lifespan holds, entered once per execution environment:
+    `task_queue`, `realtime` (the hub of this server's sockets), `cache`,
+    `rate_limiter`, `redis_pool` when REDIS_URL is set, `users` (the users resource's
+    store) and `cursors` (the pagination cursor codec). `broadcast()` reaches the API
+    Gateway clients when the settings name them, this server's sockets otherwise.
+
+    Under SnapStart the backends are built here (`build_ahead`) and the snapshot hooks
+    registered (`release_connections`); otherwise each waits for its first use.
+    """
+    async with AsyncExitStack() as stack:
+        state: dict[str, Any] = {
+            "task_queue": task_queue(settings),
+            "users": user_store(settings),
+            "cursors": cursor_codec(settings),
+            # Built by the first request with a token: PyJWT and `cryptography` cost
+            # cold starts that serve anonymous requests nothing.
+            "token_verifier": partial(token_verifier, settings),
+            # Read where a request is refused (handler.platform.auth.callers).
+            "metrics": app_metrics(settings),
+        }
+        stack.callback(state["task_queue"].close)
+        hub = local_hub(settings)
+        stack.push_async_callback(hub.sender.close)
+        state["realtime"] = hub
+        reach = aws_hub(settings) if uses_aws_websockets(settings) else hub
+        stack.enter_context(installed_hub(reach))
+        state.update(await stack.enter_async_context(open_cache_and_limits(settings)))
+        if settings.snap_start:
+            from handler.platform.runtime.snapstart import register_snapshot_hooks
+            from handler.snapshot_state import build_ahead, release_connections
+
+            await build_ahead(state)
+            register_snapshot_hooks(before=partial(release_connections, state))
+        yield state

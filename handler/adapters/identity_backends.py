@@ -1,0 +1,37 @@
+"""The token verifier: the issuer's (AUTH_ISSUER) or the development one."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+from handler.settings import Settings
+
+if TYPE_CHECKING:
+    from handler.platform.auth.development import DevelopmentIssuer
+    from handler.platform.auth.verifier import TokenVerifier
+
+
+@lru_cache(maxsize=4)
+def token_verifier(settings: Settings) -> TokenVerifier:
+    """Tokens of AUTH_ISSUER against its JWKS; without one (development only: production
+    refuses to start), the development issuer's. Its keys are cached while warm."""
+    from handler.platform.auth.factory import build_verifier
+
+    return build_verifier(
+        issuer=settings.auth_issuer,
+        jwks_url=settings.auth_jwks_url,
+        audiences=settings.auth_audience.split(","),
+        leeway=settings.auth_leeway,
+        groups_claim=settings.auth_groups_claim,
+        admin_group=settings.auth_admin_group,
+        development=None if settings.auth_issuer else development_issuer(settings),
+        endpoint_url=settings.aws_endpoint_url or None,
+    )
+
+
+@lru_cache(maxsize=4)
+def development_issuer(settings: Settings) -> DevelopmentIssuer:
+    from handler.platform.auth.development import DevelopmentIssuer
+
+    return DevelopmentIssuer(settings.auth_development_key)

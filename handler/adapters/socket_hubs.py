@@ -1,0 +1,55 @@
+"""WebSockets: this server's sockets, or DynamoDB and @connections."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+from handler.adapters.metrics_backend import app_metrics
+from handler.settings import Settings
+
+if TYPE_CHECKING:
+    from handler.platform.realtime.hub import Hub
+
+
+def uses_aws_websockets(settings: Settings) -> bool:
+    """True when both AWS names are set; one without the other is a configuration error
+    (local sockets with a shared table would delete other processes' connections)."""
+    if bool(settings.connections_table) != bool(settings.ws_callback_url):
+        raise ValueError("set CONNECTIONS_TABLE and WS_CALLBACK_URL together, or neither")
+    return bool(settings.connections_table)
+
+
+def local_hub(settings: Settings) -> Hub:
+    """This server's sockets in a memory registry (`python -m local`)."""
+    # Imported here: the Lambda WebSocket entry never needs Starlette.
+    from handler.platform.realtime.hub import Hub
+    from handler.platform.realtime.memory_registry import MemoryRegistry
+    from handler.platform.realtime.socket_driver import LocalSocketSender
+
+    sender = LocalSocketSender(timeout=settings.ws_send_timeout)
+    return Hub(MemoryRegistry(), sender, concurrency=settings.ws_send_concurrency)
+
+
+@lru_cache(maxsize=4)
+def aws_hub(settings: Settings) -> Hub:
+    """DynamoDB registry + @connections sender, built once per settings and reused while
+    the execution environment stays warm."""
+    from handler.platform.realtime.counted_sender import CountedSender
+    from handler.platform.realtime.dynamodb_registry import DynamoDBRegistry
+    from handler.platform.realtime.hub import Hub
+    from handler.platform.realtime.signed_sender import SignedHttpSender
+
+    # Not boto3's ManagementApiSender: the same signed request for half the CPU, which
+    # is what bounds a broadcast to thousands of connections (see signed_sender).
+    signed = SignedHttpSender(
+        settings.ws_callback_url,
+        concurrency=settings.ws_send_concurrency,
+        timeout=settings.ws_send_timeout,
+    )
+    metrics = app_metrics(settings)
+    sender = CountedSender(signed, metrics=metrics) if metrics.enabled else signed
+    registry = DynamoDBRegistry(
+        settings.connections_table, endpoint_url=settings.aws_endpoint_url or None
+    )
+    return Hub(registry, sender, concurrency=settings.ws_send_concurrency)
