@@ -194,6 +194,9 @@ class Settings(BaseSettings):
                 "CURSOR_SECRET must be set in production with USERS_TABLE: pagination cursors"
                 " are signed with it, and the development key is public"
             )
+        # Local sockets with a shared table would delete other processes' connections.
+        if bool(self.connections_table) != bool(self.ws_callback_url):
+            raise ValueError("set CONNECTIONS_TABLE and WS_CALLBACK_URL together, or neither")
         return self
 
 

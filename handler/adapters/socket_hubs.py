@@ -13,10 +13,8 @@ if TYPE_CHECKING:
 
 
 def uses_aws_websockets(settings: Settings) -> bool:
-    """True when both AWS names are set; one without the other is a configuration error
-    (local sockets with a shared table would delete other processes' connections)."""
-    if bool(settings.connections_table) != bool(settings.ws_callback_url):
-        raise ValueError("set CONNECTIONS_TABLE and WS_CALLBACK_URL together, or neither")
+    """True when the AWS names are set (Settings refuses one without the other, with the
+    one-line configuration error)."""
     return bool(settings.connections_table)
 
 

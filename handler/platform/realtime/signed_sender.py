@@ -5,7 +5,8 @@ hooks, endpoint rules, response parsing) under the GIL, which caps a broadcast n
 1,000 posts per second whatever the concurrency. This sender makes the same request
 (`POST {WS_CALLBACK_URL}/@connections/{id}`, the text as body, signed for
 `execute-api` with the same signer, header set and credentials) for about half the CPU.
-`ManagementApiSender` (boto3) stays the reference: tests check both send the same request.
+`ManagementApiSender` (boto3, in tests/support: no asset ships it) stays the reference:
+tests check both send the same request.
 
 Each signed request is first offered to botocore's `before-send` event, as botocore's own
 endpoint does before it opens a connection: a handler that answers (moto's `mock_aws`, a

@@ -13,11 +13,11 @@ from moto.server import ThreadedMotoServer
 from handler import adapters
 from handler.platform.aws.clients import aws_client, drop_connections, region_from_url
 from handler.platform.realtime import Connection
-from handler.platform.realtime.boto3_sender import ManagementApiSender
 from handler.platform.realtime.dynamodb_registry import DynamoDBRegistry
 from handler.platform.realtime.signed_sender import SignedHttpSender
 from handler.platform.tasks.sqs import SqsDeadLetters, SqsQueue
 from handler.settings import Settings
+from tests.support.boto3_sender import ManagementApiSender
 from tests.support.servers import LiveServer, free_port
 from tests.support.snapstart import tcp_sockets
 

@@ -10,7 +10,7 @@ import pytest
 from botocore.stub import Stubber
 
 from handler.platform.realtime import ConnectionGone, SendFailed
-from handler.platform.realtime.boto3_sender import ManagementApiSender
+from tests.support.boto3_sender import ManagementApiSender
 
 REGION = "eu-west-1"
 CALLBACK_URL = f"https://abc123defg.execute-api.{REGION}.amazonaws.com/prod"

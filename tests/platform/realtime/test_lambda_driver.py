@@ -19,11 +19,11 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from handler.adapters import aws_hub, task_worker, uses_aws_websockets
 from handler.api.chat import endpoint
 from handler.platform.realtime import Connection, Hub, broadcast
-from handler.platform.realtime.boto3_sender import ManagementApiSender
 from handler.platform.realtime.dynamodb_registry import DynamoDBRegistry
 from handler.platform.realtime.lambda_driver import LambdaWebSocketAdapter
 from handler.platform.realtime.types import MAX_MESSAGE_BYTES
 from handler.settings import Settings, get_settings
+from tests.support.boto3_sender import ManagementApiSender
 from tests.support.connections_api import ConnectionsApi
 from tests.support.events import LambdaContext, load_event
 from tests.support.processes import run_python

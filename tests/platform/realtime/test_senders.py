@@ -11,8 +11,8 @@ import pytest
 from botocore.credentials import Credentials, RefreshableCredentials
 
 from handler.platform.realtime import ConnectionGone, Sender, SendFailed
-from handler.platform.realtime.boto3_sender import ManagementApiSender
 from handler.platform.realtime.signed_sender import SignedHttpSender
+from tests.support.boto3_sender import ManagementApiSender
 from tests.support.connections_api import ConnectionsApi
 from tests.support.servers import free_port
 

@@ -5,7 +5,8 @@ the client's HTTP pool matches it (botocore keeps 10 connections by default, whi
 cap any larger pool). Retries are few: a broadcast should not stall on one connection.
 
 The hub built from settings uses `SignedHttpSender` (the same signed request for about
-half the CPU); this boto3 sender is the reference it is tested against.
+half the CPU); this boto3 sender is the reference it is tested against and benched with.
+It lives with the tests so that no Lambda asset ships it.
 """
 
 from __future__ import annotations
