@@ -18,6 +18,10 @@ def token_verifier(settings: Settings) -> TokenVerifier:
     refuses to start), the development issuer's. Its keys are cached while warm."""
     from handler.platform.auth.factory import build_verifier
 
+    if settings.environment == "production" and not settings.auth_issuer:
+        # Settings refuses this at start-up; never trust the development key regardless.
+        raise RuntimeError("AUTH_ISSUER is required in production")
+
     return build_verifier(
         issuer=settings.auth_issuer,
         jwks_url=settings.auth_jwks_url,
