@@ -19,8 +19,15 @@ def token_verifier(settings: Settings) -> TokenVerifier:
     from handler.platform.auth.factory import build_verifier
 
     if settings.environment == "production" and not settings.auth_issuer:
-        # Settings refuses this at start-up; never trust the development key regardless.
-        raise RuntimeError("AUTH_ISSUER is required in production")
+        # Settings refuses this at start-up. Should it get through, the development key
+        # is still never trusted: no keys, so every token answers 503 (and is logged).
+        from handler.platform.auth.keys import KeyCache
+        from handler.platform.auth.verifier import TokenVerifier
+
+        def no_issuer() -> dict[str, object]:
+            raise RuntimeError("AUTH_ISSUER is not set: no token can be verified")
+
+        return TokenVerifier(issuer="urn:unconfigured", keys=KeyCache(no_issuer))
 
     return build_verifier(
         issuer=settings.auth_issuer,
