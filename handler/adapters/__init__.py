@@ -29,17 +29,32 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from functools import partial
 from typing import Any
 
-from handler.adapters.cache_backends import open_cache_and_limits, shared_redis_pool
-from handler.adapters.identity_backends import development_issuer, token_verifier
+from handler.adapters.cache_backends import (
+    cache_backend,
+    open_cache_and_limits,
+    shared_redis_pool,
+)
+from handler.adapters.identity_backends import (
+    development_issuer,
+    identity_backend,
+    token_verifier,
+)
 from handler.adapters.metrics_backend import app_metrics
-from handler.adapters.socket_hubs import aws_hub, local_hub, uses_aws_websockets
+from handler.adapters.socket_hubs import (
+    aws_hub,
+    local_hub,
+    uses_aws_websockets,
+    websocket_backend,
+)
 from handler.adapters.task_backends import (
     dead_letters,
+    idempotency_backend,
     idempotency_store,
+    task_backend,
     task_queue,
     task_worker,
 )
-from handler.adapters.user_backends import cursor_codec, user_store
+from handler.adapters.user_backends import cursor_codec, user_store, users_backend
 from handler.platform.realtime.broadcast import installed_hub
 from handler.settings import Settings
 
@@ -64,16 +79,16 @@ __all__ = [
 
 
 def describe(settings: Settings) -> str:
-    """The active backend of each part, for the one startup log line."""
-    redis = "redis" if settings.redis_url else "memory"
+    """The active backend of each part, for the one startup log line: each as the
+    module that builds it names it (the same function its factory chooses with)."""
     parts = {
-        "cache": redis,
-        "limits": redis,
-        "tasks": "sqs" if settings.task_queue_url else "in-process",
-        "websockets": "api-gateway" if uses_aws_websockets(settings) else "local",
-        "idempotency": "dynamodb" if settings.idempotency_table else "memory",
-        "users": "dynamodb" if settings.users_table else "memory",
-        "identity": "issuer" if settings.auth_issuer else "development",
+        "cache": cache_backend(settings),
+        "limits": cache_backend(settings),
+        "tasks": task_backend(settings),
+        "websockets": websocket_backend(settings),
+        "idempotency": idempotency_backend(settings),
+        "users": users_backend(settings),
+        "identity": identity_backend(settings),
     }
     return " ".join(f"{part}={backend}" for part, backend in parts.items())
 

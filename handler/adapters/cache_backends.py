@@ -15,6 +15,11 @@ if TYPE_CHECKING:
     from handler.platform.redis.pool import RedisPool
 
 
+def cache_backend(settings: Settings) -> str:
+    """What the cache and the rate limiter run on (they share it)."""
+    return "redis" if settings.redis_url else "memory"
+
+
 @asynccontextmanager
 async def open_cache_and_limits(settings: Settings) -> AsyncIterator[dict[str, Any]]:
     """`{"cache": ResponseCache, "rate_limiter": RateLimiter}`, plus `"redis_pool"` (the
@@ -30,7 +35,7 @@ async def open_cache_and_limits(settings: Settings) -> AsyncIterator[dict[str, A
 
     async with AsyncExitStack() as stack:
         pool, breaker = None, None
-        if settings.redis_url:
+        if cache_backend(settings) == "redis":
             pool = await stack.enter_async_context(shared_redis_pool(settings))
             # Cache and limiter share the server, so they share its health.
             breaker = Breaker("redis", backoff=settings.redis_backoff)

@@ -12,6 +12,10 @@ if TYPE_CHECKING:
     from handler.platform.auth.verifier import TokenVerifier
 
 
+def identity_backend(settings: Settings) -> str:
+    return "issuer" if settings.auth_issuer else "development"
+
+
 @lru_cache(maxsize=4)
 def token_verifier(settings: Settings) -> TokenVerifier:
     """Tokens of AUTH_ISSUER against its JWKS; without one (development only: production

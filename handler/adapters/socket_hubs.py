@@ -12,10 +12,14 @@ if TYPE_CHECKING:
     from handler.platform.realtime.hub import Hub
 
 
+def websocket_backend(settings: Settings) -> str:
+    """`api-gateway` when the AWS names are set (Settings refuses one without the other,
+    with the one-line configuration error), `local` otherwise."""
+    return "api-gateway" if settings.connections_table else "local"
+
+
 def uses_aws_websockets(settings: Settings) -> bool:
-    """True when the AWS names are set (Settings refuses one without the other, with the
-    one-line configuration error)."""
-    return bool(settings.connections_table)
+    return websocket_backend(settings) == "api-gateway"
 
 
 def local_hub(settings: Settings) -> Hub:

@@ -20,11 +20,19 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
+def task_backend(settings: Settings) -> str:
+    return "sqs" if settings.task_queue_url else "in-process"
+
+
+def idempotency_backend(settings: Settings) -> str:
+    return "dynamodb" if settings.idempotency_table else "memory"
+
+
 def task_queue(settings: Settings) -> TaskQueue:
     """SQS when TASK_QUEUE_URL is set, in-process otherwise."""
     from handler.platform.tasks.queue import InProcessQueue
 
-    if not settings.task_queue_url:
+    if task_backend(settings) == "in-process":
         if settings.on_lambda:
             logger.warning(
                 "TASK_QUEUE_URL is unset on Lambda: tasks run in-process, before the response"
@@ -45,7 +53,7 @@ def task_queue(settings: Settings) -> TaskQueue:
 
 def idempotency_store(settings: Settings) -> BasePersistenceLayer:
     """DynamoDB when IDEMPOTENCY_TABLE is set (partition key `id`), memory otherwise."""
-    if not settings.idempotency_table:
+    if idempotency_backend(settings) == "memory":
         from handler.platform.tasks.idempotency import InMemoryPersistenceLayer
 
         return InMemoryPersistenceLayer()

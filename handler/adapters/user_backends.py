@@ -11,9 +11,13 @@ if TYPE_CHECKING:
     from handler.platform.pagination.cursor import CursorCodec
 
 
+def users_backend(settings: Settings) -> str:
+    return "dynamodb" if settings.users_table else "memory"
+
+
 def user_store(settings: Settings) -> UserStore:
     """DynamoDB when USERS_TABLE is set, memory (seeded with the example users) otherwise."""
-    if not settings.users_table:
+    if users_backend(settings) == "memory":
         from handler.api.users.memory_users import MemoryUserStore
 
         return MemoryUserStore()
