@@ -18,7 +18,13 @@ from fastapi import FastAPI
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
-from handler.adapters import app_metrics, describe, development_issuer, open_app_state
+from handler.adapters import (
+    app_metrics,
+    configure_logs,
+    describe,
+    development_issuer,
+    open_app_state,
+)
 from handler.api import (
     announcements,
     caching,
@@ -41,7 +47,6 @@ from handler.platform.http.middleware import (
     UnhandledErrorMiddleware,
 )
 from handler.platform.http.request_metrics import RequestMetricsMiddleware
-from handler.platform.runtime.logs import configure_logging
 from handler.settings import Settings, get_settings
 
 logger = logging.getLogger(__name__)
@@ -109,14 +114,19 @@ def _graphql_app(settings: Settings) -> ASGIApp:
     from handler.api.graphql import build_graphql_app
     from handler.platform.http.graphql_limits import BoundedGraphQL, GraphQLLimits
 
-    limits = GraphQLLimits.from_settings(settings)
+    limits = GraphQLLimits(
+        max_body_bytes=settings.graphql_max_body_bytes,
+        max_tokens=settings.graphql_max_tokens,
+        max_depth=settings.graphql_max_depth,
+        max_aliases=settings.graphql_max_aliases,
+    )
     graphql = build_graphql_app(graphiql=settings.is_development, limits=limits)
     return BoundedGraphQL(graphql, max_body_bytes=limits.max_body_bytes)
 
 
 def _new_app(settings: Settings, lifespan: Any) -> FastAPI:
     """A FastAPI app with this project's metadata, error handlers and middleware."""
-    configure_logging(settings)
+    configure_logs(settings)
     app = FastAPI(
         title="FastAPI Serverless",
         description=DESCRIPTION,

@@ -9,13 +9,13 @@ from __future__ import annotations
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from handler.adapters import app_metrics, task_worker
+from handler.adapters import app_metrics, configure_logs, task_worker
 from handler.api import (  # noqa: F401 - importing registers their tasks
     announcement_tasks,
     notification_tasks,
 )
 from handler.platform.metrics.names import COLD_START
-from handler.platform.runtime.logs import bind_lambda_context, configure_logging
+from handler.platform.runtime.logs import bind_lambda_context
 from handler.platform.tasks.log_context import install_task_log_filter
 from handler.settings import get_settings
 
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 def worker() -> TaskWorker:
     """Built on the first invocation and kept for the life of the environment."""
     settings = get_settings()
-    configure_logging(settings)
+    configure_logs(settings)
     install_task_log_filter()
     return task_worker(settings)
 

@@ -51,10 +51,10 @@ def serve(settings: Settings, reload: bool) -> None:
 
 
 def worker(settings: Settings, wait: int, max_polls: int | None) -> None:
-    from handler.platform.runtime.logs import configure_logging
+    from handler.adapters import configure_logs
     from local.worker import run
 
-    configure_logging(settings)
+    configure_logs(settings)
     run(settings, wait_seconds=wait, max_polls=max_polls)
 
 
@@ -74,11 +74,11 @@ def aws(args: argparse.Namespace, settings: Settings) -> None:
     import asyncio
     from pathlib import Path
 
-    from handler.platform.runtime.logs import configure_logging
+    from handler.adapters import configure_logs
     from local.aws.emulator import EmulatorOptions, run
 
     # The emulator's own lines; the functions log as the stack configures them.
-    configure_logging(settings.model_copy(update={"log_format": "text"}))
+    configure_logs(settings.model_copy(update={"log_format": "text"}))
     options = EmulatorOptions(
         base_port=args.port if args.port is not None else 9000,
         redis_url=args.redis_url or "",

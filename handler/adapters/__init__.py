@@ -61,6 +61,7 @@ from handler.settings import Settings
 __all__ = [
     "app_metrics",
     "aws_hub",
+    "configure_logs",
     "cursor_codec",
     "dead_letters",
     "describe",
@@ -76,6 +77,15 @@ __all__ = [
     "user_store",
     "uses_aws_websockets",
 ]
+
+
+def configure_logs(settings: Settings) -> None:
+    """The process's logging as the settings say (LOG_FORMAT, LOG_LEVEL, SERVICE_NAME)."""
+    from handler.platform.runtime.logs import configure_logging
+
+    configure_logging(
+        json=settings.json_logs, level=settings.log_level, service=settings.service_name
+    )
 
 
 def describe(settings: Settings) -> str:

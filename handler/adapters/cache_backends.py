@@ -44,7 +44,15 @@ async def open_cache_and_limits(settings: Settings) -> AsyncIterator[dict[str, A
             open_cache(settings, pool=pool, breaker=breaker, metrics=metrics)
         )
         limiter = await stack.enter_async_context(
-            open_rate_limiter(settings, pool=pool, breaker=breaker, metrics=metrics)
+            open_rate_limiter(
+                redis_url=settings.redis_url,
+                key_prefix=settings.redis_key_prefix,
+                redis_timeout=settings.redis_timeout,
+                fail_open=settings.rate_limit_fail_open,
+                pool=pool,
+                breaker=breaker,
+                metrics=metrics,
+            )
         )
         state: dict[str, Any] = {"cache": cache, "rate_limiter": limiter}
         if pool is not None:
@@ -60,6 +68,11 @@ def shared_redis_pool(settings: Settings) -> OnFirstUse[RedisPool]:
         # Imported here: redis-py costs ~50 ms of cold start, paid only when Redis is used.
         from handler.platform.redis.pool import open_redis_pool
 
-        return open_redis_pool(settings)
+        return open_redis_pool(
+            settings.redis_url,
+            socket_timeout=settings.redis_timeout,
+            max_connections=settings.redis_max_connections,
+            client_name=settings.service_name,
+        )
 
     return OnFirstUse(open_pool)

@@ -47,7 +47,6 @@ from strawberry.extensions import (
 )
 
 from handler.platform.http.limits import send_error
-from handler.settings import Settings
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -61,15 +60,6 @@ class GraphQLLimits:
     max_tokens: int
     max_depth: int
     max_aliases: int
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> GraphQLLimits:
-        return cls(
-            max_body_bytes=settings.graphql_max_body_bytes,
-            max_tokens=settings.graphql_max_tokens,
-            max_depth=settings.graphql_max_depth,
-            max_aliases=settings.graphql_max_aliases,
-        )
 
     def extensions(self) -> list[Callable[[], SchemaExtension]]:
         """Factories: strawberry builds each extension anew per request."""

@@ -34,7 +34,6 @@ from handler.platform.metrics.recorder import NO_METRICS, Metrics
 from handler.platform.redis.breaker import Breaker
 from handler.platform.redis.first_use import BackendUnavailable, OnFirstUse
 from handler.platform.redis.guarded import GuardedBackend
-from handler.settings import Settings
 
 if TYPE_CHECKING:
     from limits import RateLimitItem
@@ -135,18 +134,24 @@ class RateLimiter:
 
 @asynccontextmanager
 async def open_rate_limiter(
-    settings: Settings,
     *,
+    redis_url: str = "",
+    key_prefix: str = "",
+    redis_timeout: float = 0.5,
+    fail_open: bool = True,
     pool: OnFirstUse[RedisPool] | None = None,
     breaker: Breaker | None = None,
     metrics: Metrics = NO_METRICS,
 ) -> AsyncIterator[RateLimiter]:
-    """A `RateLimiter` whose storage is built by its first hit."""
-    async with OnFirstUse(lambda: _open_strategy(settings, pool)) as strategy:
+    """A `RateLimiter` whose storage is built by its first hit: on Redis (`redis_url`,
+    through `pool`, keys under `{key_prefix}limits`) when a pool is given, in memory
+    otherwise. `fail_open`: a Redis that does not answer lets requests through."""
+    opened = lambda: _open_strategy(redis_url, key_prefix, pool)  # noqa: E731
+    async with OnFirstUse(opened) as strategy:
         yield RateLimiter(
             strategy,
-            timeout=settings.redis_timeout,
-            fail_open=settings.rate_limit_fail_open,
+            timeout=redis_timeout,
+            fail_open=fail_open,
             breaker=breaker,
             metrics=metrics,
         )
@@ -154,7 +159,7 @@ async def open_rate_limiter(
 
 @asynccontextmanager
 async def _open_strategy(
-    settings: Settings, pool: OnFirstUse[RedisPool] | None
+    redis_url: str, key_prefix: str, pool: OnFirstUse[RedisPool] | None
 ) -> AsyncIterator[MovingWindowRateLimiter]:
     from limits.aio.storage import MemoryStorage, RedisStorage, Storage
     from limits.aio.strategies import MovingWindowRateLimiter
@@ -162,12 +167,12 @@ async def _open_strategy(
     storage: Storage
     if pool is not None:
         storage = RedisStorage(
-            settings.redis_url,
+            redis_url,
             implementation="redispy",
             # The environment's one pool; limits documents this option, its stub types
             # **options as scalars only.
             connection_pool=await pool.get(),  # type: ignore[arg-type]
-            key_prefix=f"{settings.redis_key_prefix}limits",
+            key_prefix=f"{key_prefix}limits",
             wrap_exceptions=True,
         )
     else:

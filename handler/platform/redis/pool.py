@@ -19,7 +19,6 @@ from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from handler.platform.redis.budget import PoolExhausted, pool_exhausted, waiting_for_pool
-from handler.settings import Settings
 
 
 class RedisPool(BlockingConnectionPool):
@@ -52,26 +51,34 @@ class RedisPool(BlockingConnectionPool):
         return pool_exhausted(f"all {self.max_connections} Redis connections busy")
 
 
-def new_redis_pool(settings: Settings) -> RedisPool:
+def new_redis_pool(
+    url: str, *, timeout: float, max_connections: int, client_name: str | None = None
+) -> RedisPool:
     return RedisPool.from_url(
-        settings.redis_url,
-        socket_connect_timeout=settings.redis_timeout,
-        socket_timeout=settings.redis_timeout,
+        url,
+        socket_connect_timeout=timeout,
+        socket_timeout=timeout,
         # One quiet retry heals a connection that died while Lambda froze the process;
         # the callers' overall timeout still bounds the total wait.
         retry=Retry(NoBackoff(), 1),
         # PING a connection idle this long before reuse (frozen Lambda environments).
         health_check_interval=30,
-        max_connections=settings.redis_max_connections,
+        max_connections=max_connections,
         # A request waits this long for a free connection (a burst locally), then degrades.
-        timeout=settings.redis_timeout,
-        client_name=settings.service_name,
+        timeout=timeout,
+        client_name=client_name,
     )
 
 
 @asynccontextmanager
-async def open_redis_pool(settings: Settings) -> AsyncIterator[RedisPool]:
-    pool = new_redis_pool(settings)
+async def open_redis_pool(
+    url: str, *, socket_timeout: float, max_connections: int, client_name: str | None = None
+) -> AsyncIterator[RedisPool]:
+    """The pool for `url`, closed when the block ends (`socket_timeout`: each connect,
+    read and wait for a free connection)."""
+    pool = new_redis_pool(
+        url, timeout=socket_timeout, max_connections=max_connections, client_name=client_name
+    )
     try:
         yield pool
     finally:

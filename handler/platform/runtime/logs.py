@@ -11,8 +11,6 @@ import sys
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
-from handler.settings import Settings
-
 if TYPE_CHECKING:
     from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 
@@ -22,14 +20,15 @@ _json_formatter: LambdaPowertoolsFormatter | None = None
 _TEXT_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 
 
-def configure_logging(settings: Settings) -> None:
-    """Install one stdout handler on the root logger (idempotent: the last call wins)."""
+def configure_logging(*, json: bool, level: str = "INFO", service: str = "service") -> None:
+    """Install one stdout handler on the root logger (idempotent: the last call wins):
+    Powertools JSON lines naming `service` when `json`, text lines otherwise."""
     global _json_formatter  # noqa: PLW0603 - one process-wide logging configuration
     formatter: logging.Formatter
-    if settings.json_logs:
+    if json:
         from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 
-        _json_formatter = LambdaPowertoolsFormatter(service=settings.service_name)
+        _json_formatter = LambdaPowertoolsFormatter(service=service)
         formatter = _json_formatter
     else:
         _json_formatter = None
@@ -40,7 +39,7 @@ def configure_logging(settings: Settings) -> None:
     root = logging.getLogger()
     # The Lambda runtime pre-installs its own handler; replace it so lines are not doubled.
     root.handlers[:] = [stream]
-    root.setLevel(settings.log_level)
+    root.setLevel(level)
 
 
 class ServerLogFilter(logging.Filter):

@@ -71,12 +71,8 @@ def test_a_request_finding_no_free_connection_degrades_alone(
 def test_waiting_in_vain_for_a_connection_is_pool_exhausted_not_a_timeout(
     redis_url: str, budget: float
 ) -> None:
-    settings = Settings(
-        environment="test", redis_url=redis_url, redis_max_connections=1, redis_timeout=0.2
-    )
-
     async def starve() -> None:
-        async with open_redis_pool(settings) as pool:
+        async with open_redis_pool(redis_url, socket_timeout=0.2, max_connections=1) as pool:
             held = await pool.get_connection()
             try:
                 async with redis_budget(budget):
