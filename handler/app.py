@@ -37,6 +37,7 @@ from handler.api import (
 from handler.api.users import routes as users
 from handler.platform.http.access_log import AccessLogMiddleware
 from handler.platform.http.api_docs import install_api_docs
+from handler.platform.http.app_state import STATE_KEY, StartedState
 from handler.platform.http.errors import install_error_handlers
 from handler.platform.http.lazy import LazyApp
 from handler.platform.http.limits import RequestLimitsMiddleware
@@ -88,7 +89,7 @@ def _lifespan(settings: Settings) -> Any:
             logger.info(
                 "startup (%s): %s; %s", settings.environment, describe(settings), _where(settings)
             )
-            yield {**state, "started_at": time.time()}
+            yield {STATE_KEY: state}
             logger.info("shutdown")
 
     return lifespan
@@ -98,7 +99,7 @@ def _stream_lifespan(settings: Settings) -> Any:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
         logger.info("startup (%s, stream): %s", settings.environment, _where(settings))
-        yield {"started_at": time.time()}
+        yield {STATE_KEY: StartedState(started_at=time.time())}
         logger.info("shutdown")
 
     return lifespan

@@ -24,10 +24,11 @@ adapters its settings select (cold start). One module per part:
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING
 
 from handler.adapters.cache_backends import (
     cache_backend,
@@ -57,6 +58,9 @@ from handler.adapters.task_backends import (
 from handler.adapters.user_backends import cursor_codec, user_store, users_backend
 from handler.platform.realtime.broadcast import installed_hub
 from handler.settings import Settings
+
+if TYPE_CHECKING:
+    from handler.demo_state import AppState
 
 __all__ = [
     "app_metrics",
@@ -104,34 +108,40 @@ def describe(settings: Settings) -> str:
 
 
 @asynccontextmanager
-async def open_app_state(settings: Settings) -> AsyncIterator[dict[str, Any]]:
-    """What the HTTP app's lifespan holds, entered once per execution environment:
-    `task_queue`, `realtime` (the hub of this server's sockets), `cache`,
-    `rate_limiter`, `redis_pool` when REDIS_URL is set, `users` (the users resource's
-    store) and `cursors` (the pagination cursor codec). `broadcast()` reaches the API
-    Gateway clients when the settings name them, this server's sockets otherwise.
+async def open_app_state(settings: Settings) -> AsyncIterator[AppState]:
+    """What the HTTP app's lifespan holds, entered once per execution environment (an
+    `AppState`: the platform's backends and the users store). `broadcast()` reaches the
+    API Gateway clients when the settings name them, this server's sockets otherwise.
 
     Under SnapStart the backends are built here (`build_ahead`) and the snapshot hooks
     registered (`release_connections`); otherwise each waits for its first use.
     """
+    # Here, not at the top: the worker and WebSocket functions import this package, and
+    # the state's types come with Starlette, which their assets do not hold.
+    from handler.demo_state import AppState
+
     async with AsyncExitStack() as stack:
-        state: dict[str, Any] = {
-            "task_queue": task_queue(settings),
-            "users": user_store(settings),
-            "cursors": cursor_codec(settings),
-            # Built by the first request with a token: PyJWT and `cryptography` cost
-            # cold starts that serve anonymous requests nothing.
-            "token_verifier": partial(token_verifier, settings),
-            # Read where a request is refused (handler.platform.auth.callers).
-            "metrics": app_metrics(settings),
-        }
-        stack.callback(state["task_queue"].close)
+        queue = task_queue(settings)
+        stack.callback(queue.close)
         hub = local_hub(settings)
         stack.push_async_callback(hub.sender.close)
-        state["realtime"] = hub
         reach = aws_hub(settings) if uses_aws_websockets(settings) else hub
         stack.enter_context(installed_hub(reach))
-        state.update(await stack.enter_async_context(open_cache_and_limits(settings)))
+        backends = await stack.enter_async_context(open_cache_and_limits(settings))
+        state = AppState(
+            started_at=time.time(),
+            task_queue=queue,
+            realtime=hub,
+            cache=backends.cache,
+            rate_limiter=backends.rate_limiter,
+            redis_pool=backends.redis_pool,
+            cursors=cursor_codec(settings),
+            # Built by the first request with a token: PyJWT and `cryptography` cost
+            # cold starts that serve anonymous requests nothing.
+            token_verifier=partial(token_verifier, settings),
+            metrics=app_metrics(settings),
+            users=user_store(settings),
+        )
         if settings.snap_start:
             from handler.platform.runtime.snapstart import register_snapshot_hooks
             from handler.snapshot_state import build_ahead, release_connections

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from handler.adapters.metrics_backend import app_metrics
@@ -12,6 +13,8 @@ from handler.platform.redis.first_use import OnFirstUse
 from handler.settings import Settings
 
 if TYPE_CHECKING:
+    from handler.platform.cache.store import ResponseCache
+    from handler.platform.ratelimit.limiter import RateLimiter
     from handler.platform.redis.pool import RedisPool
 
 
@@ -20,10 +23,17 @@ def cache_backend(settings: Settings) -> str:
     return "redis" if settings.redis_url else "memory"
 
 
+@dataclass(frozen=True)
+class CacheAndLimits:
+    cache: ResponseCache
+    rate_limiter: RateLimiter
+    redis_pool: OnFirstUse[RedisPool] | None  # the environment's one pool, with REDIS_URL
+
+
 @asynccontextmanager
-async def open_cache_and_limits(settings: Settings) -> AsyncIterator[dict[str, Any]]:
-    """`{"cache": ResponseCache, "rate_limiter": RateLimiter}`, plus `"redis_pool"` (the
-    environment's one pool, an `OnFirstUse`) when REDIS_URL is set.
+async def open_cache_and_limits(settings: Settings) -> AsyncIterator[CacheAndLimits]:
+    """The cache and the rate limiter, and the Redis pool they share when REDIS_URL is
+    set.
 
     Nothing here talks to Redis, builds a backend or imports cashews, limits or redis:
     each is built by the first request that needs it, so cold starts serving other
@@ -54,10 +64,7 @@ async def open_cache_and_limits(settings: Settings) -> AsyncIterator[dict[str, A
                 metrics=metrics,
             )
         )
-        state: dict[str, Any] = {"cache": cache, "rate_limiter": limiter}
-        if pool is not None:
-            state["redis_pool"] = pool
-        yield state
+        yield CacheAndLimits(cache, limiter, pool)
 
 
 def shared_redis_pool(settings: Settings) -> OnFirstUse[RedisPool]:

@@ -11,11 +11,13 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
+from handler.platform.http.app_state import StartedState, state_of
+
 router = APIRouter(tags=["ops"])
 
 
 @router.get("/health")
 async def health(request: Request) -> dict[str, Any]:
     """Lifespan state seen by this request: `started_at` stays fixed across requests."""
-    started_at: float = request.state.started_at
+    started_at = state_of(request, StartedState).started_at
     return {"status": "ok", "started_at": started_at, "uptime": time.time() - started_at}

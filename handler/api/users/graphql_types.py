@@ -51,6 +51,7 @@ from handler.api.users.service import (
     MAX_PAGE,
     UsersService,
 )
+from handler.demo_state import app_state
 from handler.platform.auth.identity import Identity
 from handler.platform.http.rate_limit import caller_key
 from handler.platform.pagination.cursor import InvalidCursor
@@ -138,14 +139,14 @@ def _caller(info: Info[Any, Any]) -> Identity:
 
 
 def _service(info: Info[Any, Any]) -> UsersService:
-    state = _request(info).state
+    state = app_state(_request(info))
     return UsersService(state.users, state.cache, state.cursors)
 
 
 async def _check_create_limit(request: Request, caller: Identity) -> None:
     from limits import parse
 
-    decision = await request.state.rate_limiter.hit(
+    decision = await app_state(request).rate_limiter.hit(
         parse(CREATE_LIMIT), CREATE_LIMIT_SCOPE, caller_key(request, caller.subject)
     )
     if not decision.allowed:
@@ -189,7 +190,7 @@ class Mutation:
             new = models.NewUser(name=name, email=email, age=age)
             background = BackgroundTasks()
             max_bytes = request.app.state.settings.task_max_message_bytes
-            tasks = Tasks(request.state.task_queue, background, max_message_bytes=max_bytes)
+            tasks = Tasks(app_state(request).task_queue, background, max_message_bytes=max_bytes)
             user = await _service(info).create(new, tasks, by=caller)
             await tasks.flush()  # before the answer, as TasksDep does
         # Run after the answer is sent (in-process tasks); strawberry attaches it.

@@ -41,9 +41,10 @@ from handler.api.users.service import (
     user_generation,
 )
 from handler.api.users.user_store import UserStore
+from handler.demo_state import app_state
 from handler.platform.auth.callers import CurrentUser, OptionalUser, current_user
 from handler.platform.http.cached import cached
-from handler.platform.http.deps import CacheDep, CursorsDep, TasksDep, lifespan_resource
+from handler.platform.http.deps import CacheDep, CursorsDep, TasksDep
 from handler.platform.http.errors import AppError, error_responses
 from handler.platform.http.rate_limit import rate_limit
 from handler.platform.pagination.cursor import MAX_CURSOR_CHARS
@@ -55,7 +56,7 @@ v2 = APIRouter(prefix="/api/v2", tags=["v2"])
 
 async def get_user_store(connection: HTTPConnection) -> UserStore:
     """The store the composition root chose (lifespan state `users`); tests override this."""
-    return lifespan_resource(connection, "users", UserStore)  # type: ignore[type-abstract]
+    return app_state(connection).users
 
 
 async def get_users(

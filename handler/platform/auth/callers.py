@@ -30,9 +30,10 @@ from starlette.requests import HTTPConnection
 
 from handler.platform.auth.errors import InvalidToken, KeysUnavailable
 from handler.platform.auth.identity import Identity
+from handler.platform.http.app_state import PlatformState, state_of
 from handler.platform.http.error_docs import declare_errors, declare_security, openapi_error
 from handler.platform.http.errors import AppError
-from handler.platform.metrics.recorder import NO_METRICS, Metrics, count_auth_refusal
+from handler.platform.metrics.recorder import count_auth_refusal
 
 if TYPE_CHECKING:
     from handler.platform.auth.verifier import TokenVerifier
@@ -100,15 +101,11 @@ bearer_token = BearerToken()
 
 def verifier_of(connection: HTTPConnection) -> Callable[[], TokenVerifier]:
     """The lifespan's verifier factory (built on its first call, then the same)."""
-    verifier: Callable[[], TokenVerifier] | None = getattr(connection.state, "token_verifier", None)
-    if verifier is None:
-        raise RuntimeError("no token_verifier in the request state: the app's lifespan did not run")
-    return verifier
+    return state_of(connection, PlatformState).token_verifier
 
 
 def _refused(connection: HTTPConnection, reason: str) -> None:
-    metrics: Metrics = getattr(connection.state, "metrics", NO_METRICS)
-    count_auth_refusal(metrics, reason)
+    count_auth_refusal(state_of(connection, PlatformState).metrics, reason)
 
 
 async def optional_user(

@@ -14,19 +14,19 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
-from typing import Annotated, TypeVar, cast
+from typing import Annotated, TypeVar
 
 from fastapi import BackgroundTasks, Depends
 from starlette.requests import HTTPConnection
 
 from handler.platform.cache.store import ResponseCache
+from handler.platform.http.app_state import PlatformState, state_of
 from handler.platform.http.error_docs import declare_errors, openapi_error
 from handler.platform.pagination.cursor import CursorCodec
 from handler.platform.ratelimit.limiter import RateLimiter
 from handler.platform.realtime.hub import Hub
 from handler.platform.runtime.request_id import request_id_var
 from handler.platform.tasks.errors import TaskQueueUnavailable
-from handler.platform.tasks.queue import TaskQueue
 from handler.platform.tasks.request_tasks import Tasks
 from handler.settings import Settings
 
@@ -40,40 +40,30 @@ def app_settings(connection: HTTPConnection) -> Settings:
     return settings
 
 
-def lifespan_resource(connection: HTTPConnection, name: str, kind: type[T]) -> T:
-    """`connection.state.<name>`, typed as `kind` (not checked at run time: `kind` may be a
-    Protocol, and this runs on every request), with one clear error when the lifespan
-    never ran (a TestClient used without `with`, a bare ASGI call)."""
-    value = getattr(connection.state, name, None)
-    if value is None:
-        raise RuntimeError(f"no {name} in the request state: the app's lifespan did not run")
-    return cast(T, value)
-
-
 async def get_settings(connection: HTTPConnection) -> Settings:
     return app_settings(connection)
 
 
 async def get_cache(connection: HTTPConnection) -> ResponseCache:
-    return lifespan_resource(connection, "cache", ResponseCache)
+    return state_of(connection, PlatformState).cache
 
 
 async def get_rate_limiter(connection: HTTPConnection) -> RateLimiter:
-    return lifespan_resource(connection, "rate_limiter", RateLimiter)
+    return state_of(connection, PlatformState).rate_limiter
 
 
 async def get_cursors(connection: HTTPConnection) -> CursorCodec:
-    return lifespan_resource(connection, "cursors", CursorCodec)
+    return state_of(connection, PlatformState).cursors
 
 
 async def get_hub(connection: HTTPConnection) -> Hub:
-    return lifespan_resource(connection, "realtime", Hub)
+    return state_of(connection, PlatformState).realtime
 
 
 async def get_tasks(
     connection: HTTPConnection, background: BackgroundTasks
 ) -> AsyncIterator[Tasks]:
-    queue = lifespan_resource(connection, "task_queue", TaskQueue)  # type: ignore[type-abstract]
+    queue = state_of(connection, PlatformState).task_queue
     max_bytes = app_settings(connection).task_max_message_bytes
     tasks = Tasks(queue, background, max_message_bytes=max_bytes)
     # An exception from the handler is raised at this yield: its tasks are dropped.

@@ -31,7 +31,7 @@ def with_caches(settings: Settings, count: int, body: Callable[..., Awaitable[An
                 await stack.enter_async_context(open_cache_and_limits(settings))
                 for _ in range(count)
             ]
-            return await body(*(state["cache"] for state in states))
+            return await body(*(state.cache for state in states))
 
     return asyncio.run(run())
 

@@ -49,7 +49,7 @@ def test_a_request_finding_no_free_connection_degrades_alone(
     )
     with TestClient(create_app(settings)) as client:
         assert client.get("/limited").headers["x-ratelimit-remaining"] == "4"
-        pool = client.portal.call(client.app_state["redis_pool"].get)  # built by /limited
+        pool = client.portal.call(client.app_state["app"].redis_pool.get)  # built by /limited
         held = client.portal.call(pool.get_connection)  # the one connection, busy
         try:
             starved = client.get("/limited")
