@@ -53,6 +53,7 @@ from handler.api.users.service import (
 )
 from handler.demo_state import app_state
 from handler.platform.auth.identity import Identity
+from handler.platform.http.deps import app_settings
 from handler.platform.http.rate_limit import caller_key
 from handler.platform.pagination.cursor import InvalidCursor
 from handler.platform.ratelimit.limiter import RateLimiterUnavailable
@@ -189,7 +190,7 @@ class Mutation:
             await _check_create_limit(request, caller)  # first: every attempt counts
             new = models.NewUser(name=name, email=email, age=age)
             background = BackgroundTasks()
-            max_bytes = request.app.state.settings.task_max_message_bytes
+            max_bytes = app_settings(request).task_max_message_bytes
             tasks = Tasks(app_state(request).task_queue, background, max_message_bytes=max_bytes)
             user = await _service(info).create(new, tasks, by=caller)
             await tasks.flush()  # before the answer, as TasksDep does

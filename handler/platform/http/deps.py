@@ -40,7 +40,8 @@ def app_settings(connection: HTTPConnection) -> Settings:
     return settings
 
 
-async def get_settings(connection: HTTPConnection) -> Settings:
+async def _settings(connection: HTTPConnection) -> Settings:
+    # Async: FastAPI would run a sync dependency in its threadpool (see the docstring).
     return app_settings(connection)
 
 
@@ -78,7 +79,7 @@ async def get_tasks(
 
 declare_errors(get_tasks, {503: openapi_error("The task queue did not take the tasks")})
 
-SettingsDep = Annotated[Settings, Depends(get_settings)]
+SettingsDep = Annotated[Settings, Depends(_settings)]
 CacheDep = Annotated[ResponseCache, Depends(get_cache)]
 RateLimiterDep = Annotated[RateLimiter, Depends(get_rate_limiter)]
 CursorsDep = Annotated[CursorCodec, Depends(get_cursors)]
