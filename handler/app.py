@@ -2,7 +2,7 @@
 
 `create_app` is what `python -m local` serves and `handler.lambda_http` wraps;
 `create_stream_app` is the streaming function's smaller app. The adapters behind the
-routes come from `handler.adapters`, the composition root, entered once per execution
+routes come from `handler.composition`, the composition root, entered once per execution
 environment by the lifespan.
 """
 
@@ -18,13 +18,6 @@ from fastapi import FastAPI
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
-from handler.adapters import (
-    app_metrics,
-    configure_logs,
-    describe,
-    development_issuer,
-    open_app_state,
-)
 from handler.api import (
     announcements,
     caching,
@@ -35,6 +28,13 @@ from handler.api import (
     stream,
 )
 from handler.api.users import routes as users
+from handler.composition import (
+    app_metrics,
+    configure_logs,
+    describe,
+    development_issuer,
+    open_app_state,
+)
 from handler.platform.http.access_log import AccessLogMiddleware
 from handler.platform.http.api_docs import install_api_docs
 from handler.platform.http.app_state import STATE_KEY, StartedState

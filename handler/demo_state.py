@@ -1,5 +1,5 @@
 """The demo app's lifespan state: the platform's backends, and the users resource's
-store (`handler.adapters.open_app_state` builds it)."""
+store (`handler.composition.open_app_state` builds it)."""
 
 from __future__ import annotations
 

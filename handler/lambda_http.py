@@ -9,8 +9,8 @@ from __future__ import annotations
 from handler.platform.runtime.init_phase import init_phase
 
 with init_phase():
-    from handler.adapters import app_metrics
     from handler.app import create_app
+    from handler.composition import app_metrics
     from handler.platform.lambda_http.adapter import LambdaHttpAdapter
     from handler.platform.metrics.recorder import invocation_metrics
     from handler.settings import get_settings

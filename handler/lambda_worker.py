@@ -9,11 +9,11 @@ from __future__ import annotations
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from handler.adapters import app_metrics, configure_logs, task_worker
 from handler.api import (  # noqa: F401 - importing registers their tasks
     announcement_tasks,
     notification_tasks,
 )
+from handler.composition import app_metrics, configure_logs, task_worker
 from handler.platform.metrics.names import COLD_START
 from handler.platform.runtime.logs import bind_lambda_context
 from handler.platform.tasks.log_context import install_task_log_filter

@@ -9,15 +9,15 @@ from __future__ import annotations
 from handler.platform.runtime.init_phase import init_phase
 
 with init_phase():
-    from handler.adapters import app_metrics, aws_hub, configure_logs, token_verifier
     from handler.api.chat import endpoint
+    from handler.composition import app_metrics, aws_hub, configure_logs, token_verifier
     from handler.platform.metrics.recorder import invocation_metrics
-    from handler.platform.realtime.lambda_driver import LambdaWebSocketAdapter
+    from handler.platform.realtime.drivers.api_gateway import ApiGatewayWebSocketDriver
     from handler.settings import get_settings
 
     configure_logs(get_settings())
     # The verifier (PyJWT, `cryptography`) is built by the first $connect with a token.
-    adapter = LambdaWebSocketAdapter(
+    adapter = ApiGatewayWebSocketDriver(
         endpoint,
         lambda: aws_hub(get_settings()),
         verifier=lambda: token_verifier(get_settings()),

@@ -1,4 +1,4 @@
-"""SnapStart's side of the app's lifespan state (`handler.adapters.open_app_state`): what
+"""SnapStart's side of the app's lifespan state (`handler.composition.open_app_state`): what
 the init builds ahead into the snapshot, and what is released before it is taken."""
 
 from __future__ import annotations

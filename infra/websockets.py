@@ -18,7 +18,7 @@ from infra.tables import ttl_table
 
 ROUTES = ("$connect", "$disconnect", "$default")
 THROTTLE = apigwv2.ThrottleSettings(rate_limit=500, burst_limit=1000)
-# Exactly what handler.platform.realtime.dynamodb_registry calls (scan through its paginator).
+# Exactly what handler.platform.realtime.registries.dynamodb calls (scan through its paginator).
 CONNECTION_ACTIONS = (
     "dynamodb:GetItem",
     "dynamodb:PutItem",

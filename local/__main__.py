@@ -51,7 +51,7 @@ def serve(settings: Settings, reload: bool) -> None:
 
 
 def worker(settings: Settings, wait: int, max_polls: int | None) -> None:
-    from handler.adapters import configure_logs
+    from handler.composition import configure_logs
     from local.worker import run
 
     configure_logs(settings)
@@ -59,7 +59,7 @@ def worker(settings: Settings, wait: int, max_polls: int | None) -> None:
 
 
 def token(args: argparse.Namespace, settings: Settings) -> None:
-    from handler.adapters import development_issuer
+    from handler.composition import development_issuer
 
     if settings.auth_issuer:
         raise ConfigError(
@@ -74,7 +74,7 @@ def aws(args: argparse.Namespace, settings: Settings) -> None:
     import asyncio
     from pathlib import Path
 
-    from handler.adapters import configure_logs
+    from handler.composition import configure_logs
     from local.aws.emulator import EmulatorOptions, run
 
     # The emulator's own lines; the functions log as the stack configures them.

@@ -15,7 +15,7 @@ from handler.api.chat import endpoint
 from handler.platform.auth.callers import verifier_of
 from handler.platform.http.deps import HubDep, SettingsDep
 from handler.platform.realtime import Dispatcher
-from handler.platform.realtime.socket_driver import serve_socket
+from handler.platform.realtime.drivers.local_socket import serve_socket
 
 router = APIRouter(tags=["chat"])
 _PAGE = Path(__file__).with_name("chat.html").read_text(encoding="utf-8")

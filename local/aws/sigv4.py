@@ -3,7 +3,7 @@ botocore's own signer from the request as received, and compare.
 
 Used by the emulated @connections API (local.aws.management_api). botocore has signers
 but no verifier; recomputing with the signer the clients use means any client that signs
-as boto3 does (boto3 itself, handler.platform.realtime.signed_sender) is accepted.
+as boto3 does (boto3 itself, handler.platform.realtime.senders.signed_http) is accepted.
 """
 
 from __future__ import annotations

@@ -189,7 +189,7 @@ def test_a_bad_token_is_401_even_on_a_read(http: Http, authorization: str, error
 
 
 def test_an_expired_token_says_so(http: Http) -> None:
-    from handler.adapters import development_issuer
+    from handler.composition import development_issuer
 
     old = development_issuer(SETTINGS).issue("alice", ttl=60, now=0)
     answer = http("GET", "/api/v1/users", headers={"Authorization": f"Bearer {old}"})

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from websockets.asyncio.client import connect
 
 from handler import lambda_worker
-from handler.adapters import aws_hub
+from handler.composition import aws_hub
 from handler.platform.lambda_http.adapter import LambdaHttpAdapter
 from handler.settings import get_settings
 from tests.support.connections_api import ConnectionsApi

@@ -12,8 +12,8 @@ import statistics
 import subprocess
 import sys
 
-from handler.adapters import development_issuer
 from handler.app import create_app
+from handler.composition import development_issuer
 from handler.platform.auth.keys import KeyCache
 from handler.platform.auth.verifier import TokenVerifier
 from handler.platform.lambda_http.adapter import LambdaHttpAdapter

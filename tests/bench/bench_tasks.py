@@ -16,9 +16,9 @@ from typing import Any
 
 from fastapi import APIRouter, BackgroundTasks
 
-from handler.adapters import task_worker
 from handler.api.notification_tasks import OUTBOX, send_email
 from handler.app import create_app
+from handler.composition import task_worker
 from handler.platform.lambda_http.adapter import LambdaHttpAdapter
 from handler.platform.tasks.envelope import encode_task
 from handler.platform.tasks.idempotency import InMemoryPersistenceLayer

@@ -24,8 +24,8 @@ from fastapi import WebSocket, WebSocketDisconnect
 
 from handler.app import create_app
 from handler.platform.realtime import Connection, Hub, Sender
-from handler.platform.realtime.memory_registry import MemoryRegistry
-from handler.platform.realtime.signed_sender import SignedHttpSender
+from handler.platform.realtime.registries.memory import MemoryRegistry
+from handler.platform.realtime.senders.signed_http import SignedHttpSender
 from handler.settings import Settings
 from tests.bench.common import ratio, record, show, spread
 from tests.support.boto3_sender import ManagementApiSender

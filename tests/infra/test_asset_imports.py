@@ -82,7 +82,7 @@ FIRST_USE = {
     """,
     "ws": """
         import handler.lambda_ws
-        from handler.adapters import aws_hub
+        from handler.composition import aws_hub
         from handler.settings import get_settings
         aws_hub(get_settings()).registry.client
     """,

@@ -16,7 +16,7 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
-from handler.adapters import development_issuer
+from handler.composition import development_issuer
 from handler.settings import Settings
 
 ISSUER = "https://issuer.test.invalid/pool"

@@ -51,7 +51,7 @@ def tcp_sockets(ports: set[int]) -> dict[int, int]:
 def _invoke(
     handler: Any, method: str, path: str, query: list[tuple[str, str]], body: str | None = None
 ) -> int:
-    from handler.adapters import development_issuer
+    from handler.composition import development_issuer
     from handler.settings import get_settings
     from tests.support.events import LambdaContext, http_event
 

@@ -3,7 +3,7 @@
 - `models`: what clients send and what the API answers (pydantic, no FastAPI);
 - `errors`: the resource's own errors (no HTTP in them);
 - `user_store`: the `UserStore` port and its contract;
-- `memory_users`, `dynamodb_users`: its two adapters (`handler.adapters` chooses one from
+- `memory_users`, `dynamodb_users`: its two adapters (`handler.composition` chooses one from
   USERS_TABLE and puts it in the lifespan state);
 - `service`: what every write does besides storing (cache generations, welcome tasks)
   and the listing cursors, shared by REST and GraphQL;

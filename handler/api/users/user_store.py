@@ -2,7 +2,7 @@
 
 Two adapters implement it, and one contract test suite runs against both
 (tests/api/users/test_store_contract.py): `MemoryUserStore` (USERS_TABLE unset) and
-`DynamoDBUserStore`. `handler.adapters` chooses; nothing else knows which one runs.
+`DynamoDBUserStore`. `handler.composition` chooses; nothing else knows which one runs.
 """
 
 from __future__ import annotations

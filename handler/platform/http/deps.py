@@ -2,7 +2,7 @@
 
     async def route(settings: SettingsDep, cache: CacheDep, tasks: TasksDep) -> ...
 
-Each reads what the composition root (`handler.adapters`, through the app's lifespan)
+Each reads what the composition root (`handler.composition`, through the app's lifespan)
 built for this execution environment; routes never build adapters or read the
 environment themselves. Tests swap an adapter with `app.dependency_overrides`.
 

@@ -3,7 +3,7 @@
 Ports: `ConnectionRegistry` (memory, DynamoDB) and `Sender` (local sockets, @connections).
 A `Hub` sends and broadcasts through them; a `WebSocketEndpoint` holds the handlers; a
 `Dispatcher` feeds it events from either driver (`serve_socket` locally,
-`LambdaWebSocketAdapter` on AWS). `broadcast(text)` reaches every client from anywhere.
+`ApiGatewayWebSocketDriver` on AWS). `broadcast(text)` reaches every client from anywhere.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """`broadcast(text)`: reach every WebSocket client from code outside any socket (a task).
 
-It sends through the hub the composition root (`handler.adapters`) installed for this
+It sends through the hub the composition root (`handler.composition`) installed for this
 process: the local server's hub (its sockets) while the app runs, or DynamoDB +
 @connections in a function that has CONNECTIONS_TABLE and WS_CALLBACK_URL. A process with
 no hub installed has nobody to reach: the broadcast is logged and sends nothing.

@@ -1,6 +1,6 @@
 """An in-memory idempotency store for the worker, for one process (`python -m local
 worker`, tests). On AWS the worker uses Powertools' own DynamoDB layer
-(`handler.adapters.idempotency_store`)."""
+(`handler.composition.idempotency_store`)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """The `TaskQueue` port and its in-process adapter (the SQS one is in `sqs.py`; the
-composition root, `handler.adapters.task_queue`, chooses)."""
+composition root, `handler.composition.task_queue`, chooses)."""
 
 from __future__ import annotations
 

@@ -22,9 +22,9 @@ from moto import mock_aws
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
-from handler.adapters import aws_hub
-from handler.platform.realtime.dynamodb_registry import DynamoDBRegistry
-from handler.platform.realtime.signed_sender import SignedHttpSender
+from handler.composition import aws_hub
+from handler.platform.realtime.registries.dynamodb import DynamoDBRegistry
+from handler.platform.realtime.senders.signed_http import SignedHttpSender
 from handler.platform.realtime.types import ConnectionGone
 from handler.settings import get_settings
 from local.aws import topology

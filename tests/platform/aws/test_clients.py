@@ -10,11 +10,11 @@ import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
-from handler import adapters
+from handler import composition
 from handler.platform.aws.clients import aws_client, drop_connections, region_from_url
 from handler.platform.realtime import Connection
-from handler.platform.realtime.dynamodb_registry import DynamoDBRegistry
-from handler.platform.realtime.signed_sender import SignedHttpSender
+from handler.platform.realtime.registries.dynamodb import DynamoDBRegistry
+from handler.platform.realtime.senders.signed_http import SignedHttpSender
 from handler.platform.tasks.sqs import SqsDeadLetters, SqsQueue
 from handler.settings import Settings
 from tests.support.boto3_sender import ManagementApiSender
@@ -29,9 +29,9 @@ def _aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    adapters.aws_hub.cache_clear()
+    composition.aws_hub.cache_clear()
     yield
-    adapters.aws_hub.cache_clear()
+    composition.aws_hub.cache_clear()
 
 
 @pytest.mark.parametrize(
@@ -79,15 +79,15 @@ def test_every_adapter_has_a_short_budget_and_the_settings_endpoint() -> None:
         ws_callback_url="https://abc123.execute-api.us-east-2.amazonaws.com/prod",
         aws_endpoint_url=endpoint,
     )
-    queue = adapters.task_queue(settings)
-    hub = adapters.aws_hub(settings)
+    queue = composition.task_queue(settings)
+    hub = composition.aws_hub(settings)
     assert isinstance(queue, SqsQueue)
     assert isinstance(hub.registry, DynamoDBRegistry)
     assert isinstance(hub.sender, SignedHttpSender)
     reference = ManagementApiSender(settings.ws_callback_url)
-    dead_letters = adapters.dead_letters(settings)
+    dead_letters = composition.dead_letters(settings)
     assert isinstance(dead_letters, SqsDeadLetters)
-    idempotency = adapters.idempotency_store(settings).client  # type: ignore[attr-defined]
+    idempotency = composition.idempotency_store(settings).client  # type: ignore[attr-defined]
 
     # A request or a WebSocket event waits on these: seconds, not botocore's 60 s.
     assert budget(queue.client) == (2.0, 3.0, "standard", 3)
@@ -129,7 +129,7 @@ def test_connections_table_is_reached_at_aws_endpoint_url(moto_endpoint: str) ->
         aws_endpoint_url=moto_endpoint,
     )
 
-    asyncio.run(adapters.aws_hub(settings).join(Connection("conn-1", "1", 0.0)))
+    asyncio.run(composition.aws_hub(settings).join(Connection("conn-1", "1", 0.0)))
 
     items = dynamodb.scan(TableName="connections")["Items"]
     assert [item["connectionId"]["S"] for item in items] == ["conn-1"]

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from handler.adapters import open_cache_and_limits
+from handler.composition import open_cache_and_limits
 from handler.platform.cache.store import GENERATION_SECONDS, ResponseCache
 from handler.settings import Settings
 from tests.support.redis_settings import memory_or_redis_settings

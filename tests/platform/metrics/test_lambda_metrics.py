@@ -16,8 +16,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from handler import lambda_worker
-from handler.adapters import app_metrics, aws_hub
 from handler.app import create_app
+from handler.composition import app_metrics, aws_hub
 from handler.platform.aws.clients import aws_session
 from handler.platform.metrics.emf import EmfMetrics
 from handler.platform.tasks.envelope import encode_task

@@ -14,12 +14,12 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from handler.adapters import app_metrics
 from handler.app import create_app
+from handler.composition import app_metrics
 from handler.platform.metrics import NO_METRICS, count_auth_refusal, invocation_metrics
 from handler.platform.metrics.emf import EmfMetrics
-from handler.platform.realtime.counted_sender import CountedSender
 from handler.platform.realtime.ports import Sender
+from handler.platform.realtime.senders.counted import CountedSender
 from handler.platform.realtime.types import ConnectionGone, SendFailed
 from handler.settings import Settings
 from tests.platform.metrics.emf_lines import emf_points, named
@@ -262,7 +262,7 @@ def test_no_path_value_ever_becomes_a_dimension(
 def test_auth_refusals_are_counted_by_reason(
     emf_app: FastAPI, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from handler.adapters import development_issuer
+    from handler.composition import development_issuer
 
     expired = development_issuer(Settings(environment="test")).issue("a", ttl=60, now=0)
     with TestClient(emf_app) as client:

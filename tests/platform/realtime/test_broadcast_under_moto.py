@@ -14,7 +14,7 @@ from moto import mock_aws
 from moto.apigatewaymanagementapi.models import apigatewaymanagementapi_backends
 from moto.core import DEFAULT_ACCOUNT_ID
 
-from handler.adapters import aws_hub, task_worker
+from handler.composition import aws_hub, task_worker
 from handler.platform.realtime import Connection, broadcast
 from handler.settings import Settings
 

@@ -18,9 +18,9 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from handler.adapters import aws_hub
 from handler.api.chat import endpoint
-from handler.platform.realtime.lambda_driver import LambdaWebSocketAdapter
+from handler.composition import aws_hub
+from handler.platform.realtime.drivers.api_gateway import ApiGatewayWebSocketDriver
 from handler.settings import Settings
 from tests.support.connections_api import ConnectionsApi
 from tests.support.events import LambdaContext, load_event
@@ -51,8 +51,8 @@ def settings(api: ConnectionsApi) -> Settings:
 
 
 @pytest.fixture
-def ws(settings: Settings) -> LambdaWebSocketAdapter:
-    return LambdaWebSocketAdapter(endpoint, lambda: aws_hub(settings))
+def ws(settings: Settings) -> ApiGatewayWebSocketDriver:
+    return ApiGatewayWebSocketDriver(endpoint, lambda: aws_hub(settings))
 
 
 @pytest.fixture
@@ -61,7 +61,7 @@ def table(settings: Settings) -> Any:
     return aws_hub(settings).registry.client  # type: ignore[attr-defined]
 
 
-def call(ws: LambdaWebSocketAdapter, event: dict[str, Any]) -> dict[str, Any]:
+def call(ws: ApiGatewayWebSocketDriver, event: dict[str, Any]) -> dict[str, Any]:
     return ws(event, LambdaContext())
 
 
@@ -75,7 +75,7 @@ def error_of(answer: dict[str, Any]) -> str:
 
 
 def test_a_throttled_connect_answers_503_and_stores_nothing(
-    ws: LambdaWebSocketAdapter, table: Any, caplog: pytest.LogCaptureFixture
+    ws: ApiGatewayWebSocketDriver, table: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
     """PutItem throttled: the handshake is refused with 503 (API Gateway passes a $connect
     failure to the client as a refused handshake), no row is written, nothing is logged
@@ -94,7 +94,7 @@ def test_a_throttled_connect_answers_503_and_stores_nothing(
 
 @pytest.mark.parametrize("operation", ["GetItem", "Scan"])
 def test_a_message_the_table_cannot_route_is_refused_to_its_sender_and_sent_to_nobody(
-    ws: LambdaWebSocketAdapter, table: Any, operation: str
+    ws: ApiGatewayWebSocketDriver, table: Any, operation: str
 ) -> None:
     """GetItem (who sent it) or Scan (who receives it) throttled: no one gets part of a
     broadcast; the sender gets `{"error": "unavailable"}` (so it can send again, without
@@ -115,7 +115,7 @@ def test_a_message_the_table_cannot_route_is_refused_to_its_sender_and_sent_to_n
 
 
 def test_a_throttled_disconnect_leaves_the_row_for_the_next_410_to_delete(
-    ws: LambdaWebSocketAdapter, table: Any, api: ConnectionsApi
+    ws: ApiGatewayWebSocketDriver, table: Any, api: ConnectionsApi
 ) -> None:
     """UpdateItem (closing the row) throttled: 503, the row is untouched (not half
     closed); the socket is gone at API Gateway, so the next broadcast's 410 deletes it."""
@@ -164,7 +164,7 @@ def add_rows(ids: list[str]) -> None:
 
 
 def test_a_gone_storm_reaches_every_live_target_once_and_deletes_every_gone_row(
-    ws: LambdaWebSocketAdapter, table: Any, api: ConnectionsApi, settings: Settings
+    ws: ApiGatewayWebSocketDriver, table: Any, api: ConnectionsApi, settings: Settings
 ) -> None:
     """90 % of 400 connections answer 410 at once, and 20 of their deletes are throttled
     on the way. The sender's message reaches each live connection exactly once, the

@@ -1,4 +1,4 @@
-"""`LambdaWebSocketAdapter` given events no API Gateway sends: any JSON value, and the
+"""`ApiGatewayWebSocketDriver` given events no API Gateway sends: any JSON value, and the
 recorded `$connect`, `$default` and `$disconnect` events with parts replaced or removed.
 It never raises and never answers 500 for them: an event it cannot read answers 400
 (one WARNING line), anything else the statuses the chat documents."""
@@ -15,9 +15,9 @@ from hypothesis import strategies as st
 
 from handler.api.chat import endpoint
 from handler.platform.realtime import Hub
-from handler.platform.realtime.lambda_driver import LambdaWebSocketAdapter
-from handler.platform.realtime.memory_registry import MemoryRegistry
+from handler.platform.realtime.drivers.api_gateway import ApiGatewayWebSocketDriver
 from handler.platform.realtime.ports import Sender
+from handler.platform.realtime.registries.memory import MemoryRegistry
 from tests.support.events import LambdaContext, load_event
 from tests.support.hostile import hostile, json_values, mutated
 from tests.support.websocket_api import connect, message
@@ -41,8 +41,8 @@ class RecordingSender(Sender):
 
 
 @pytest.fixture
-def ws() -> LambdaWebSocketAdapter:
-    adapter = LambdaWebSocketAdapter(endpoint, lambda: Hub(MemoryRegistry(), NullSender()))
+def ws() -> ApiGatewayWebSocketDriver:
+    adapter = ApiGatewayWebSocketDriver(endpoint, lambda: Hub(MemoryRegistry(), NullSender()))
     # One connection is registered, so mutated `$default` events can reach the chat.
     assert adapter(connect("WyHPAfymhcwCENw="), LambdaContext())["statusCode"] == 200
     return adapter
@@ -59,14 +59,14 @@ def check_answer(response: Any) -> int:
 
 @hostile(300)
 @given(event=json_values)
-def test_any_json_value_is_answered_400(ws: LambdaWebSocketAdapter, event: Any) -> None:
+def test_any_json_value_is_answered_400(ws: ApiGatewayWebSocketDriver, event: Any) -> None:
     assert check_answer(ws(event, LambdaContext())) == 400
 
 
 @hostile(800)
 @given(data=st.data(), name=st.sampled_from(["ws_connect", "ws_default", "ws_disconnect"]))
 def test_mutated_recorded_events_are_answered_and_never_raise(
-    ws: LambdaWebSocketAdapter, data: st.DataObject, name: str
+    ws: ApiGatewayWebSocketDriver, data: st.DataObject, name: str
 ) -> None:
     event = data.draw(mutated(load_event(name)))
     check_answer(ws(event, LambdaContext()))
@@ -104,7 +104,7 @@ CID = "WyHPAfymhcwCENw="
     ],
 )
 def test_known_malformed_events(
-    ws: LambdaWebSocketAdapter,
+    ws: ApiGatewayWebSocketDriver,
     caplog: pytest.LogCaptureFixture,
     event: dict[str, Any],
     status: int,
@@ -118,7 +118,7 @@ def test_known_malformed_events(
 
 def test_a_body_that_is_not_text_is_never_broadcast() -> None:
     sender = RecordingSender()
-    ws = LambdaWebSocketAdapter(endpoint, lambda: Hub(MemoryRegistry(), sender))
+    ws = ApiGatewayWebSocketDriver(endpoint, lambda: Hub(MemoryRegistry(), sender))
     ws(connect(CID), LambdaContext())
 
     refused = ws(changed(message(CID, "x"), "body", {"text": "hi"}), LambdaContext())

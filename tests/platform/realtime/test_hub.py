@@ -20,9 +20,9 @@ from handler.platform.realtime import (
     Sender,
     SendFailed,
 )
-from handler.platform.realtime.dynamodb_registry import DynamoDBRegistry, RegistryError
 from handler.platform.realtime.endpoint import check_message
-from handler.platform.realtime.memory_registry import MemoryRegistry
+from handler.platform.realtime.registries.dynamodb import DynamoDBRegistry, RegistryError
+from handler.platform.realtime.registries.memory import MemoryRegistry
 from handler.platform.realtime.types import CLOSED_GRACE_SECONDS, MAX_MESSAGE_BYTES
 
 

@@ -11,7 +11,7 @@ import pytest
 from botocore.credentials import Credentials, RefreshableCredentials
 
 from handler.platform.realtime import ConnectionGone, Sender, SendFailed
-from handler.platform.realtime.signed_sender import SignedHttpSender
+from handler.platform.realtime.senders.signed_http import SignedHttpSender
 from tests.support.boto3_sender import ManagementApiSender
 from tests.support.connections_api import ConnectionsApi
 from tests.support.servers import free_port

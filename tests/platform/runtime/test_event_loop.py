@@ -9,9 +9,9 @@ from fastapi import FastAPI
 from handler.api.chat import endpoint
 from handler.platform.lambda_http.adapter import LambdaHttpAdapter
 from handler.platform.realtime import Hub
-from handler.platform.realtime.lambda_driver import LambdaWebSocketAdapter
-from handler.platform.realtime.memory_registry import MemoryRegistry
-from handler.platform.realtime.socket_driver import LocalSocketSender
+from handler.platform.realtime.drivers.api_gateway import ApiGatewayWebSocketDriver
+from handler.platform.realtime.drivers.local_socket import LocalSocketSender
+from handler.platform.realtime.registries.memory import MemoryRegistry
 from handler.platform.runtime.event_loop import environment_loop
 from handler.platform.tasks.envelope import encode_task
 from handler.platform.tasks.idempotency import InMemoryPersistenceLayer
@@ -34,7 +34,7 @@ def test_http_websocket_and_worker_entries_share_the_current_loop(
 ) -> None:
     http = LambdaHttpAdapter(app)
     try:
-        ws = LambdaWebSocketAdapter(endpoint, lambda: Hub(MemoryRegistry(), LocalSocketSender()))
+        ws = ApiGatewayWebSocketDriver(endpoint, lambda: Hub(MemoryRegistry(), LocalSocketSender()))
         worker = TaskWorker(persistence=InMemoryPersistenceLayer(), dead_letters=None, tasks=tasks)
         spec = tasks.get("note_loop")
         for n in range(2):  # two tasks, two invocations: warm ones reuse the loop

@@ -11,9 +11,9 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from handler import lambda_worker
-from handler.adapters import development_issuer
 from handler.api.notification_tasks import OUTBOX, Email, send_email
 from handler.app import create_app
+from handler.composition import development_issuer
 from handler.platform.aws.clients import INTERACTIVE, aws_client
 from handler.platform.http.deps import TasksDep
 from handler.platform.lambda_http.adapter import LambdaHttpAdapter

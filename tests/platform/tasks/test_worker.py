@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from handler.adapters import task_worker
+from handler.composition import task_worker
 from handler.platform.tasks.envelope import EncodedTask, encode_task
 from handler.platform.tasks.idempotency import InMemoryPersistenceLayer
 from handler.platform.tasks.registry import TaskRegistry

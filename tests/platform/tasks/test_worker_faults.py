@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from handler.adapters import idempotency_store
+from handler.composition import idempotency_store
 from handler.platform.tasks.envelope import encode_task
 from handler.platform.tasks.registry import TaskRegistry
 from handler.platform.tasks.worker import TaskWorker

@@ -7,7 +7,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from handler.adapters.metrics_backend import app_metrics
+from handler.composition.metrics_backend import app_metrics
 from handler.platform.redis.breaker import Breaker
 from handler.platform.redis.first_use import OnFirstUse
 from handler.settings import Settings

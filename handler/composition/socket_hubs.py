@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from handler.adapters.metrics_backend import app_metrics
+from handler.composition.metrics_backend import app_metrics
 from handler.settings import Settings
 
 if TYPE_CHECKING:
@@ -25,9 +25,9 @@ def uses_aws_websockets(settings: Settings) -> bool:
 def local_hub(settings: Settings) -> Hub:
     """This server's sockets in a memory registry (`python -m local`)."""
     # Imported here: the Lambda WebSocket entry never needs Starlette.
+    from handler.platform.realtime.drivers.local_socket import LocalSocketSender
     from handler.platform.realtime.hub import Hub
-    from handler.platform.realtime.memory_registry import MemoryRegistry
-    from handler.platform.realtime.socket_driver import LocalSocketSender
+    from handler.platform.realtime.registries.memory import MemoryRegistry
 
     sender = LocalSocketSender(timeout=settings.ws_send_timeout)
     return Hub(MemoryRegistry(), sender, concurrency=settings.ws_send_concurrency)
@@ -37,13 +37,13 @@ def local_hub(settings: Settings) -> Hub:
 def aws_hub(settings: Settings) -> Hub:
     """DynamoDB registry + @connections sender, built once per settings and reused while
     the execution environment stays warm."""
-    from handler.platform.realtime.counted_sender import CountedSender
-    from handler.platform.realtime.dynamodb_registry import DynamoDBRegistry
     from handler.platform.realtime.hub import Hub
-    from handler.platform.realtime.signed_sender import SignedHttpSender
+    from handler.platform.realtime.registries.dynamodb import DynamoDBRegistry
+    from handler.platform.realtime.senders.counted import CountedSender
+    from handler.platform.realtime.senders.signed_http import SignedHttpSender
 
     # Not boto3's ManagementApiSender: the same signed request for half the CPU, which
-    # is what bounds a broadcast to thousands of connections (see signed_sender).
+    # is what bounds a broadcast to thousands of connections (see senders/signed_http).
     signed = SignedHttpSender(
         settings.ws_callback_url,
         concurrency=settings.ws_send_concurrency,

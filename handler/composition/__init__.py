@@ -30,24 +30,24 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from functools import partial
 from typing import TYPE_CHECKING
 
-from handler.adapters.cache_backends import (
+from handler.composition.cache_backends import (
     cache_backend,
     open_cache_and_limits,
     shared_redis_pool,
 )
-from handler.adapters.identity_backends import (
+from handler.composition.identity_backends import (
     development_issuer,
     identity_backend,
     token_verifier,
 )
-from handler.adapters.metrics_backend import app_metrics
-from handler.adapters.socket_hubs import (
+from handler.composition.metrics_backend import app_metrics
+from handler.composition.socket_hubs import (
     aws_hub,
     local_hub,
     uses_aws_websockets,
     websocket_backend,
 )
-from handler.adapters.task_backends import (
+from handler.composition.task_backends import (
     dead_letters,
     idempotency_backend,
     idempotency_store,
@@ -55,7 +55,7 @@ from handler.adapters.task_backends import (
     task_queue,
     task_worker,
 )
-from handler.adapters.user_backends import cursor_codec, user_store, users_backend
+from handler.composition.user_backends import cursor_codec, user_store, users_backend
 from handler.platform.realtime.broadcast import installed_hub
 from handler.settings import Settings
 

@@ -49,7 +49,7 @@ class BadEvent(ValueError):
     """The event is not one API Gateway sends: answered 400 `bad_event`."""
 
 
-class LambdaWebSocketAdapter:
+class ApiGatewayWebSocketDriver:
     """`handler(event, context)` for API Gateway WebSocket routes.
 
     The hub is built on the first event (`hub_factory`), then reused while the execution

@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from handler.adapters.metrics_backend import app_metrics
-from handler.adapters.socket_hubs import aws_hub, uses_aws_websockets
+from handler.composition.metrics_backend import app_metrics
+from handler.composition.socket_hubs import aws_hub, uses_aws_websockets
 from handler.settings import Settings
 
 if TYPE_CHECKING:

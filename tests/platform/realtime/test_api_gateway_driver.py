@@ -16,11 +16,11 @@ from moto import mock_aws
 from moto.apigatewaymanagementapi.models import apigatewaymanagementapi_backends
 from moto.core import DEFAULT_ACCOUNT_ID
 
-from handler.adapters import aws_hub, task_worker, uses_aws_websockets
 from handler.api.chat import endpoint
+from handler.composition import aws_hub, task_worker, uses_aws_websockets
 from handler.platform.realtime import Connection, Hub, broadcast
-from handler.platform.realtime.dynamodb_registry import DynamoDBRegistry
-from handler.platform.realtime.lambda_driver import LambdaWebSocketAdapter
+from handler.platform.realtime.drivers.api_gateway import ApiGatewayWebSocketDriver
+from handler.platform.realtime.registries.dynamodb import DynamoDBRegistry
 from handler.platform.realtime.types import MAX_MESSAGE_BYTES
 from handler.settings import Settings, get_settings
 from tests.support.boto3_sender import ManagementApiSender
@@ -65,8 +65,8 @@ def aws_settings(api: ConnectionsApi) -> Settings:
 
 
 @pytest.fixture
-def ws(aws_settings: Settings) -> LambdaWebSocketAdapter:
-    return LambdaWebSocketAdapter(endpoint, lambda: aws_hub(aws_settings))
+def ws(aws_settings: Settings) -> ApiGatewayWebSocketDriver:
+    return ApiGatewayWebSocketDriver(endpoint, lambda: aws_hub(aws_settings))
 
 
 def moto_posted(connection_id: str) -> bytes:
@@ -82,11 +82,11 @@ def stored() -> dict[str, dict[str, Any]]:
     return {item["connectionId"]["S"]: item for item in items}
 
 
-def call(ws: LambdaWebSocketAdapter, event: dict[str, Any]) -> dict[str, Any]:
+def call(ws: ApiGatewayWebSocketDriver, event: dict[str, Any]) -> dict[str, Any]:
     return ws(event, LambdaContext())
 
 
-def test_recorded_events_drive_the_chat(ws: LambdaWebSocketAdapter) -> None:
+def test_recorded_events_drive_the_chat(ws: ApiGatewayWebSocketDriver) -> None:
     assert call(ws, fresh(load_event("ws_connect")))["statusCode"] == 200
     assert call(ws, connect("conn-8", "8"))["statusCode"] == 200
 
@@ -102,7 +102,7 @@ def test_recorded_events_drive_the_chat(ws: LambdaWebSocketAdapter) -> None:
     assert [c.connection_id for c in live] == ["conn-8"]
 
 
-def test_a_message_after_its_disconnect_reaches_the_others(ws: LambdaWebSocketAdapter) -> None:
+def test_a_message_after_its_disconnect_reaches_the_others(ws: ApiGatewayWebSocketDriver) -> None:
     call(ws, connect("conn-1", "1"))
     call(ws, connect("conn-2", "2"))
 
@@ -115,7 +115,7 @@ def test_a_message_after_its_disconnect_reaches_the_others(ws: LambdaWebSocketAd
     assert posted("conn-1") == b"", "a closed connection is no broadcast target"
 
 
-def test_connect_stores_client_id_and_ttl_past_two_hours(ws: LambdaWebSocketAdapter) -> None:
+def test_connect_stores_client_id_and_ttl_past_two_hours(ws: ApiGatewayWebSocketDriver) -> None:
     call(ws, load_event("ws_connect"))  # as recorded: connectedAt 1721554758417 ms
 
     item = stored()["WyHPAfymhcwCENw="]
@@ -130,7 +130,7 @@ def test_connect_stores_client_id_and_ttl_past_two_hours(ws: LambdaWebSocketAdap
     ("client_id", "status"), [(None, 400), ("", 400), ("abc", 403), ("1" * 19, 403)]
 )
 def test_connect_without_a_valid_client_id_is_refused(
-    ws: LambdaWebSocketAdapter, client_id: str | None, status: int
+    ws: ApiGatewayWebSocketDriver, client_id: str | None, status: int
 ) -> None:
     answer = call(ws, connect("conn-x", client_id))
 
@@ -140,7 +140,7 @@ def test_connect_without_a_valid_client_id_is_refused(
 
 
 def test_message_reaches_every_connection_including_the_sender(
-    ws: LambdaWebSocketAdapter,
+    ws: ApiGatewayWebSocketDriver,
 ) -> None:
     for n in (1, 2, 3):
         call(ws, connect(f"conn-{n}", str(n)))
@@ -163,7 +163,7 @@ def test_message_reaches_every_connection_including_the_sender(
     ],
 )
 def test_refused_message_is_answered_to_its_sender_only(
-    ws: LambdaWebSocketAdapter, body: str | bytes | None, status: int, error: str
+    ws: ApiGatewayWebSocketDriver, body: str | bytes | None, status: int, error: str
 ) -> None:
     call(ws, connect("conn-1", "1"))
     call(ws, connect("conn-2", "2"))
@@ -176,7 +176,7 @@ def test_refused_message_is_answered_to_its_sender_only(
     assert posted("conn-2") == b""
 
 
-def test_message_at_the_limit_is_accepted(ws: LambdaWebSocketAdapter) -> None:
+def test_message_at_the_limit_is_accepted(ws: ApiGatewayWebSocketDriver) -> None:
     call(ws, connect("conn-1", "1"))
     text = "x" * (MAX_MESSAGE_BYTES - 100)
 
@@ -185,7 +185,7 @@ def test_message_at_the_limit_is_accepted(ws: LambdaWebSocketAdapter) -> None:
 
 
 def test_message_too_large_once_prefixed_is_refused_to_its_sender_only(
-    ws: LambdaWebSocketAdapter,
+    ws: ApiGatewayWebSocketDriver,
 ) -> None:
     call(ws, connect("conn-1", "1"))
     call(ws, connect("conn-2", "2"))
@@ -199,14 +199,14 @@ def test_message_too_large_once_prefixed_is_refused_to_its_sender_only(
     assert posted("conn-2") == b""
 
 
-def test_message_from_an_unregistered_connection_is_refused(ws: LambdaWebSocketAdapter) -> None:
+def test_message_from_an_unregistered_connection_is_refused(ws: ApiGatewayWebSocketDriver) -> None:
     answer = call(ws, message("never-connected", "hi"))
 
     assert answer["statusCode"] == 410
     assert json.loads(posted("never-connected"))["error"] == "unknown_connection"
 
 
-def test_unknown_route_key_answers_400(ws: LambdaWebSocketAdapter) -> None:
+def test_unknown_route_key_answers_400(ws: ApiGatewayWebSocketDriver) -> None:
     event = message("conn-1", "hi")
     event["requestContext"]["routeKey"] = "sendMessage"
 
@@ -217,11 +217,11 @@ def test_unknown_route_key_answers_400(ws: LambdaWebSocketAdapter) -> None:
 
 
 @pytest.mark.parametrize("event", [{}, {"requestContext": "x"}, [], {"requestContext": {}}])
-def test_malformed_event_answers_400(ws: LambdaWebSocketAdapter, event: Any) -> None:
+def test_malformed_event_answers_400(ws: ApiGatewayWebSocketDriver, event: Any) -> None:
     assert call(ws, event)["statusCode"] == 400
 
 
-def test_broadcast_skips_rows_past_their_ttl(ws: LambdaWebSocketAdapter) -> None:
+def test_broadcast_skips_rows_past_their_ttl(ws: ApiGatewayWebSocketDriver) -> None:
     call(ws, connect("live", "1"))
     # moto never expires items, like DynamoDB before its lazy sweep.
     boto3.client("dynamodb").put_item(
@@ -251,7 +251,7 @@ def test_broadcast_skips_rows_past_their_ttl(ws: LambdaWebSocketAdapter) -> None
 
 
 def test_gone_target_is_deleted_and_other_failures_do_not_abort(
-    ws: LambdaWebSocketAdapter, api: ConnectionsApi
+    ws: ApiGatewayWebSocketDriver, api: ConnectionsApi
 ) -> None:
     for n in range(1, 7):
         call(ws, connect(f"conn-{n}", str(n)))
@@ -326,7 +326,7 @@ def test_entry_modules_import_no_web_framework(module: str, unwanted: list[str])
 
 
 def test_broadcast_function_uses_dynamodb_and_connections(
-    ws: LambdaWebSocketAdapter, aws_settings: Settings
+    ws: ApiGatewayWebSocketDriver, aws_settings: Settings
 ) -> None:
     call(ws, connect("conn-1", "1"))
 
