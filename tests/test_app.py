@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 
 import pytest
 import strawberry
@@ -129,3 +130,23 @@ def test_graphql_client_mistakes_stay_readable(client: TestClient) -> None:
     assert bad_id["errors"][0]["message"] == "id must be a positive integer"
     bad_field = client.post("/graphql", json={"query": "{ user(id: 1) { password } }"}).json()
     assert "password" in bad_field["errors"][0]["message"]
+
+
+@pytest.mark.parametrize(("access_log", "lines"), [("auto", 1), ("line", 1), ("off", 0)])
+def test_access_log_setting_chooses_the_access_line(
+    capsys: pytest.CaptureFixture[str], access_log: str, lines: int
+) -> None:
+    settings = Settings(environment="test", access_log=access_log)
+    with TestClient(create_app(settings)) as client:
+        capsys.readouterr()
+        client.get("/api/v1/users")
+    out = capsys.readouterr().out
+    assert len(re.findall(r"^\d\d:\d\d:\d\d GET /api/v1/users 200 ", out, re.MULTILINE)) == lines
+
+
+@pytest.mark.parametrize("path", ["/api/v2/announcements", "/graphql"])
+def test_http_max_body_bytes_bounds_every_route(path: str) -> None:
+    with TestClient(create_app(Settings(environment="test", http_max_body_bytes=2048))) as client:
+        response = client.post(path, content=b"x" * 4096)
+    assert response.status_code == 413
+    assert response.json()["error"] == "Request Entity Too Large"
