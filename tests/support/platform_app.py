@@ -126,3 +126,12 @@ async def open_platform_state(
             token_verifier=lambda: verifier,
             metrics=metrics,
         )
+
+
+def bearer(subject: str, *, admin: bool = False) -> dict[str, str]:
+    """`Authorization` headers with a token of the development issuer `platform_app`
+    trusts (the key file of the test settings)."""
+    from handler.platform.auth.development import DevelopmentIssuer
+
+    issuer = DevelopmentIssuer(test_settings().auth_development_key)
+    return {"Authorization": f"Bearer {issuer.issue(subject, admin=admin)}"}
