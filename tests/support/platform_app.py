@@ -38,10 +38,11 @@ test_settings.__test__ = False  # type: ignore[attr-defined]  # a helper, not a 
 
 
 def platform_app(
-    settings: PlatformSettings | None = None, *, metrics: Metrics = NO_METRICS
+    settings: PlatformSettings | None = None, *, metrics: Metrics = NO_METRICS, **options: Any
 ) -> FastAPI:
-    """A bare FastAPI app with the platform's error handlers, its settings for
-    `SettingsDep`, and a lifespan holding the platform's backends."""
+    """A bare FastAPI app (`options` go to `FastAPI(...)`) with the platform's error
+    handlers, its settings for `SettingsDep`, and a lifespan holding the platform's
+    backends."""
     settings = settings or test_settings()
 
     @asynccontextmanager
@@ -49,7 +50,7 @@ def platform_app(
         async with open_platform_state(settings, metrics=metrics) as state:
             yield {STATE_KEY: state}
 
-    app = FastAPI(lifespan=lifespan)
+    app = FastAPI(lifespan=lifespan, **options)
     app.state.settings = settings
     install_error_handlers(app)
     return app
