@@ -150,3 +150,12 @@ def test_http_max_body_bytes_bounds_every_route(path: str) -> None:
         response = client.post(path, content=b"x" * 4096)
     assert response.status_code == 413
     assert response.json()["error"] == "Request Entity Too Large"
+
+
+def test_graphql_limits_come_from_the_settings() -> None:
+    settings = Settings(environment="test", graphql_max_depth=2, graphql_max_aliases=0)
+    with TestClient(create_app(settings)) as client:
+        deep = client.post("/graphql", json={"query": "{ user(id: 1) { name { a { b } } } }"})
+        aliased = client.post("/graphql", json={"query": "{ a: user(id: 1) { name } }"})
+    assert "exceeds maximum operation depth of 2" in deep.json()["errors"][0]["message"]
+    assert "1 aliases found. Allowed: 0" in aliased.json()["errors"][0]["message"]
