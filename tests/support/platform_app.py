@@ -17,16 +17,23 @@ adapter on it, as on the demo app.
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
+from pydantic import BaseModel
 
 from handler.platform.http.app_state import STATE_KEY, PlatformState
 from handler.platform.http.errors import install_error_handlers
 from handler.platform.metrics.recorder import NO_METRICS, Metrics
 from handler.platform.settings import PlatformSettings
+
+
+class Computed(BaseModel):
+    computed_at: float
+    value: str
 
 
 def test_settings(**fields: Any) -> PlatformSettings:
@@ -136,3 +143,24 @@ def bearer(subject: str, *, admin: bool = False) -> dict[str, str]:
 
     issuer = DevelopmentIssuer(test_settings().auth_development_key)
     return {"Authorization": f"Bearer {issuer.issue(subject, admin=admin)}"}
+
+
+def cache_and_limits_app(settings: PlatformSettings | None = None) -> FastAPI:
+    """`platform_app` with the two routes a user's API would declare on the cache and the
+    limiter: `GET /cached` (`@cached(ttl=60)`: the body says when it was computed) and
+    `GET /limited` (`rate_limit("5/minute")`)."""
+    from handler.platform.http.cached import cached
+    from handler.platform.http.rate_limit import rate_limit
+
+    app = platform_app(settings)
+
+    @app.get("/cached")
+    @cached(ttl=60)
+    async def cached_value() -> Computed:
+        return Computed(computed_at=time.time(), value=uuid.uuid4().hex)
+
+    @app.get("/limited", dependencies=[rate_limit("5/minute")])
+    async def limited() -> dict[str, str]:
+        return {"detail": "within the limit"}
+
+    return app
