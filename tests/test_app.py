@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from handler.api.graphql import build_graphql_app
 from handler.app import create_app
 from handler.settings import Settings
+from tests.support.processes import child_env, run_python
 
 
 def test_versioned_users_keep_their_shapes(client: TestClient) -> None:
@@ -159,3 +160,17 @@ def test_graphql_limits_come_from_the_settings() -> None:
         aliased = client.post("/graphql", json={"query": "{ a: user(id: 1) { name } }"})
     assert "exceeds maximum operation depth of 2" in deep.json()["errors"][0]["message"]
     assert "1 aliases found. Allowed: 0" in aliased.json()["errors"][0]["message"]
+
+
+def test_importing_the_http_entry_imports_no_cache_or_limit_library() -> None:
+    """The demo's cold start: the platform builds its backends on first use (the platform's
+    own test: tests/platform/redis/test_first_use.py)."""
+    code = (
+        "import sys, handler.lambda_http\n"
+        "loaded = [m for m in ('cashews', 'limits', 'redis') if m in sys.modules]\n"
+        "assert loaded == [], loaded\n"
+    )
+    # A Redis that is never asked: building the app and entering its lifespan need none.
+    env = child_env(REDIS_URL="redis://127.0.0.1:1/0", AWS_LAMBDA_FUNCTION_NAME="http")
+    done = run_python("-c", code, env=env)
+    assert done.returncode == 0, done.stderr

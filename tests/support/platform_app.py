@@ -81,21 +81,23 @@ async def open_platform_state(
     from handler.platform.realtime.registries.memory import MemoryRegistry
     from handler.platform.redis.breaker import Breaker
     from handler.platform.redis.first_use import OnFirstUse
-    from handler.platform.redis.pool import open_redis_pool
     from handler.platform.tasks.queue import InProcessQueue
+
+    def open_pool() -> Any:
+        # Imported here, as the composition root does: redis-py waits for the first use.
+        from handler.platform.redis.pool import open_redis_pool
+
+        return open_redis_pool(
+            settings.redis_url,
+            socket_timeout=settings.redis_timeout,
+            max_connections=settings.redis_max_connections,
+            client_name=settings.service_name,
+        )
 
     async with AsyncExitStack() as stack:
         pool, breaker = None, None
         if settings.redis_url:
-            pool = await stack.enter_async_context(
-                OnFirstUse(
-                    lambda: open_redis_pool(
-                        settings.redis_url,
-                        socket_timeout=settings.redis_timeout,
-                        max_connections=settings.redis_max_connections,
-                    )
-                )
-            )
+            pool = await stack.enter_async_context(OnFirstUse(open_pool))
             breaker = Breaker("redis", backoff=settings.redis_backoff)
         cache = await stack.enter_async_context(
             open_cache(
