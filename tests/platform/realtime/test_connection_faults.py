@@ -18,10 +18,10 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from handler.api.chat import endpoint
 from handler.composition import aws_hub
 from handler.platform.realtime.drivers.api_gateway import ApiGatewayWebSocketDriver
 from handler.settings import Settings
+from tests.support.chat_endpoint import endpoint
 from tests.support.connections_api import ConnectionsApi
 from tests.support.events import LambdaContext, load_event
 from tests.support.faults import refuse

@@ -13,11 +13,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from handler.api.chat import endpoint
 from handler.platform.realtime import Hub
 from handler.platform.realtime.drivers.api_gateway import ApiGatewayWebSocketDriver
 from handler.platform.realtime.ports import Sender
 from handler.platform.realtime.registries.memory import MemoryRegistry
+from tests.support.chat_endpoint import endpoint
 from tests.support.events import LambdaContext, load_event
 from tests.support.hostile import hostile, json_values, mutated
 from tests.support.websocket_api import connect, message
