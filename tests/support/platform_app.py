@@ -147,14 +147,16 @@ def bearer(subject: str, *, admin: bool = False) -> dict[str, str]:
     return {"Authorization": f"Bearer {issuer.issue(subject, admin=admin)}"}
 
 
-def cache_and_limits_app(settings: PlatformSettings | None = None) -> FastAPI:
+def cache_and_limits_app(
+    settings: PlatformSettings | None = None, *, metrics: Metrics = NO_METRICS
+) -> FastAPI:
     """`platform_app` with the two routes a user's API would declare on the cache and the
     limiter: `GET /cached` (`@cached(ttl=60)`: the body says when it was computed) and
     `GET /limited` (`rate_limit("5/minute")`)."""
     from handler.platform.http.cached import cached
     from handler.platform.http.rate_limit import rate_limit
 
-    app = platform_app(settings)
+    app = platform_app(settings, metrics=metrics)
 
     @app.get("/cached")
     @cached(ttl=60)
