@@ -12,8 +12,15 @@
   Gateway's WebSocket API, and `posted` (what the @connections API took for an id);
 - `task_queues`: the task path under moto (`Aws`, `make_aws`, `REGION`) and SQS events
   (`sqs_event`, `message`);
+- `platform_app`: the smallest app a platform test needs, never the demo's:
+  `platform_app` (FastAPI, the platform's error answers, a lifespan holding a
+  `PlatformState` built by `open_platform_state` from the platform's own factories),
+  `test_settings` (`PlatformSettings`), `bearer` (a development token it trusts), and
+  two ready-made apps: `cache_and_limits_app` (`/cached`, `/limited`) and
+  `every_answer_app` (JSON, state, an error, a crash, a stream, the docs);
+- `chat_endpoint`: the WebSocket endpoint the realtime tests drive (`Client N: text`);
 - `redis_settings`: the test Redis (`TEST_REDIS_URL`, `REDIS_TEST_TIMEOUT`) and
-  `memory_or_redis_settings`, for the same tests on both backends;
+  `memory_or_redis_settings` (`PlatformSettings`), for the same tests on both backends;
 - `redis_server`: `RedisServer`, a `redis-server` of a test's own on a free port, to kill
   and start again;
 - `faults`: AWS faults for one botocore client: `refuse` (an operation answers an error)

@@ -16,17 +16,19 @@ adapter on it, as on the demo app.
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
 from handler.platform.http.app_state import STATE_KEY, PlatformState
-from handler.platform.http.errors import install_error_handlers
+from handler.platform.http.errors import AppError, install_error_handlers
 from handler.platform.metrics.recorder import NO_METRICS, Metrics
 from handler.platform.settings import PlatformSettings
 
@@ -167,4 +169,64 @@ def cache_and_limits_app(
     async def limited() -> dict[str, str]:
         return {"detail": "within the limit"}
 
+    return app
+
+
+CUSTOM = "platform-test"  # the `X-Custom` value of `every_answer_app`
+
+
+class Teapot(AppError):
+    status_code = 418
+
+
+def every_answer_app() -> FastAPI:
+    """`platform_app` with a route for each kind of answer: `/items` (JSON), `/health`
+    (the lifespan state), `/teapot` (an `AppError`, 418), `/boom` (a crash), `/internal`
+    (not in the schema), `/stream` (server-sent events), the docs; and the middleware
+    that stamp every answer (`X-Request-ID`, `X-Process-Time`, `X-Custom`)."""
+    from handler.platform.http.api_docs import install_api_docs
+    from handler.platform.http.app_state import state_of
+    from handler.platform.http.middleware import (
+        CustomHeaderMiddleware,
+        ProcessTimeMiddleware,
+        RequestIdMiddleware,
+        UnhandledErrorMiddleware,
+    )
+
+    app = platform_app(version="1.0.0", docs_url=None, redoc_url=None)
+
+    @app.get("/health")
+    async def health(request: Request) -> dict[str, float]:
+        return {"started_at": state_of(request, PlatformState).started_at}
+
+    @app.get("/items")
+    async def items() -> dict[str, list[int]]:
+        return {"items": [1, 2]}
+
+    @app.get("/teapot")
+    async def teapot() -> None:
+        raise Teapot("teapot")
+
+    @app.get("/boom")
+    async def boom() -> None:
+        raise RuntimeError("this message must never reach the client")
+
+    @app.get("/internal", include_in_schema=False)
+    async def internal() -> dict[str, str]:
+        return {"hidden": "yes"}
+
+    @app.get("/stream")
+    async def stream() -> StreamingResponse:
+        async def events() -> AsyncIterator[str]:
+            for i in range(10):
+                yield f"data: {i}\n\n"
+                await asyncio.sleep(0)
+
+        return StreamingResponse(events(), media_type="text/event-stream")
+
+    install_api_docs(app)
+    app.add_middleware(UnhandledErrorMiddleware)
+    app.add_middleware(CustomHeaderMiddleware, value=CUSTOM)
+    app.add_middleware(ProcessTimeMiddleware)
+    app.add_middleware(RequestIdMiddleware)
     return app

@@ -10,8 +10,8 @@ import pytest
 from fastapi import FastAPI, Request, Response
 
 from handler.platform.lambda_http.adapter import LambdaHttpAdapter
-from tests.platform.lambda_http.conftest import CUSTOM
 from tests.support.events import SOURCES, LambdaContext, http_event
+from tests.support.platform_app import CUSTOM
 
 V2_SOURCES = ("http_api_v2", "function_url")
 
