@@ -178,6 +178,24 @@ def test_the_platform_never_reads_the_app_settings() -> None:
     assert done.stdout.strip() == "[]"
 
 
+# The wiring: the composition root, the app, the app's typed view of its state and
+# settings, and the three Lambda entries. The API reads settings through SettingsDep.
+SETTINGS_READERS = (
+    "handler.composition",
+    "handler.app",
+    "handler.demo_state",
+    "handler.lambda_http",
+    "handler.lambda_worker",
+    "handler.lambda_ws",
+)
+
+
+def test_only_the_wiring_imports_the_apps_settings() -> None:
+    readers = sorted(name for name, edges in GRAPH.items() if "handler.settings" in edges)
+    assert readers, "the checker sees handler.settings"
+    assert [name for name in readers if not name.startswith(SETTINGS_READERS)] == []
+
+
 @pytest.mark.parametrize(
     "package",
     [
