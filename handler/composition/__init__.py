@@ -20,6 +20,8 @@ are imported inside the functions that build them, so a function imports only th
 adapters its settings select (cold start). One module per part:
 `metrics_backend`, `cache_backends`, `user_backends`, `identity_backends`,
 `task_backends`, `socket_hubs`; this module re-exports them and enters the app's state.
+The platform's parts take `PlatformSettings` (any app's settings will do); the demo's own
+(`user_backends`: the users store and its cursors) and the app's state take `Settings`.
 """
 
 from __future__ import annotations
@@ -57,6 +59,7 @@ from handler.composition.task_backends import (
 )
 from handler.composition.user_backends import cursor_codec, user_store, users_backend
 from handler.platform.realtime.broadcast import installed_hub
+from handler.platform.settings import PlatformSettings
 from handler.settings import Settings
 
 if TYPE_CHECKING:
@@ -83,7 +86,7 @@ __all__ = [
 ]
 
 
-def configure_logs(settings: Settings) -> None:
+def configure_logs(settings: PlatformSettings) -> None:
     """The process's logging as the settings say (LOG_FORMAT, LOG_LEVEL, SERVICE_NAME)."""
     from handler.platform.runtime.logs import configure_logging
 

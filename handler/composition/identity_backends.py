@@ -5,19 +5,19 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from handler.settings import Settings
+from handler.platform.settings import PlatformSettings
 
 if TYPE_CHECKING:
     from handler.platform.auth.development import DevelopmentIssuer
     from handler.platform.auth.verifier import TokenVerifier
 
 
-def identity_backend(settings: Settings) -> str:
+def identity_backend(settings: PlatformSettings) -> str:
     return "issuer" if settings.auth_issuer else "development"
 
 
 @lru_cache(maxsize=4)
-def token_verifier(settings: Settings) -> TokenVerifier:
+def token_verifier(settings: PlatformSettings) -> TokenVerifier:
     """Tokens of AUTH_ISSUER against its JWKS; without one (development only: production
     refuses to start), the development issuer's. Its keys are cached while warm."""
     from handler.platform.auth.factory import build_verifier
@@ -46,7 +46,7 @@ def token_verifier(settings: Settings) -> TokenVerifier:
 
 
 @lru_cache(maxsize=4)
-def development_issuer(settings: Settings) -> DevelopmentIssuer:
+def development_issuer(settings: PlatformSettings) -> DevelopmentIssuer:
     from handler.platform.auth.development import DevelopmentIssuer
 
     return DevelopmentIssuer(settings.auth_development_key)

@@ -6,23 +6,23 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from handler.composition.metrics_backend import app_metrics
-from handler.settings import Settings
+from handler.platform.settings import PlatformSettings
 
 if TYPE_CHECKING:
     from handler.platform.realtime.hub import Hub
 
 
-def websocket_backend(settings: Settings) -> str:
+def websocket_backend(settings: PlatformSettings) -> str:
     """`api-gateway` when the AWS names are set (Settings refuses one without the other,
     with the one-line configuration error), `local` otherwise."""
     return "api-gateway" if settings.connections_table else "local"
 
 
-def uses_aws_websockets(settings: Settings) -> bool:
+def uses_aws_websockets(settings: PlatformSettings) -> bool:
     return websocket_backend(settings) == "api-gateway"
 
 
-def local_hub(settings: Settings) -> Hub:
+def local_hub(settings: PlatformSettings) -> Hub:
     """This server's sockets in a memory registry (`python -m local`)."""
     # Imported here: the Lambda WebSocket entry never needs Starlette.
     from handler.platform.realtime.drivers.local_socket import LocalSocketSender
@@ -34,7 +34,7 @@ def local_hub(settings: Settings) -> Hub:
 
 
 @lru_cache(maxsize=4)
-def aws_hub(settings: Settings) -> Hub:
+def aws_hub(settings: PlatformSettings) -> Hub:
     """DynamoDB registry + @connections sender, built once per settings and reused while
     the execution environment stays warm."""
     from handler.platform.realtime.hub import Hub

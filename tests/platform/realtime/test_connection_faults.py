@@ -20,7 +20,7 @@ from moto import mock_aws
 
 from handler.composition import aws_hub
 from handler.platform.realtime.drivers.api_gateway import ApiGatewayWebSocketDriver
-from handler.settings import Settings
+from handler.platform.settings import PlatformSettings
 from tests.support.chat_endpoint import endpoint
 from tests.support.connections_api import ConnectionsApi
 from tests.support.events import LambdaContext, load_event
@@ -46,17 +46,17 @@ def api(
 
 
 @pytest.fixture
-def settings(api: ConnectionsApi) -> Settings:
-    return Settings(environment="test", connections_table=TABLE, ws_callback_url=api.url)
+def settings(api: ConnectionsApi) -> PlatformSettings:
+    return PlatformSettings(environment="test", connections_table=TABLE, ws_callback_url=api.url)
 
 
 @pytest.fixture
-def ws(settings: Settings) -> ApiGatewayWebSocketDriver:
+def ws(settings: PlatformSettings) -> ApiGatewayWebSocketDriver:
     return ApiGatewayWebSocketDriver(endpoint, lambda: aws_hub(settings))
 
 
 @pytest.fixture
-def table(settings: Settings) -> Any:
+def table(settings: PlatformSettings) -> Any:
     """The DynamoDB client the hub's registry uses, to inject faults into."""
     return aws_hub(settings).registry.client  # type: ignore[attr-defined]
 
@@ -164,7 +164,7 @@ def add_rows(ids: list[str]) -> None:
 
 
 def test_a_gone_storm_reaches_every_live_target_once_and_deletes_every_gone_row(
-    ws: ApiGatewayWebSocketDriver, table: Any, api: ConnectionsApi, settings: Settings
+    ws: ApiGatewayWebSocketDriver, table: Any, api: ConnectionsApi, settings: PlatformSettings
 ) -> None:
     """90 % of 400 connections answer 410 at once, and 20 of their deletes are throttled
     on the way. The sender's message reaches each live connection exactly once, the
