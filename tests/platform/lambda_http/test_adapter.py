@@ -8,10 +8,14 @@ from typing import Any
 
 import pytest
 from fastapi import FastAPI, Request, Response
+from starlette.applications import Starlette
+from starlette.responses import PlainTextResponse
+from starlette.routing import Route
 
 from handler.platform.lambda_http.adapter import LambdaHttpAdapter
 from tests.support.events import SOURCES, LambdaContext, http_event
 from tests.support.platform_app import CUSTOM
+from tests.support.transports import TRANSPORTS, transport
 
 V2_SOURCES = ("http_api_v2", "function_url")
 
@@ -255,3 +259,15 @@ def test_request_id_is_api_gateways(
     event = http_event(source, path="/items", headers={"x-request-id": "forged"})
     response = lambda_handler(event, lambda_context)
     assert header(response, "x-request-id") == event["requestContext"]["requestId"]
+
+
+@pytest.mark.parametrize("name", TRANSPORTS)
+def test_a_bare_starlette_app_answers_the_same_through_both_transports(name: str) -> None:
+    async def hello(request: Request) -> PlainTextResponse:
+        return PlainTextResponse(f"hello {request.query_params.get('who', 'you')}")
+
+    app = Starlette(routes=[Route("/hello", hello)])
+    with transport(name, app) as http:
+        answer = http("GET", "/hello", params={"who": "lambda"})
+    assert (answer.status, answer.text) == (200, "hello lambda")
+    assert answer.headers["content-type"].startswith("text/plain")
