@@ -32,6 +32,7 @@ from local.aws.lambda_.functions import FunctionPool, write_line
 from local.aws.lambda_.web_adapter import WebAdapterFunction
 from local.aws.moto_server import FAKE_CREDENTIALS, MotoServices, Resources
 from local.aws.outputs import Outputs, write_outputs
+from local.aws.preflight import check_redis, check_settings
 from local.aws.servers import EmbeddedServer, free_port, serve
 from local.aws.sqs.event_source import SqsEventSource
 
@@ -71,6 +72,8 @@ class Emulator:
         return free_port(), free_port(), free_port(), free_port()
 
     async def start(self) -> Outputs:
+        """Serve the whole topology; `NotReady` (nothing left running) when a function's
+        settings are refused or the Redis given does not answer."""
         started = time.perf_counter()
         http_port, ws_port, stream_port, moto_port = self._ports()
         stage = self.options.stage
@@ -78,10 +81,13 @@ class Emulator:
         resources = await asyncio.to_thread(self._moto.start)
         callback_url = f"http://127.0.0.1:{ws_port}/{stage}"
         websocket_url = f"ws://127.0.0.1:{ws_port}/{stage}"
-        await self._serve_websockets(resources, ws_port, callback_url)
-        await self._serve_http(resources, http_port, websocket_url)
-        self._start_worker(resources, callback_url)
-        stream_url = await self._start_stream(stream_port)
+        environments = self._environments(resources, callback_url, websocket_url, stream_port)
+        await check_settings(environments)
+        await check_redis(self.options.redis_url)
+        await self._serve_websockets(resources, ws_port, environments[topology.WEBSOCKET])
+        await self._serve_http(http_port, environments[topology.HTTP])
+        self._start_worker(resources, environments[topology.WORKER])
+        stream_url = await self._start_stream(stream_port, environments[topology.STREAM])
         self.outputs = Outputs(
             http_url=f"http://127.0.0.1:{http_port}/",
             websocket_url=websocket_url,
@@ -92,6 +98,45 @@ class Emulator:
         )
         logger.info("emulator ready in %.1f s", time.perf_counter() - started)
         return self.outputs
+
+    def _environments(
+        self, resources: Resources, callback_url: str, websocket_url: str, stream_port: int
+    ) -> dict[topology.FunctionSpec, dict[str, str]]:
+        """Each function's variables, as the stack sets them, with local values."""
+        sockets = {
+            "CONNECTIONS_TABLE": resources.table(topology.CONNECTIONS_TABLE),
+            "WS_CALLBACK_URL": callback_url,
+        }
+        return {
+            topology.WEBSOCKET: self._environment(topology.WEBSOCKET, **sockets),
+            topology.HTTP: self._environment(
+                topology.HTTP,
+                REDIS_URL=self.options.redis_url,
+                TASK_QUEUE_URL=resources.task_queue_url,
+                TASK_MAX_MESSAGE_BYTES=str(topology.TASK_QUEUE.max_message_bytes),
+                CHAT_WEBSOCKET_URL=websocket_url,
+                USERS_TABLE=resources.table(topology.USERS_TABLE),
+                # The stack's is a Secrets Manager secret; here one per run, shared by every
+                # execution environment, as there (a cursor one signs, another checks).
+                CURSOR_SECRET=self._cursor_secret,
+            ),
+            topology.WORKER: self._environment(
+                topology.WORKER,
+                **sockets,
+                TASK_DLQ_URL=resources.task_dlq_url,
+                IDEMPOTENCY_TABLE=resources.table(topology.IDEMPOTENCY_TABLE),
+            ),
+            # handler/run_stream.sh (uvicorn on PORT), as Lambda Web Adapter starts it.
+            topology.STREAM: self._environment(
+                topology.STREAM,
+                PORT=str(stream_port),
+                AWS_LAMBDA_EXEC_WRAPPER="/opt/bootstrap",
+                AWS_LWA_INVOKE_MODE="response_stream",
+                AWS_LWA_PORT=str(stream_port),
+                AWS_LWA_READINESS_CHECK_PATH="/health",
+                AWS_LWA_READINESS_CHECK_HEALTHY_STATUS="200-299",
+            ),
+        }
 
     def _environment(self, spec: topology.FunctionSpec, **values: str) -> dict[str, str]:
         """The variables the stack sets on `spec` (names checked against the template)."""
@@ -126,17 +171,10 @@ class Emulator:
         return server
 
     async def _serve_websockets(
-        self, resources: Resources, port: int, callback_url: str
+        self, resources: Resources, port: int, environment: dict[str, str]
     ) -> EmbeddedServer:
-        spec = topology.WEBSOCKET
-        environment = self._environment(
-            spec,
-            CONNECTIONS_TABLE=resources.table(topology.CONNECTIONS_TABLE),
-            WS_CALLBACK_URL=callback_url,
-        )
-        pool = self._pool(spec, environment)
         app = websocket_api_app(
-            pool,
+            self._pool(topology.WEBSOCKET, environment),
             region=resources.region,
             credentials=Credentials(
                 FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"], FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"]
@@ -148,53 +186,20 @@ class Emulator:
         # does; anything larger uvicorn refuses itself, so memory stays bounded.
         return await self._serve(app, port, ws_max_size=topology.WEBSOCKET_MAX_MESSAGE_BYTES + 1)
 
-    async def _serve_http(
-        self, resources: Resources, port: int, websocket_url: str
-    ) -> EmbeddedServer:
-        spec = topology.HTTP
-        environment = self._environment(
-            spec,
-            REDIS_URL=self.options.redis_url,
-            TASK_QUEUE_URL=resources.task_queue_url,
-            TASK_MAX_MESSAGE_BYTES=str(topology.TASK_QUEUE.max_message_bytes),
-            CHAT_WEBSOCKET_URL=websocket_url,
-            USERS_TABLE=resources.table(topology.USERS_TABLE),
-            # The stack's is a Secrets Manager secret; here one per run, shared by every
-            # execution environment, as there (a cursor one signs, another checks).
-            CURSOR_SECRET=self._cursor_secret,
-        )
-        return await self._serve(http_api_app(self._pool(spec, environment)), port)
+    async def _serve_http(self, port: int, environment: dict[str, str]) -> EmbeddedServer:
+        return await self._serve(http_api_app(self._pool(topology.HTTP, environment)), port)
 
-    def _start_worker(self, resources: Resources, callback_url: str) -> None:
-        spec = topology.WORKER
-        environment = self._environment(
-            spec,
-            CONNECTIONS_TABLE=resources.table(topology.CONNECTIONS_TABLE),
-            WS_CALLBACK_URL=callback_url,
-            TASK_DLQ_URL=resources.task_dlq_url,
-            IDEMPOTENCY_TABLE=resources.table(topology.IDEMPOTENCY_TABLE),
-        )
+    def _start_worker(self, resources: Resources, environment: dict[str, str]) -> None:
         source = SqsEventSource(
-            self._pool(spec, environment),
+            self._pool(topology.WORKER, environment),
             queue_url=resources.task_queue_url,
             endpoint_url=resources.endpoint_url,
             region=resources.region,
         )
         self._tasks.append(asyncio.create_task(source.run()))
 
-    async def _start_stream(self, port: int) -> str:
-        """`handler/run_stream.sh` (uvicorn on PORT), as Lambda Web Adapter starts it."""
-        spec = topology.STREAM
-        environment = self._environment(
-            spec,
-            PORT=str(port),
-            AWS_LAMBDA_EXEC_WRAPPER="/opt/bootstrap",
-            AWS_LWA_INVOKE_MODE="response_stream",
-            AWS_LWA_PORT=str(port),
-            AWS_LWA_READINESS_CHECK_PATH="/health",
-            AWS_LWA_READINESS_CHECK_HEALTHY_STATUS="200-299",
-        )
-        self._stream = WebAdapterFunction(spec, environment, log=write_line)
+    async def _start_stream(self, port: int, environment: dict[str, str]) -> str:
+        self._stream = WebAdapterFunction(topology.STREAM, environment, log=write_line)
         return await self._stream.start(port)
 
     async def stop(self) -> None:
@@ -216,7 +221,8 @@ class Emulator:
 
 
 async def run(options: EmulatorOptions, outputs_file: Path | None) -> None:
-    """Start, print the URLs, serve until SIGINT/SIGTERM, stop."""
+    """Start, print the URLs, serve until SIGINT/SIGTERM, stop. `NotReady` comes out
+    before anything is printed, with everything started stopped again."""
     emulator = Emulator(options)
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -224,6 +230,10 @@ async def run(options: EmulatorOptions, outputs_file: Path | None) -> None:
         loop.add_signal_handler(sig, stopping.set)
     try:
         outputs = await emulator.start()
+    except BaseException:
+        await emulator.stop()
+        raise
+    try:
         if outputs_file is not None:
             write_outputs(outputs, outputs_file)
         for name, value in outputs.as_cdk_outputs()[outputs.stack_name].items():
