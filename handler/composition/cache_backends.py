@@ -51,7 +51,15 @@ async def open_cache_and_limits(settings: Settings) -> AsyncIterator[CacheAndLim
             breaker = Breaker("redis", backoff=settings.redis_backoff)
         metrics = app_metrics(settings)
         cache = await stack.enter_async_context(
-            open_cache(settings, pool=pool, breaker=breaker, metrics=metrics)
+            open_cache(
+                redis_url=settings.redis_url,
+                key_prefix=settings.redis_key_prefix,
+                redis_timeout=settings.redis_timeout,
+                secret=settings.cache_secret.get_secret_value(),
+                pool=pool,
+                breaker=breaker,
+                metrics=metrics,
+            )
         )
         limiter = await stack.enter_async_context(
             open_rate_limiter(

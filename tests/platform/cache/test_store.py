@@ -12,8 +12,9 @@ import pytest
 import redis
 from fastapi.testclient import TestClient
 
-from handler.app import create_app
-from handler.settings import Settings
+from handler.platform.settings import PlatformSettings
+from tests.support.platform_app import cache_and_limits_app as create_app
+from tests.support.platform_app import test_settings
 from tests.support.redis_settings import REDIS_TEST_TIMEOUT
 
 SECRET = "s" * 32
@@ -25,9 +26,8 @@ def store(redis_url: str) -> Any:
         yield client
 
 
-def redis_settings(redis_url: str, prefix: str, **extra: Any) -> Settings:
-    return Settings(
-        environment="test",
+def redis_settings(redis_url: str, prefix: str, **extra: Any) -> PlatformSettings:
+    return test_settings(
         redis_url=redis_url,
         redis_key_prefix=prefix,
         redis_timeout=REDIS_TEST_TIMEOUT,
