@@ -41,8 +41,8 @@ async def open_fanout(
     settings: Settings, *, pool: OnFirstUse[RedisPool] | None
 ) -> AsyncIterator[Fanout]:
     """The lifespan's fan-out, the process's current one (`current_fanout()`) while it
-    runs. With Redis, its subscriber runs until the block ends and holds one connection
-    of `pool` (the environment's)."""
+    runs. With Redis, it publishes through `pool` (the environment's) and its subscriber
+    runs until the block ends, on a connection of its own."""
     from handler.platform.realtime.fanout import InProcessFanout, installed_fanout
 
     if fanout_backend(settings) != "redis" or pool is None:

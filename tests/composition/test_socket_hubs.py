@@ -13,6 +13,7 @@ from handler.platform.realtime import FanoutHub, InProcessFanout, current_fanout
 from handler.platform.realtime.fanout_redis import RedisFanout
 from handler.settings import Settings
 from local.__main__ import main
+from tests.support.chat_clients import token
 from tests.support.processes import child_env, run_python
 from tests.support.redis_settings import REDIS_TEST_TIMEOUT
 
@@ -34,7 +35,7 @@ def test_redis_fanout_only_for_local_sockets_with_redis_off_lambda() -> None:
     assert "websockets=local " in describe(Settings(environment="test"))
 
 
-def test_the_lifespan_runs_a_redis_fanout_and_puts_the_default_back(
+def test_the_lifespan_runs_a_redis_fanout_from_the_first_socket_on(
     redis_url: str, redis_prefix: str
 ) -> None:
     settings = Settings(
@@ -44,13 +45,18 @@ def test_the_lifespan_runs_a_redis_fanout_and_puts_the_default_back(
         redis_timeout=REDIS_TEST_TIMEOUT,
     )
     before = current_fanout()
-    with TestClient(create_app(settings)):
+    with TestClient(create_app(settings)) as client:
         fanout, hub = current_fanout(), current_hub()
         assert isinstance(fanout, RedisFanout)
-        assert fanout.connected
         assert fanout.prefix == f"{redis_prefix}fanout:"
         assert isinstance(hub, FanoutHub)
         assert hub.fanout is fanout
+        assert client.get("/health").status_code == 200
+        assert not fanout.connected, "no socket yet: nothing subscribes"
+        with client.websocket_connect(f"/ws?token={token('alice')}") as socket:
+            assert fanout.connected, "the first client is let in once subscribed"
+            socket.send_text("hi")
+            assert socket.receive_text() == "Client alice: hi"
     assert current_fanout() is before
     assert not fanout.connected
 

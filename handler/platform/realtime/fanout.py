@@ -39,8 +39,15 @@ class Fanout(ABC):
         self._listeners: dict[str, list[Listener]] = {}
 
     def listen(self, channel: str, listener: Listener) -> None:
-        """Call `listener` with every message published on `channel` from now on."""
+        """Call `listener` with every message published on `channel` from now on (from
+        other processes: once `ready()` has returned)."""
         self._listeners.setdefault(channel, []).append(listener)
+
+    async def ready(self) -> None:
+        """Return once messages from other processes reach this process's listeners (an
+        adapter's subscription is confirmed, or known to be down); nothing to wait for
+        in one process."""
+        return None
 
     async def publish(self, channel: str, message: str) -> None:
         """Deliver `message` to the channel's listeners in every process: this one's now,

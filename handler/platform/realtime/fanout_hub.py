@@ -11,7 +11,7 @@ from collections.abc import Callable
 from handler.platform.realtime.fanout import Fanout
 from handler.platform.realtime.hub import Hub
 from handler.platform.realtime.ports import ConnectionRegistry, Sender
-from handler.platform.realtime.types import BroadcastResult, check_size
+from handler.platform.realtime.types import BroadcastResult, Connection, check_size
 
 
 class FanoutHub(Hub):
@@ -21,7 +21,7 @@ class FanoutHub(Hub):
     reads its targets before anything is sent anywhere, so a failing registry sends
     nothing. `send` to one connection stays in this process: a socket is served by the
     process that accepted it. `fanout.publish(channel, text)` from anywhere reaches the
-    sockets as a broadcast does."""
+    sockets as a broadcast does, once this process has a socket."""
 
     def __init__(
         self,
@@ -36,7 +36,16 @@ class FanoutHub(Hub):
         super().__init__(registry, sender, concurrency=concurrency, clock=clock)
         self.fanout = fanout
         self.channel = channel
-        fanout.listen(channel, self._heard)
+        self._listening = False
+
+    async def join(self, connection: Connection) -> None:
+        """Join; the first connection starts listening to the other processes (a process
+        without sockets has nothing to hear), and is let in once they can be heard."""
+        if not self._listening:
+            self._listening = True
+            self.fanout.listen(self.channel, self._heard)
+        await self.fanout.ready()
+        await super().join(connection)
 
     async def broadcast(self, text: str) -> BroadcastResult:
         check_size(text, "the message to send")

@@ -1,9 +1,10 @@
 """`RedisFanout`: the fan-out between local processes over Redis pub/sub.
 
 Each process subscribes once, on a connection of its own (a pub/sub connection can do
-nothing else), to every channel under its prefix. A publish delivers to this process's
-listeners directly and PUBLISHes the message tagged with the process's origin id; every
-process's subscriber delivers what it receives, except its own (it was delivered already).
+nothing else, so it is not one of the pool's), to every channel under its prefix. A
+publish delivers to this process's listeners directly and PUBLISHes the message tagged
+with the process's origin id; every process's subscriber delivers what it receives,
+except its own (it was delivered already).
 So each process hears a message exactly once, and this process's clients hear it even
 when Redis is down.
 
@@ -15,8 +16,11 @@ message: the breaker's idea (`handler.platform.redis.breaker`) with the reconnec
 its only probe, and no line per failed probe. Messages published while it is down are not
 replayed: pub/sub keeps nothing for a subscriber that is away.
 
-Importing this module imports redis-py: only the composition root does, and only for the
-local server with REDIS_URL (never the WebSocket Lambda).
+Nothing connects until it is needed: the subscriber starts with the first listener (the
+hub's, when its first client joins) or the first publish, as the cache and the limiter
+build their backends on first use. A server with REDIS_URL that never serves a WebSocket
+never subscribes; importing this module does not import redis-py. Only the composition
+root imports it, for the local server with REDIS_URL (never the WebSocket Lambda).
 """
 
 from __future__ import annotations
@@ -27,33 +31,37 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from redis.asyncio import Redis
-from redis.asyncio.client import PubSub
-
-from handler.platform.realtime.fanout import Fanout
+from handler.platform.realtime.fanout import Fanout, Listener
 from handler.platform.redis.budget import PoolExhausted, redis_budget
 from handler.platform.redis.first_use import OnFirstUse
-from handler.platform.redis.pool import RedisPool
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+    from redis.asyncio.client import PubSub
+
+    from handler.platform.redis.pool import RedisPool
 
 logger = logging.getLogger(__name__)
 
 ORIGIN_LENGTH = 32  # a uuid4 in hex: every message starts with its publisher's
+T = TypeVar("T")
 
 
 class RedisFanout(Fanout):
-    """Fan-out through Redis pub/sub. `async with RedisFanout(...)` (or `start()` /
-    `aclose()`) runs the subscriber on the current loop.
+    """Fan-out through Redis pub/sub. Inside `async with RedisFanout(...)` its subscriber
+    runs on that loop, from the first `listen` or publish until the block ends; `ready()`
+    waits for its subscription.
 
-    `pool`: the process's Redis pool (its TLS, timeouts and client name); the subscriber
-    holds one of its connections. `prefix`: channels are `prefix + channel`, so apps (or
-    tests) sharing one Redis never hear each other. `timeout` bounds each publish and the
-    subscribe; `keepalive`: seconds of silence before the subscriber pings Redis, and a
-    second such wait without an answer counts as Redis gone (a network that drops packets
-    closes nothing)."""
+    `pool`: the process's Redis pool: publishes use it; the subscriber's connection is
+    made as its connections are (TLS, timeouts, client name) but outside it. `prefix`:
+    channels are `prefix + channel`, so apps (or tests) sharing one Redis never hear each
+    other. `timeout` bounds each publish and the subscribe; `keepalive`: seconds of
+    silence before the subscriber pings Redis, and a second such wait without an answer
+    counts as Redis gone (a network that drops packets closes nothing)."""
 
     def __init__(
         self,
@@ -83,17 +91,43 @@ class RedisFanout(Fanout):
         self._lost_at: float | None = None
         self._kept_here = 0
 
-    async def start(self) -> None:
-        """Start the subscriber; returns once its first attempt is over (subscribed, or
-        the outage logged), so a server takes no client before it can forward."""
-        self._loop = asyncio.get_running_loop()
-        self._task = asyncio.create_task(self._subscribe_forever(), name="fanout-subscriber")
+    def listen(self, channel: str, listener: Listener) -> None:
+        super().listen(channel, listener)
+        self._spawn()
+
+    async def ready(self) -> None:
+        """Start the subscriber if need be; return once its first attempt is over
+        (subscribed, or the outage logged), at most `timeout` + 1 s."""
+        await self._on_own_loop(self._first_subscription())
+
+    async def _first_subscription(self) -> None:
+        self._spawn()
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(self.timeout + 1.0):
                 await self._first_attempt.wait()
 
+    def _spawn(self) -> None:
+        loop = self._loop
+        if self._task is not None or loop is None:
+            return  # running already, or not entered yet (entering starts it)
+        try:
+            here = asyncio.get_running_loop() is loop
+        except RuntimeError:
+            here = False
+        if not here:
+            loop.call_soon_threadsafe(self._spawn)
+            return
+        self._task = loop.create_task(self._subscribe_forever(), name="fanout-subscriber")
+
+    async def _on_own_loop(self, call: Coroutine[Any, Any, T]) -> T:
+        loop = self._loop
+        if loop is None or loop is asyncio.get_running_loop():
+            return await call
+        # From another thread's loop (a sync task): the pool and the task live there.
+        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(call, loop))
+
     async def aclose(self) -> None:
-        task, self._task = self._task, None
+        task, self._task, self._loop = self._task, None, None
         if task is not None:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -101,7 +135,9 @@ class RedisFanout(Fanout):
         self.connected = False
 
     async def __aenter__(self) -> RedisFanout:
-        await self.start()
+        self._loop = asyncio.get_running_loop()
+        if self._listeners:
+            self._spawn()
         return self
 
     async def __aexit__(
@@ -113,22 +149,17 @@ class RedisFanout(Fanout):
         await self.aclose()
 
     async def forward(self, channel: str, message: str) -> None:
-        loop = self._loop
-        if loop is not None and loop is not asyncio.get_running_loop():
-            # A broadcast from another thread's loop (a sync task): the pool lives here.
-            call = self._publish(channel, message)
-            await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(call, loop))
-            return
-        await self._publish(channel, message)
+        await self._on_own_loop(self._publish(channel, message))
 
     async def _publish(self, channel: str, message: str) -> None:
+        await self._first_subscription()
         if not self.connected:
             self._kept_here += 1
             return
         data = self.origin + message.encode("utf-8", "surrogatepass")
         try:
             pool = await self._pool.get()
-            client = self._client = self._client or Redis(connection_pool=pool)
+            client = self._client = self._client or _client(pool)
             async with redis_budget(self.timeout):
                 await client.publish(self.prefix + channel, data)
         except PoolExhausted:
@@ -158,8 +189,13 @@ class RedisFanout(Fanout):
 
     @contextlib.asynccontextmanager
     async def _subscription(self) -> AsyncIterator[PubSub]:
-        pool = await self._pool.get()
-        pubsub = Redis(connection_pool=pool).pubsub()
+        from redis.asyncio import ConnectionPool
+
+        shared = await self._pool.get()
+        # A connection of its own, made as the pool makes them (URL, TLS, timeouts,
+        # client name) but not one of its REDIS_MAX_CONNECTIONS: requests keep them all.
+        own = ConnectionPool(connection_class=shared.connection_class, **shared.connection_kwargs)
+        pubsub = _client(own).pubsub()
         try:
             async with redis_budget(self.timeout):
                 await pubsub.psubscribe(self._pattern)
@@ -171,6 +207,8 @@ class RedisFanout(Fanout):
             with contextlib.suppress(Exception):
                 async with asyncio.timeout(self.timeout):
                     await pubsub.aclose()
+            with contextlib.suppress(Exception):
+                await own.disconnect()
 
     async def _listen(self, pubsub: PubSub) -> None:
         loop = asyncio.get_running_loop()
@@ -224,3 +262,9 @@ class RedisFanout(Fanout):
             self._kept_here,
         )
         self._lost_at = None
+
+
+def _client(pool: Any) -> Redis:
+    from redis.asyncio import Redis
+
+    return Redis(connection_pool=pool)

@@ -52,6 +52,8 @@ async def processes(
             await stack.enter_async_context(pool)
             fanout = RedisFanout(pool, prefix=prefix, timeout=REDIS_TEST_TIMEOUT, **options)
             found.append(Process(await stack.enter_async_context(fanout)))
+        for process in found:
+            await process.fanout.ready()
         yield found
 
 
@@ -99,6 +101,26 @@ def test_every_process_hears_each_message_once_its_publisher_included(
                 assert stranger.heard == []
             for process in (a, b, c):
                 assert sorted(process.heard) == ["from a", "from b ✓"]
+
+    run(scenario)
+
+
+def test_nothing_connects_until_a_listener_or_a_publish_needs_it(
+    redis_url: str, prefix: str
+) -> None:
+    async def scenario() -> None:
+        pool: OnFirstUse[RedisPool] = OnFirstUse(
+            lambda: open_redis_pool(redis_url, socket_timeout=REDIS_TEST_TIMEOUT, max_connections=4)
+        )
+        async with pool, RedisFanout(pool, prefix=prefix, timeout=REDIS_TEST_TIMEOUT) as idle:
+            await asyncio.sleep(0.1)
+            assert not pool.built
+            assert not idle.connected
+        lone = RedisFanout(pool, prefix=prefix, timeout=REDIS_TEST_TIMEOUT)
+        async with processes(redis_url, prefix, 1) as (listener,), pool, lone:
+            await lone.publish("chat", "first publish subscribes, then publishes")
+            assert lone.connected
+            await settled(lambda: len(listener.heard) == 1)
 
     run(scenario)
 
