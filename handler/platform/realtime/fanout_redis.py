@@ -102,6 +102,8 @@ class RedisFanout(Fanout):
 
     async def _first_subscription(self) -> None:
         self._spawn()
+        if self._first_attempt.is_set() or self._loop is None:
+            return
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(self.timeout + 1.0):
                 await self._first_attempt.wait()
@@ -165,7 +167,7 @@ class RedisFanout(Fanout):
         except PoolExhausted:
             self._kept_here += 1  # a burst, not an outage: the pool logs it, throttled
         except Exception as exc:
-            # Skip Redis until the subscriber hears it again (a message or a pong).
+            # Skip Redis until the subscriber hears it again: it pings at once.
             self.connected = False
             self._lost(exc)
             self._kept_here += 1
@@ -225,7 +227,7 @@ class RedisFanout(Fanout):
                     await self._received(message)
             elif pinged and now - heard > 2 * self.keepalive:
                 raise TimeoutError(f"no answer from Redis for {now - heard:.0f} s")
-            elif not pinged and now - heard > self.keepalive:
+            elif not pinged and (now - heard > self.keepalive or not self.connected):
                 async with redis_budget(self.timeout):
                     await pubsub.ping()
                 pinged = True

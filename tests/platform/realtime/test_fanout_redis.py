@@ -186,6 +186,34 @@ def test_redis_killed_local_delivery_goes_on_logged_once_then_resumes(
     assert any("20 message(s)" in line for line in back), back
 
 
+class FailingPublish:
+    async def publish(self, channel: str, data: bytes) -> int:
+        raise ConnectionError("a publish that timed out")
+
+
+def test_a_failed_publish_pauses_forwarding_until_a_ping_answers(
+    redis_url: str, prefix: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="handler.platform.realtime.fanout_redis")
+
+    async def scenario() -> None:
+        async with processes(redis_url, prefix) as (a, b):
+            await a.fanout.publish("chat", "warm")  # builds a's publishing client
+            a.fanout._client, working = FailingPublish(), a.fanout._client  # type: ignore[assignment]
+            await a.fanout.publish("chat", "lost for b")
+            assert not a.fanout.connected
+            a.fanout._client = working
+            await until(lambda: a.fanout.connected, seconds=5)
+            await a.fanout.publish("chat", "again")
+            await settled(lambda: b.heard == ["warm", "again"])
+            assert a.heard == ["warm", "lost for b", "again"]
+
+    run(scenario)
+    logged = [r.getMessage() for r in caplog.records]
+    assert [line.startswith(LOST) for line in logged] == [True, False], logged
+    assert "1 message(s)" in logged[1]
+
+
 def test_redis_frozen_is_noticed_by_the_keepalive(
     own_redis: RedisServer, caplog: pytest.LogCaptureFixture
 ) -> None:
