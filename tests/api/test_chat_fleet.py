@@ -101,22 +101,24 @@ def test_clients_of_two_processes_hear_each_other_once(two_servers: list[Served]
 def test_an_announcement_task_in_one_process_reaches_the_others_clients(
     two_servers: list[Served],
 ) -> None:
-    a, b = (port_of(served) for served in two_servers)
+    b = port_of(two_servers[1])
 
     async def scenario() -> None:
         async with AsyncExitStack() as stack:
+            # No client of the first process: its first publish is its first use of Redis.
             clients = [
-                await ChatClient.join(stack, a, "alice"),
                 await ChatClient.join(stack, b, "bob"),
                 await ChatClient.join(stack, b, "dave"),
             ]
             admin = {"Authorization": f"Bearer {token('root', admin=True)}"}
             async with httpx.AsyncClient(base_url=two_servers[0].url) as http:
-                queued = await http.post(
-                    "/api/v2/announcements", json={"text": "noon"}, headers=admin
-                )
-            assert queued.status_code == 202, queued.text
+                for text in ("noon", "one"):
+                    queued = await http.post(
+                        "/api/v2/announcements", json={"text": text}, headers=admin
+                    )
+                    assert queued.status_code == 202, queued.text
             await each_hears_once(clients, "Announcement: noon")
+            await each_hears_once(clients, "Announcement: one")
 
     run(scenario)
 
@@ -149,7 +151,7 @@ async def talk_through_an_outage(own_redis: RedisServer, a: int, b: int) -> None
             await each_hears_once([alice, carol], f"Client alice: down {i}")
         await each_hears_once([bob], "Client bob: down from b")
         # Pub/sub replays nothing: what was said meanwhile stays in its process.
-        assert not any("down" in text for text in bob.heard[1:-1])
+        assert not any(text.startswith("Client alice: down") for text in bob.heard)
         assert "Client bob: down from b" not in alice.heard
 
         await asyncio.to_thread(own_redis.start)
