@@ -16,6 +16,9 @@
   `memory_or_redis_settings`, for the same tests on both backends;
 - `redis_server`: `RedisServer`, a `redis-server` of a test's own on a free port, to kill
   and start again;
+- `chat_clients`: `ChatClient` (a signed-in `websockets` client of a real server, recording
+  what it hears), `each_hears_once`, `token`, and `worker_connections` (the sockets each
+  worker of a `--workers N` server holds);
 - `faults`: AWS faults for one botocore client: `refuse` (an operation answers an error)
   and `lose_answer` (botocore sends a request the service already took again);
 - `snapstart`: a SnapStart life cycle simulated with a fork (`python -m
