@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 import pytest
+from websockets.asyncio.client import connect
 
 from handler.settings import Settings
 from local.__main__ import _warn_about_islands
+from tests.support.chat_clients import token
 from tests.support.processes import PYTHON, child_env, serving
 from tests.support.servers import free_port
 
@@ -38,3 +42,23 @@ def test_workers_without_shared_backends_are_told_what_each_keeps_alone(
     shared = {"redis_url": "redis://127.0.0.1:6379/0", "users_table": "users"}
     _warn_about_islands(Settings(environment="test", **shared), 2)
     assert capsys.readouterr().err == ""
+
+
+def test_a_token_in_the_websocket_query_never_reaches_the_log() -> None:
+    """A browser's WebSocket carries its token in `?token=`; uvicorn logs each handshake's
+    path with its query, and the log gets the path with the token blanked."""
+    port = free_port()
+    env = child_env(drop=("REDIS_", "TASK_", "AWS_"), HOST="127.0.0.1", PORT=str(port))
+    secret = token("alice")
+
+    async def chat_once() -> None:
+        url = f"ws://127.0.0.1:{port}/ws?token={secret}"
+        async with connect(url, open_timeout=10) as socket:
+            await socket.send("hello")
+            assert "hello" in await asyncio.wait_for(socket.recv(), 10)
+
+    with serving([PYTHON, "-m", "local"], port=port, env=env, startup=20) as server:
+        asyncio.run(chat_once())
+    assert "/ws?token=[redacted]" in server.output, server.output
+    assert secret not in server.output
+    assert secret.split(".")[2] not in server.output, "not even the signature"
