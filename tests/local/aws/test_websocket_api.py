@@ -30,6 +30,7 @@ from handler.settings import get_settings
 from local.aws import topology
 from local.aws.invoke import Failure, Invocation, Invoker
 from local.aws.websocket_api import websocket_api_app
+from tests.support.auth import token
 from tests.support.events import load_event
 from tests.support.gateway_doubles import GATEWAY_ID, FakeFunction, InProcessFunction, fresh_entry
 from tests.support.servers import LiveServer
@@ -338,11 +339,11 @@ def test_the_real_websocket_function_chats_through_the_gateway(
             with fresh_entry("handler.lambda_ws") as lambda_ws, server:
                 entry["handler"] = lambda_ws.handler
                 with pytest.raises(InvalidStatus) as refused:
-                    socket(server.url)  # no ?client_id: the chat refuses it
-                assert refused.value.response.status_code == 400
+                    socket(server.url, "?client_id=1")  # no token: the chat refuses it
+                assert refused.value.response.status_code == 401
                 with (
-                    socket(server.url, "?client_id=1") as one,
-                    socket(server.url, "?client_id=2") as two,
+                    socket(server.url, f"?token={token(subject='1')}") as one,
+                    socket(server.url, f"?token={token(subject='2')}") as two,
                 ):
                     one.send("hi")
                     assert one.recv(timeout=5) == "Client 1: hi"
