@@ -133,6 +133,7 @@ class Emulator:
             spec,
             CONNECTIONS_TABLE=resources.table(topology.CONNECTIONS_TABLE),
             WS_CALLBACK_URL=callback_url,
+            **resources.user_pool.environment(),
         )
         pool = self._pool(spec, environment)
         app = websocket_api_app(
@@ -162,6 +163,7 @@ class Emulator:
             # The stack's is a Secrets Manager secret; here one per run, shared by every
             # execution environment, as there (a cursor one signs, another checks).
             CURSOR_SECRET=self._cursor_secret,
+            **resources.user_pool.environment(),
         )
         return await self._serve(http_api_app(self._pool(spec, environment)), port)
 
