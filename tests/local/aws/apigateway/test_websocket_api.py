@@ -89,6 +89,17 @@ def test_a_refused_connect_refuses_the_handshake_with_its_status(status: int) ->
     assert fake.routes() == ["$connect"]
 
 
+def test_the_subprotocol_connect_chose_answers_the_handshake() -> None:
+    def answer(event: dict[str, Any]) -> Any:
+        offered = event["headers"]["Sec-WebSocket-Protocol"]
+        assert offered == "chat, bearer.abc"
+        return {"statusCode": 200, "headers": {"Sec-WebSocket-Protocol": "chat"}}
+
+    fake = FakeFunction(answer)
+    with websocket_api(fake) as url, socket(url, subprotocols=["chat", "bearer.abc"]) as ws:
+        assert ws.subprotocol == "chat"
+
+
 def test_a_failed_connect_invocation_refuses_with_502() -> None:
     fake = FakeFunction(lambda event: Invocation(failure=Failure.HANDLER))
     with websocket_api(fake) as url, pytest.raises(InvalidStatus) as refused:
