@@ -41,6 +41,7 @@ from handler.composition.cache_backends import (
 from handler.composition.identity_backends import (
     development_issuer,
     identity_backend,
+    require_issuer,
     token_verifier,
 )
 from handler.composition.metrics_backend import app_metrics
@@ -81,6 +82,7 @@ __all__ = [
     "open_app_state",
     "open_cache_and_limits",
     "open_fanout",
+    "require_issuer",
     "shared_redis_pool",
     "task_queue",
     "task_worker",

@@ -107,8 +107,10 @@ class Emulator:
             "CONNECTIONS_TABLE": resources.table(topology.CONNECTIONS_TABLE),
             "WS_CALLBACK_URL": callback_url,
         }
+        # The user pool's issuer, client and keys: the functions that verify tokens.
+        identity = resources.user_pool.environment()
         return {
-            topology.WEBSOCKET: self._environment(topology.WEBSOCKET, **sockets),
+            topology.WEBSOCKET: self._environment(topology.WEBSOCKET, **sockets, **identity),
             topology.HTTP: self._environment(
                 topology.HTTP,
                 REDIS_URL=self.options.redis_url,
@@ -119,6 +121,7 @@ class Emulator:
                 # The stack's is a Secrets Manager secret; here one per run, shared by every
                 # execution environment, as there (a cursor one signs, another checks).
                 CURSOR_SECRET=self._cursor_secret,
+                **identity,
             ),
             topology.WORKER: self._environment(
                 topology.WORKER,

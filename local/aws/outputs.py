@@ -33,6 +33,8 @@ class Outputs:
                 "UsersTableName": self.resources.table(topology.USERS_TABLE),
                 "TaskQueueName": self.resources.task_queue_name,
                 "TaskDlqName": self.resources.task_dlq_name,
+                "UserPoolId": self.resources.user_pool.pool_id,
+                "UserPoolClientId": self.resources.user_pool.client_id,
                 "AwsEndpointUrl": self.resources.endpoint_url,
                 "TaskQueueUrl": self.resources.task_queue_url,
                 "TaskDlqUrl": self.resources.task_dlq_url,

@@ -142,6 +142,20 @@ def error_frame(context: dict[str, Any]) -> str:
     return f'{{"message": "Internal server error", {ids}}}'
 
 
+def connect_subprotocol(invocation: Invocation | None) -> str | None:
+    """The subprotocol a `$connect` answer chose: its `Sec-WebSocket-Protocol` header,
+    which API Gateway puts in the handshake's answer (a browser that offered
+    subprotocols fails a handshake that names none)."""
+    payload = invocation.payload if invocation is not None else None
+    headers = payload.get("headers") if isinstance(payload, dict) else None
+    if not isinstance(headers, dict):
+        return None
+    for name, value in headers.items():
+        if str(name).lower() == "sec-websocket-protocol" and isinstance(value, str) and value:
+            return value
+    return None
+
+
 def connect_status(invocation: Invocation | None) -> int:
     """The handshake's status for a `$connect` outcome (None: no answer in time)."""
     if invocation is None or invocation.failure is not None:
