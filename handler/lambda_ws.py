@@ -10,12 +10,19 @@ from handler.platform.runtime.init_phase import init_phase
 
 with init_phase():
     from handler.api.chat import endpoint
-    from handler.composition import app_metrics, aws_hub, configure_logs, token_verifier
+    from handler.composition import (
+        app_metrics,
+        aws_hub,
+        configure_logs,
+        require_issuer,
+        token_verifier,
+    )
     from handler.platform.metrics.recorder import invocation_metrics
     from handler.platform.realtime.drivers.api_gateway import ApiGatewayWebSocketDriver
     from handler.settings import get_settings
 
     configure_logs(get_settings())
+    require_issuer(get_settings())
     # The verifier (PyJWT, `cryptography`) is built by the first $connect with a token.
     adapter = ApiGatewayWebSocketDriver(
         endpoint,

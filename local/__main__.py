@@ -1,5 +1,7 @@
-"""`python -m local [serve]`: uvicorn on HOST:PORT (default 127.0.0.1:8000) with the
-in-memory adapters unless the environment selects AWS ones.
+"""`python -m local [serve] [--workers N]`: uvicorn on HOST:PORT (default 127.0.0.1:8000)
+with the in-memory adapters unless the environment selects AWS ones. With several
+workers, each is a process of its own: with REDIS_URL their WebSocket clients hear each
+other (docs/websockets.md#several-local-processes).
 
 `python -m local worker`: poll TASK_QUEUE_URL and run each batch with the worker
 Lambda's handler.
@@ -18,15 +20,20 @@ Ctrl+C stops either command without a traceback.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from typing import TYPE_CHECKING, Any
 
 from handler.settings import ConfigError, Settings, get_settings
 
+if TYPE_CHECKING:
+    from local.aws.emulator import EmulatorOptions
 
-def serve(settings: Settings, reload: bool) -> None:
+
+def serve(settings: Settings, reload: bool, workers: int = 1) -> None:
     import uvicorn
 
-    options = {
+    options: dict[str, Any] = {
         "host": settings.host,
         "port": settings.port,
         # The app configures logging itself (handler.platform.runtime.logs); keep
@@ -40,14 +47,36 @@ def serve(settings: Settings, reload: bool) -> None:
         # The app writes one line per request itself (ACCESS_LOG), at a tenth of the cost.
         "access_log": False,
     }
-    if reload:
-        # A reloading server imports the app anew in a child process, from the
-        # environment (so HOST and PORT there must match --host and --port).
-        uvicorn.run("handler.app:create_app", factory=True, reload=True, **options)  # type: ignore[arg-type]
+    if reload or workers > 1:
+        # A reloading server, and each worker, imports the app anew in a child process,
+        # from the environment: HOST and PORT there must match --host and --port.
+        os.environ["HOST"], os.environ["PORT"] = settings.host, str(settings.port)
+        if workers > 1:
+            _warn_about_islands(settings, workers)
+        uvicorn.run(
+            "handler.app:create_app",
+            factory=True,
+            reload=reload,
+            workers=workers if workers > 1 else None,
+            **options,
+        )
         return
     from handler.app import create_app
 
-    uvicorn.run(create_app(settings), **options)  # type: ignore[arg-type]
+    uvicorn.run(create_app(settings), **options)
+
+
+def _warn_about_islands(settings: Settings, workers: int) -> None:
+    """Each worker keeps its own memory; say what that splits, once, before they start."""
+    split = [] if settings.users_table else ["users"]
+    if not settings.redis_url:
+        split += ["cache", "rate limits", "WebSocket clients"]
+    if split:
+        print(  # noqa: T201 - the command's own line, before any worker configures logging
+            f"python -m local: {workers} workers, each with its own {', '.join(split)}"
+            " (in memory); set REDIS_URL (and USERS_TABLE) to share them",
+            file=sys.stderr,
+        )
 
 
 def worker(settings: Settings, wait: int, max_polls: int | None) -> None:
@@ -70,23 +99,41 @@ def token(args: argparse.Namespace, settings: Settings) -> None:
     print(issued)  # noqa: T201 - the command's output
 
 
-def aws(args: argparse.Namespace, settings: Settings) -> None:
-    import asyncio
-    from pathlib import Path
+def aws_options(args: argparse.Namespace) -> EmulatorOptions:
+    """The emulator's options come from its flags alone: HOST and PORT are the local
+    server's (and PORT a variable the stream function gets), so they move nothing here."""
+    from local.aws.emulator import EmulatorOptions
 
-    from handler.composition import configure_logs
-    from local.aws.emulator import EmulatorOptions, run
-
-    # The emulator's own lines; the functions log as the stack configures them.
-    configure_logs(settings.model_copy(update={"log_format": "text"}))
-    options = EmulatorOptions(
+    return EmulatorOptions(
         base_port=args.port if args.port is not None else 9000,
         redis_url=args.redis_url or "",
         log_format="text" if args.text_logs else "",
         stage=args.stage,
     )
+
+
+def aws(args: argparse.Namespace, settings: Settings) -> None:
+    import asyncio
+    from pathlib import Path
+
+    from handler.composition import configure_logs
+    from local.aws.emulator import run
+    from local.aws.preflight import NotReady
+
+    # The emulator's own lines; the functions log as the stack configures them.
+    configure_logs(settings.model_copy(update={"log_format": "text"}))
     outputs = Path(args.outputs_file) if args.outputs_file else None
-    asyncio.run(run(options, outputs))
+    try:
+        asyncio.run(run(aws_options(args), outputs))
+    except NotReady as exc:
+        print(f"python -m local aws: {exc}", file=sys.stderr)  # noqa: T201 - the CLI's answer
+        raise SystemExit(2) from None
+
+
+def _positive(value: str) -> int:
+    if not value.isdigit() or not 1 <= int(value) <= 64:
+        raise argparse.ArgumentTypeError("a whole number from 1 to 64")
+    return int(value)
 
 
 def _subject(value: str) -> str:
@@ -105,6 +152,12 @@ def main(argv: list[str] | None = None) -> None:
         command.add_argument("--host", help="bind address (env HOST)")
         command.add_argument("--port", type=int, help="port (env PORT)")
         command.add_argument("--reload", action="store_true", help="restart on code changes")
+        command.add_argument(
+            "--workers",
+            type=_positive,
+            default=1,
+            help="server processes (1); with REDIS_URL their WebSocket clients hear each other",
+        )
     worker_cmd = commands.add_parser(
         "worker", help="poll TASK_QUEUE_URL and run tasks with the worker Lambda's handler"
     )
@@ -122,7 +175,10 @@ def main(argv: list[str] | None = None) -> None:
         "aws", help="run the AWS topology locally: API Gateway, Lambda, SQS, DynamoDB"
     )
     aws_cmd.add_argument(
-        "--port", type=int, help="first of 4 ports: HTTP, WebSocket, stream, moto (9000)"
+        "--port",
+        type=int,
+        help="first of 4 ports on 127.0.0.1: HTTP, WebSocket, stream, moto (9000; 0: free"
+        " ports); HOST and PORT are the local server's and do not apply",
     )
     aws_cmd.add_argument("--outputs-file", help="write `cdk deploy --outputs-file` JSON here")
     aws_cmd.add_argument(
@@ -135,6 +191,8 @@ def main(argv: list[str] | None = None) -> None:
         "--text-logs", action="store_true", help="functions log text, not Lambda's JSON"
     )
     args = parser.parse_args(argv)
+    if getattr(args, "reload", False) and getattr(args, "workers", 1) > 1:
+        parser.error("--reload and --workers exclude each other")
     try:
         settings = get_settings()
         if args.command == "worker" and not settings.task_queue_url:
@@ -154,7 +212,7 @@ def main(argv: list[str] | None = None) -> None:
             return
         overrides = {"host": args.host, "port": args.port}
         settings = settings.model_copy(update={k: v for k, v in overrides.items() if v})
-        serve(settings, args.reload)
+        serve(settings, args.reload, args.workers)
     except KeyboardInterrupt:
         # Ctrl+C is how a developer stops it: no traceback, the shell's exit code.
         raise SystemExit(130) from None

@@ -85,7 +85,8 @@ def test_graphiql_is_served_in_development_only() -> None:
     html = {"accept": "text/html"}
     with TestClient(create_app(Settings(environment="development"))) as dev:
         assert "graphiql" in dev.get("/graphql", headers=html).text.lower()
-    with TestClient(create_app(Settings(environment="production"))) as prod:
+    production = Settings(environment="production", auth_issuer="https://issuer.example.com/p")
+    with TestClient(create_app(production)) as prod:
         assert prod.get("/graphql", headers=html).status_code == 404
 
 

@@ -10,6 +10,9 @@ AWS adapter. Everything else receives adapters and never reads settings to choos
 | tasks       | in-process, after the answer | SQS (TASK_QUEUE_URL)                            |
 | websockets  | this server's sockets        | DynamoDB + @connections (CONNECTIONS_TABLE,     |
 |             |                              | WS_CALLBACK_URL)                                |
+| fan-out     | in process; Redis pub/sub    | none: @connections reaches every connection     |
+|             | between local processes      |                                                 |
+|             | (REDIS_URL)                  |                                                 |
 | idempotency | in memory                    | DynamoDB (IDEMPOTENCY_TABLE)                    |
 | users       | in memory, seeded            | DynamoDB (USERS_TABLE)                          |
 | metrics     | off (METRICS=emf: EMF lines) | EMF lines on stdout, flushed per invocation     |
@@ -40,12 +43,15 @@ from handler.composition.cache_backends import (
 from handler.composition.identity_backends import (
     development_issuer,
     identity_backend,
+    require_issuer,
     token_verifier,
 )
 from handler.composition.metrics_backend import app_metrics
 from handler.composition.socket_hubs import (
     aws_hub,
+    fanout_backend,
     local_hub,
+    open_fanout,
     uses_aws_websockets,
     websocket_backend,
 )
@@ -73,10 +79,13 @@ __all__ = [
     "dead_letters",
     "describe",
     "development_issuer",
+    "fanout_backend",
     "idempotency_store",
     "local_hub",
     "open_app_state",
     "open_cache_and_limits",
+    "open_fanout",
+    "require_issuer",
     "shared_redis_pool",
     "task_queue",
     "task_worker",
@@ -102,7 +111,7 @@ def describe(settings: Settings) -> str:
         "cache": cache_backend(settings),
         "limits": cache_backend(settings),
         "tasks": task_backend(settings),
-        "websockets": websocket_backend(settings),
+        "websockets": _websockets(settings),
         "idempotency": idempotency_backend(settings),
         "users": users_backend(settings),
         "identity": identity_backend(settings),
@@ -110,11 +119,17 @@ def describe(settings: Settings) -> str:
     return " ".join(f"{part}={backend}" for part, backend in parts.items())
 
 
+def _websockets(settings: Settings) -> str:
+    backend = websocket_backend(settings)
+    return f"{backend}+redis" if fanout_backend(settings) == "redis" else backend
+
+
 @asynccontextmanager
 async def open_app_state(settings: Settings) -> AsyncIterator[AppState]:
     """What the HTTP app's lifespan holds, entered once per execution environment (an
     `AppState`: the platform's backends and the users store). `broadcast()` reaches the
-    API Gateway clients when the settings name them, this server's sockets otherwise.
+    API Gateway clients when the settings name them, this server's sockets otherwise
+    (and, with REDIS_URL, the sockets of every local process sharing that Redis).
 
     Under SnapStart the backends are built here (`build_ahead`) and the snapshot hooks
     registered (`release_connections`); otherwise each waits for its first use.
@@ -126,11 +141,13 @@ async def open_app_state(settings: Settings) -> AsyncIterator[AppState]:
     async with AsyncExitStack() as stack:
         queue = task_queue(settings)
         stack.callback(queue.close)
-        hub = local_hub(settings)
+        backends = await stack.enter_async_context(open_cache_and_limits(settings))
+        # Before anything listens: the process's fan-out (current_fanout()) is this one.
+        fanout = await stack.enter_async_context(open_fanout(settings, pool=backends.redis_pool))
+        hub = local_hub(settings, fanout=fanout)
         stack.push_async_callback(hub.sender.close)
         reach = aws_hub(settings) if uses_aws_websockets(settings) else hub
         stack.enter_context(installed_hub(reach))
-        backends = await stack.enter_async_context(open_cache_and_limits(settings))
         state = AppState(
             started_at=time.time(),
             task_queue=queue,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from handler.platform.settings import PlatformSettings
+from handler.platform.settings import ConfigError, PlatformSettings
 
 if TYPE_CHECKING:
     from handler.platform.auth.development import DevelopmentIssuer
@@ -16,6 +16,18 @@ def identity_backend(settings: PlatformSettings) -> str:
     return "issuer" if settings.auth_issuer else "development"
 
 
+def require_issuer(settings: PlatformSettings) -> None:
+    """The start-up check of a function that reads tokens (the HTTP app, the WebSocket
+    function): in production, an empty AUTH_ISSUER is a `ConfigError`, one line, so an
+    API never starts unable to tell who calls it. The worker and the stream function read
+    no token and need none."""
+    if settings.environment == "production" and not settings.auth_issuer:
+        raise ConfigError(
+            "invalid configuration: AUTH_ISSUER must be set in production (the issuer whose"
+            " tokens the API trusts, e.g. https://cognito-idp.{region}.amazonaws.com/{poolId})"
+        )
+
+
 @lru_cache(maxsize=4)
 def token_verifier(settings: PlatformSettings) -> TokenVerifier:
     """Tokens of AUTH_ISSUER against its JWKS; without one (development only: production
@@ -23,7 +35,7 @@ def token_verifier(settings: PlatformSettings) -> TokenVerifier:
     from handler.platform.auth.factory import build_verifier
 
     if settings.environment == "production" and not settings.auth_issuer:
-        # Settings refuses this at start-up. Should it get through, the development key
+        # require_issuer refuses this at start-up. Should it get through, the development key
         # is still never trusted: no keys, so every token answers 503 (and is logged).
         from handler.platform.auth.keys import KeyCache
         from handler.platform.auth.verifier import TokenVerifier

@@ -1,5 +1,5 @@
 """The stack's topology as the emulator runs it: functions (entry, environment variable
-names, timeout), the task queue's event source, and the tables.
+names, timeout), the task queue's event source, the tables and the user pool.
 
 Written here, not read from infra/ (importing the CDK starts node). A test holds these
 values against the synthesized template, so a change to infra/ that the emulator does not
@@ -34,6 +34,9 @@ BASE_ENVIRONMENT = {
 }
 # Set per stage on every function (its value is the stage's name).
 STAGE_VARIABLE = "STAGE"
+# infra/stack.py _wire_identity: on the functions that verify bearer tokens. The emulator
+# adds AUTH_JWKS_URL (moto's keys are not at the issuer's address).
+AUTH_ENVIRONMENT = ("AUTH_ISSUER", "AUTH_AUDIENCE")
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,7 @@ HTTP = FunctionSpec(
             "CHAT_WEBSOCKET_URL",
             "USERS_TABLE",
             "CURSOR_SECRET",
+            *AUTH_ENVIRONMENT,
         }
     ),
 )
@@ -86,7 +90,13 @@ WEBSOCKET = FunctionSpec(
     timeout_seconds=29,
     memory_mb=512,
     environment=frozenset(
-        {*BASE_ENVIRONMENT, STAGE_VARIABLE, "CONNECTIONS_TABLE", "WS_CALLBACK_URL"}
+        {
+            *BASE_ENVIRONMENT,
+            STAGE_VARIABLE,
+            "CONNECTIONS_TABLE",
+            "WS_CALLBACK_URL",
+            *AUTH_ENVIRONMENT,
+        }
     ),
 )
 STREAM = FunctionSpec(
@@ -138,6 +148,35 @@ IDEMPOTENCY_TABLE = TableSpec("idempotency", partition_key="id", ttl_attribute="
 # infra/users.py: users, their email items and the id counter, all under `pk`.
 USERS_TABLE = TableSpec("users", partition_key="pk")
 TABLES = (CONNECTIONS_TABLE, IDEMPOTENCY_TABLE, USERS_TABLE)
+
+
+@dataclass(frozen=True)
+class PasswordPolicySpec:
+    min_length: int = 12
+    require_lowercase: bool = True
+    require_uppercase: bool = True
+    require_digits: bool = True
+    require_symbols: bool = True
+    temporary_password_days: int = 3
+
+
+@dataclass(frozen=True)
+class UserPoolSpec:
+    """infra/identity.py: users sign in with their email, an operator creates them, the
+    client has no secret and the password and SRP flows, `admin` makes admins."""
+
+    admin_group: str = "admin"
+    self_sign_up: bool = False
+    username_attributes: tuple[str, ...] = ("email",)
+    password_policy: PasswordPolicySpec = field(default_factory=PasswordPolicySpec)
+    auth_flows: tuple[str, ...] = (
+        "ALLOW_USER_PASSWORD_AUTH",
+        "ALLOW_USER_SRP_AUTH",
+        "ALLOW_REFRESH_TOKEN_AUTH",
+    )
+
+
+USER_POOL = UserPoolSpec()
 
 # The HTTP API's WebSocket and payload limits the gateways enforce.
 HTTP_API_MAX_REQUEST_BYTES = 10 * 1024 * 1024

@@ -1,7 +1,7 @@
 """Helpers any test (and the bench) may import; fixtures stay in the conftest.py files.
 
 - `events`: recorded Lambda events (`load_event`, `http_event`, `SOURCES`, `EVENTS`) and
-  the one Lambda context, `LambdaContext` (from `local.lambda_context`);
+  the one Lambda context, `LambdaContext` (from `local.aws.lambda_.context`);
 - `processes`: the one subprocess runner: `run_python` (a fresh interpreter, output
   captured), `printed` (the JSON it printed), `serving` (a server process while a block
   runs), `child_env`, `ROOT`;
@@ -23,6 +23,9 @@
   `memory_or_redis_settings` (`PlatformSettings`), for the same tests on both backends;
 - `redis_server`: `RedisServer`, a `redis-server` of a test's own on a free port, to kill
   and start again;
+- `chat_clients`: `ChatClient` (a signed-in `websockets` client of a real server, recording
+  what it hears), `each_hears_once`, `token`, and `worker_connections` (the sockets each
+  worker of a `--workers N` server holds);
 - `faults`: AWS faults for one botocore client: `refuse` (an operation answers an error)
   and `lose_answer` (botocore sends a request the service already took again);
 - `snapstart`: a SnapStart life cycle simulated with a fork (`python -m

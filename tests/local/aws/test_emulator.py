@@ -25,6 +25,8 @@ NAMES = {
     "UsersTableName",
     "TaskQueueName",
     "TaskDlqName",
+    "UserPoolId",
+    "UserPoolClientId",
     "AwsEndpointUrl",
     "TaskQueueUrl",
     "TaskDlqUrl",

@@ -25,7 +25,14 @@ from tests.support.chat_endpoint import endpoint
 from tests.support.connections_api import ConnectionsApi
 from tests.support.events import LambdaContext, load_event
 from tests.support.faults import refuse
-from tests.support.websocket_api import TABLE, connect, create_connections_table, message, posted
+from tests.support.websocket_api import (
+    TABLE,
+    connect,
+    create_connections_table,
+    dev_verifier,
+    message,
+    posted,
+)
 
 REGION = "eu-west-1"
 THROTTLED = "ProvisionedThroughputExceededException"
@@ -52,7 +59,7 @@ def settings(api: ConnectionsApi) -> PlatformSettings:
 
 @pytest.fixture
 def ws(settings: PlatformSettings) -> ApiGatewayWebSocketDriver:
-    return ApiGatewayWebSocketDriver(endpoint, lambda: aws_hub(settings))
+    return ApiGatewayWebSocketDriver(endpoint, lambda: aws_hub(settings), verifier=dev_verifier())
 
 
 @pytest.fixture

@@ -1,0 +1,74 @@
+"""The stack's queues and tables in moto server, with the stack's settings."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from local.aws.moto_server import MotoServices, Resources, dynamodb_client, sqs_client
+from local.aws.topology import TABLES, TASK_QUEUE, TableSpec
+
+
+@pytest.fixture(scope="module")
+def services() -> Iterator[tuple[MotoServices, Resources]]:
+    moto = MotoServices(prefix="ServicesTest")
+    resources = moto.start()
+    yield moto, resources
+    moto.stop()
+
+
+@pytest.fixture(scope="module")
+def resources(services: tuple[MotoServices, Resources]) -> Resources:
+    return services[1]
+
+
+def test_moto_listens_on_loopback_only(resources: Resources) -> None:
+    assert resources.endpoint_url.startswith("http://127.0.0.1:")
+    assert {spec.name for spec in TABLES} == {"connections", "idempotency", "users"}
+
+
+def test_task_queue_has_the_stack_settings_and_redrives_to_the_dlq(resources: Resources) -> None:
+    sqs = sqs_client(resources.endpoint_url)
+    queue = sqs.get_queue_attributes(QueueUrl=resources.task_queue_url, AttributeNames=["All"])
+    attributes = queue["Attributes"]
+    assert attributes["VisibilityTimeout"] == str(TASK_QUEUE.visibility_timeout_seconds) == "362"
+    assert attributes["MaximumMessageSize"] == str(TASK_QUEUE.max_message_bytes)
+    assert attributes["MessageRetentionPeriod"] == str(4 * 24 * 3600)
+    assert json.loads(attributes["RedrivePolicy"]) == {
+        "deadLetterTargetArn": resources.task_dlq_arn,
+        "maxReceiveCount": TASK_QUEUE.max_receive_count,
+    }
+    dlq = sqs.get_queue_attributes(QueueUrl=resources.task_dlq_url, AttributeNames=["All"])
+    assert dlq["Attributes"]["QueueArn"] == resources.task_dlq_arn
+    assert dlq["Attributes"]["MessageRetentionPeriod"] == str(14 * 24 * 3600)
+    assert dlq["Attributes"]["MaximumMessageSize"] == str(TASK_QUEUE.max_message_bytes)
+    assert resources.task_queue_url.endswith("/" + resources.task_queue_name)
+
+
+@pytest.mark.parametrize("spec", TABLES, ids=[spec.name for spec in TABLES])
+def test_tables_are_on_demand_with_a_string_key_and_their_ttl(
+    resources: Resources, spec: TableSpec
+) -> None:
+    name = resources.table(spec)
+    dynamodb = dynamodb_client(resources.endpoint_url)
+    table = dynamodb.describe_table(TableName=name)["Table"]
+    key = spec.partition_key
+    assert table["KeySchema"] == [{"AttributeName": key, "KeyType": "HASH"}]
+    assert table["AttributeDefinitions"] == [{"AttributeName": key, "AttributeType": "S"}]
+    assert table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
+    ttl = dynamodb.describe_time_to_live(TableName=name)["TimeToLiveDescription"]
+    if spec.ttl_attribute is None:
+        assert ttl == {"TimeToLiveStatus": "DISABLED"}
+    else:
+        assert ttl == {"TimeToLiveStatus": "ENABLED", "AttributeName": spec.ttl_attribute}
+
+
+def test_stop_frees_the_port() -> None:
+    moto = MotoServices(prefix="StopTest")
+    resources = moto.start()
+    moto.stop()
+    with pytest.raises(httpx.TransportError):
+        httpx.get(resources.endpoint_url, timeout=2)
