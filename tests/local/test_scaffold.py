@@ -5,11 +5,15 @@ with one line and nothing written."""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
+import signal
 import subprocess
+import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.support.processes import PYTHON, ROOT, child_env
@@ -141,3 +145,38 @@ def test_a_name_that_cannot_be_used_is_refused(scaffolded: tuple[Path, str], nam
     assert done.returncode == 2, done.stdout
     assert done.stderr.startswith("python -m local new: ")
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.timeout(300)
+def test_the_emulator_serves_the_new_resource_from_its_table(
+    scaffolded: tuple[Path, str], tmp_path: Path
+) -> None:
+    """What crashed before tables.toml: `python -m local aws` had no value for the new
+    table's variable. Now it creates the table in moto and the function reads it."""
+    copy, _ = scaffolded
+    outputs_file = tmp_path / "out.json"
+    process = subprocess.Popen(
+        [PYTHON, "-m", "local", "aws", "--port", "0", "--outputs-file", str(outputs_file)],
+        cwd=copy,
+        env=child_env(drop=("AWS_", "REDIS_"), PYTHONPATH=str(copy)),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not outputs_file.exists():
+            assert process.poll() is None, "the emulator exited"
+            assert time.monotonic() < deadline, "the emulator did not start"
+            time.sleep(0.2)
+        outputs = json.loads(outputs_file.read_text())["FastapiServerless-dev"]
+        assert outputs["OrdersTableName"] == "FastapiServerless-dev-orders"
+        listed = httpx.get(f"{outputs['HttpUrl']}api/v1/orders", timeout=60)
+        assert listed.json() == {"orders": [], "next_after": None}
+        anonymous = httpx.post(f"{outputs['HttpUrl']}api/v1/orders", json={"name": "x"})
+        assert anonymous.status_code == 401
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
