@@ -74,7 +74,7 @@ def new_files(names: Names) -> dict[str, str]:
         f"{package}/memory_{n}.py": names.fill("memory.py.tmpl"),
         f"{package}/dynamodb_{n}.py": names.fill("dynamodb.py.tmpl"),
         f"{package}/{i}_routes.py": names.fill("routes.py.tmpl"),
-        f"handler/composition/{n}_backends.py": names.fill("backends.py.tmpl"),
+        f"handler/composition/{i}_backends.py": names.fill("backends.py.tmpl"),
         f"tests/api/{n}/__init__.py": "",
         f"tests/api/{n}/test_{i}_store.py": names.fill("test_store.py.tmpl"),
         f"tests/api/{n}/test_{i}_routes.py": names.fill("test_routes.py.tmpl"),
@@ -109,7 +109,7 @@ EDITS: tuple[Edit, ...] = (
     (
         "handler/composition/__init__.py",
         r"^from handler\.composition\.\w+ import [^(]*$",
-        lambda n: f"from handler.composition.{n.name}_backends import {n.item}_store",
+        lambda n: f"from handler.composition.{n.item}_backends import {n.item}_store",
     ),
     (
         "handler/composition/__init__.py",

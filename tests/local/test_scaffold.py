@@ -80,7 +80,7 @@ def test_it_writes_the_resource_its_table_and_its_tests(scaffolded: tuple[Path, 
     for path in (
         "handler/api/orders/order_routes.py",
         "handler/api/orders/dynamodb_orders.py",
-        "handler/composition/orders_backends.py",
+        "handler/composition/order_backends.py",
         "tests/api/orders/test_order_store.py",
     ):
         assert path in printed.splitlines()
