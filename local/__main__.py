@@ -13,6 +13,9 @@ the development issuer (its key in `.local/`), which `python -m local` accepts.
 machine (emulated API Gateway, moto, each function in Lambda-like processes); see
 docs/emulator.md.
 
+`python -m local new resource NAME`: write a stored resource (create, get, list), its
+table, its wiring and its tests (docs/building-a-resource.md#start-your-own-api).
+
 A configuration mistake prints one line naming the variable and exits with code 2;
 Ctrl+C stops either command without a traceback.
 """
@@ -136,6 +139,24 @@ def _positive(value: str) -> int:
     return int(value)
 
 
+def new(args: argparse.Namespace) -> None:
+    from pathlib import Path
+
+    from local.scaffold.resource import ScaffoldError, scaffold
+
+    root = Path(__file__).resolve().parents[1]
+    try:
+        written = scaffold(root, args.name)
+    except ScaffoldError as exc:
+        print(f"python -m local new: {exc}", file=sys.stderr)  # noqa: T201 - the CLI's answer
+        raise SystemExit(2) from None
+    for path in written:
+        print(path)  # noqa: T201 - the command's output
+    print(  # noqa: T201
+        f"\n/api/v1/{args.name} is served by `make run`; `make test` runs its tests."
+    )
+
+
 def _subject(value: str) -> str:
     import re
 
@@ -190,9 +211,18 @@ def main(argv: list[str] | None = None) -> None:
     aws_cmd.add_argument(
         "--text-logs", action="store_true", help="functions log text, not Lambda's JSON"
     )
+    new_cmd = commands.add_parser("new", help="start something of your own from a template")
+    what = new_cmd.add_subparsers(dest="what", required=True)
+    resource_cmd = what.add_parser(
+        "resource", help="a stored resource: create, get, list; its table; its tests"
+    )
+    resource_cmd.add_argument("name", help="plural, lower case: orders")
     args = parser.parse_args(argv)
     if getattr(args, "reload", False) and getattr(args, "workers", 1) > 1:
         parser.error("--reload and --workers exclude each other")
+    if args.command == "new":
+        new(args)
+        return
     try:
         settings = get_settings()
         if args.command == "worker" and not settings.task_queue_url:

@@ -107,17 +107,22 @@ class Emulator:
             "CONNECTIONS_TABLE": resources.table(topology.CONNECTIONS_TABLE),
             "WS_CALLBACK_URL": callback_url,
         }
+        tables = {
+            variable: resources.table(spec) for variable, spec in topology.APP_TABLE_SPECS.items()
+        }
         # The user pool's issuer, client and keys: the functions that verify tokens.
         identity = resources.user_pool.environment()
         return {
-            topology.WEBSOCKET: self._environment(topology.WEBSOCKET, **sockets, **identity),
+            topology.WEBSOCKET: self._environment(
+                topology.WEBSOCKET, tables, **sockets, **identity
+            ),
             topology.HTTP: self._environment(
                 topology.HTTP,
+                tables,
                 REDIS_URL=self.options.redis_url,
                 TASK_QUEUE_URL=resources.task_queue_url,
                 TASK_MAX_MESSAGE_BYTES=str(topology.TASK_QUEUE.max_message_bytes),
                 CHAT_WEBSOCKET_URL=websocket_url,
-                USERS_TABLE=resources.table(topology.USERS_TABLE),
                 # The stack's is a Secrets Manager secret; here one per run, shared by every
                 # execution environment, as there (a cursor one signs, another checks).
                 CURSOR_SECRET=self._cursor_secret,
@@ -125,6 +130,7 @@ class Emulator:
             ),
             topology.WORKER: self._environment(
                 topology.WORKER,
+                tables,
                 **sockets,
                 TASK_DLQ_URL=resources.task_dlq_url,
                 IDEMPOTENCY_TABLE=resources.table(topology.IDEMPOTENCY_TABLE),
@@ -132,6 +138,7 @@ class Emulator:
             # handler/run_stream.sh (uvicorn on PORT), as Lambda Web Adapter starts it.
             topology.STREAM: self._environment(
                 topology.STREAM,
+                tables,
                 PORT=str(stream_port),
                 AWS_LAMBDA_EXEC_WRAPPER="/opt/bootstrap",
                 AWS_LWA_INVOKE_MODE="response_stream",
@@ -141,11 +148,15 @@ class Emulator:
             ),
         }
 
-    def _environment(self, spec: topology.FunctionSpec, **values: str) -> dict[str, str]:
-        """The variables the stack sets on `spec` (names checked against the template)."""
+    def _environment(
+        self, spec: topology.FunctionSpec, tables: Mapping[str, str], **values: str
+    ) -> dict[str, str]:
+        """The variables the stack sets on `spec` (names checked against the template);
+        of the app's `tables` (variable -> name), those the function is given."""
         environment = {
             **topology.BASE_ENVIRONMENT,
             topology.STAGE_VARIABLE: self.options.stage,
+            **{name: value for name, value in tables.items() if name in spec.environment},
             **values,
         }
         missing = set(spec.environment) - set(environment)

@@ -7,6 +7,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from infra.app_tables import APP_TABLES
 from local.aws import topology
 from local.aws.moto_server import Resources
 
@@ -30,7 +31,7 @@ class Outputs:
                 "WebSocketCallbackUrl": self.websocket_callback_url,
                 "StreamUrl": self.stream_url,
                 "ConnectionsTableName": self.resources.table(topology.CONNECTIONS_TABLE),
-                "UsersTableName": self.resources.table(topology.USERS_TABLE),
+                **{table.output_name: self.resources.tables[table.name] for table in APP_TABLES},
                 "TaskQueueName": self.resources.task_queue_name,
                 "TaskDlqName": self.resources.task_dlq_name,
                 "UserPoolId": self.resources.user_pool.pool_id,
