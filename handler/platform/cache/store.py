@@ -6,12 +6,14 @@ and a value that fails the check reads as a miss.
 
 Invalidation is by generations, not by deleting keys: an entry's key can name the
 current generation of what it was computed from (`generations(["users"])`), and a write
-starts a new one (`bump("users")`, one INCR). Every process reads the generation from the
-shared store on every lookup, so after a bump nobody, anywhere, reads the old entries;
+starts a new one (`bump("users")`, one INCR). Every process reads the generations from the
+shared store on every lookup (one MGET), so after a bump nobody, anywhere, reads the old entries;
 they expire with their TTL. No key listing, no multi-key delete, no per-process state.
 
-Only single-key GET, SET and INCR (cashews' one-key Lua script when it sets the expiry)
-reach Redis, so the plain client works on ElastiCache Serverless (cluster mode, database 0).
+Only GET, SET, INCR (cashews' one-key Lua script when it sets the expiry) and the MGET of
+a lookup's generations reach Redis. Every generation key carries the hash tag `{gen}`, so
+that MGET stays in one slot: the plain client works on ElastiCache Serverless (cluster
+mode, database 0).
 """
 
 from __future__ import annotations
@@ -115,19 +117,20 @@ class ResponseCache:
             return
 
     async def generations(self, names: Sequence[str]) -> list[int] | None:
-        """The current generation of each name (0 before its first bump); None when the
-        store cannot say, and then the caller must neither read nor store an entry."""
+        """The current generation of each name (0 before its first bump), read in one
+        round trip (MGET); None when the store cannot say, and then the caller must
+        neither read nor store an entry."""
+        keys = [self._generation_key(name) for name in names]
+        try:
+            values = await self.guarded.call(lambda cache: cache.get_many(*keys))
+        except BackendUnavailable:
+            self._failed_open()
+            return None
+        except bad_value_errors():
+            return None
         found: list[int] = []
-        for name in names:
-            read = _generation_read(self._generation_key(name))
-            try:
-                value = await self.guarded.call(read)
-            except BackendUnavailable:
-                self._failed_open()
-                return None
-            except bad_value_errors():
-                return None
-            if value is not None and not isinstance(value, int):
+        for name, value in zip(names, values, strict=True):
+            if value is not None and type(value) is not int:
                 logger.warning("cache generation %s holds %r, not a counter", name, value)
                 return None
             found.append(value or 0)
@@ -147,11 +150,9 @@ class ResponseCache:
         return done
 
     def _generation_key(self, name: str) -> str:
-        return f"{self.prefix}gen:{name}"
-
-
-def _generation_read(key: str) -> Callable[[Cache], Awaitable[Any]]:
-    return lambda cache: cache.get(key)
+        # One hash tag for every generation: a lookup's MGET stays in one slot (cluster
+        # mode, ElastiCache Serverless), whichever names it reads.
+        return f"{self.prefix}{{gen}}:{name}"
 
 
 def _generation_bump(key: str) -> Callable[[Cache], Awaitable[Any]]:
