@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from handler.platform.metrics.names import CACHE_OUTCOMES, REDIS_FAIL_OPEN, CacheOutcome
@@ -116,6 +117,39 @@ class ResponseCache:
             self._failed_open()
             return
 
+    async def lookup(self, key: str, names: Sequence[str], *, read: bool = True) -> Lookup:
+        """`key` under the current generations of `names` (`key#users=3,users:5=1`) and,
+        when `read`, the value stored there: one guarded call, one MGET and one GET on
+        Redis. The key is None when the generations cannot be read: then nothing may be
+        read or stored."""
+        generation_keys = [self._generation_key(name) for name in names]
+
+        async def find(cache: Cache) -> Lookup:
+            full = key
+            if generation_keys:
+                current = _counters(names, await cache.get_many(*generation_keys))
+                if current is None:
+                    return Lookup(None)
+                full = f"{key}#{','.join(f'{n}={v}' for n, v in zip(names, current, strict=True))}"
+            if not read:
+                return Lookup(full)
+            try:
+                return Lookup(full, await cache.get(self.prefix + full))
+            except backend_errors():
+                raise  # Redis failing: the guard's to judge
+            except bad_value_errors() as exc:
+                logger.warning("cached value for %s rejected (%s); recomputing", full, repr(exc))
+                return Lookup(full)
+
+        try:
+            return await self.guarded.call(find)
+        except BackendUnavailable:
+            self._failed_open()
+        except bad_value_errors():
+            pass
+        # Without generations the answer may still be stored (a later call may succeed).
+        return Lookup(None if names else key)
+
     async def generations(self, names: Sequence[str]) -> list[int] | None:
         """The current generation of each name (0 before its first bump), read in one
         round trip (MGET); None when the store cannot say, and then the caller must
@@ -128,13 +162,7 @@ class ResponseCache:
             return None
         except bad_value_errors():
             return None
-        found: list[int] = []
-        for name, value in zip(names, values, strict=True):
-            if value is not None and type(value) is not int:
-                logger.warning("cache generation %s holds %r, not a counter", name, value)
-                return None
-            found.append(value or 0)
-        return found
+        return _counters(names, values)
 
     async def bump(self, *names: str) -> bool:
         """Start a new generation of each name, for every process at once. False when the
@@ -153,6 +181,22 @@ class ResponseCache:
         # One hash tag for every generation: a lookup's MGET stays in one slot (cluster
         # mode, ElastiCache Serverless), whichever names it reads.
         return f"{self.prefix}{{gen}}:{name}"
+
+
+@dataclass(frozen=True, slots=True)
+class Lookup:
+    key: str | None  # None: the generations are unknown
+    value: Any = None  # what is stored under `key` (None: nothing, or not read)
+
+
+def _counters(names: Sequence[str], values: Sequence[Any]) -> list[int] | None:
+    found: list[int] = []
+    for name, value in zip(names, values, strict=True):
+        if value is not None and type(value) is not int:
+            logger.warning("cache generation %s holds %r, not a counter", name, value)
+            return None
+        found.append(value or 0)
+    return found
 
 
 def _generation_bump(key: str) -> Callable[[Cache], Awaitable[Any]]:

@@ -81,23 +81,13 @@ class Pending:
     # The headers the dependencies had set before the endpoint ran (not stored).
     before: RawHeaders = field(default_factory=list)
 
-    async def keyed(self, names: Sequence[str]) -> str | None:
-        """The full key under the current generations of `names`; None when they cannot
-        be read (then nothing may be read or stored)."""
-        if not names:
-            self.key = self.base_key
-            return self.key
-        current = await self.store.generations(names)
-        if current is None:
-            return None
-        suffix = ",".join(f"{name}={value}" for name, value in zip(names, current, strict=True))
-        self.key = f"{self.base_key}#{suffix}"
-        return self.key
-
-    async def lookup(self) -> tuple[bytes, RawHeaders] | None:
-        if not self.read or self.key is None:
-            return None
-        return decode_answer(await self.store.get(self.key))
+    async def resolve(self, names: Sequence[str]) -> tuple[bytes, RawHeaders] | None:
+        """Read the generations of `names` (setting `key`) and, unless `no-cache`, the
+        answer stored under that key. `key` stays None when the generations cannot be
+        read: then nothing may be read or stored."""
+        found = await self.store.lookup(self.base_key, names, read=self.read)
+        self.key = found.key
+        return None if found.value is None else decode_answer(found.value)
 
 
 class HitResponse(Response):
@@ -145,10 +135,10 @@ def _decorate(endpoint: Callable[..., Any], *, plan: CachePlan) -> Callable[...,
             return await call(*args, **kwargs)
         if pending.key is None:
             names = plan.names if plan.names is not None else list(plan.generations(kwargs))  # type: ignore[misc]
-            if await pending.keyed(names) is None:
+            found = await pending.resolve(names)
+            if pending.key is None:
                 pending.outcome = "BYPASS"
                 return await call(*args, **kwargs)
-            found = await pending.lookup()
             if found is not None:
                 pending.outcome = "HIT"
                 body, headers = found

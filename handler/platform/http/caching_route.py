@@ -73,10 +73,10 @@ class RouteCache:
         if self.early:
             names = self._names_before_validation(request)
             if names is not None:
-                if await pending.keyed(names) is None:
+                found = await pending.resolve(names)
+                if pending.key is None:
                     scope[PENDING] = None  # the endpoint computes; nothing is stored
                     return _marked(await self.handler(request), "BYPASS", store)
-                found = await pending.lookup()
                 if found is not None:
                     store.record("HIT")
                     body, headers = found

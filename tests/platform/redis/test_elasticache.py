@@ -11,6 +11,7 @@ from __future__ import annotations
 import shlex
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from urllib.parse import urlsplit
@@ -43,6 +44,10 @@ class Monitor:
         self.stopped = threading.Event()
         self.thread = threading.Thread(target=self._read, daemon=True)
         self.thread.start()
+        # Commands sent before the server answers MONITOR would go unseen.
+        deadline = time.monotonic() + 5
+        while "+OK" not in self.lines and time.monotonic() < deadline:
+            time.sleep(0.005)
 
     def _read(self) -> None:
         buffer = b""
