@@ -8,6 +8,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from tests.bench import results
+
 
 def per_call(fn: Callable[[], object], *, number: int, repeats: int = 7) -> float:
     """Median over `repeats` of the mean seconds per call over `number` calls."""
@@ -28,12 +30,15 @@ def spread(samples: list[float]) -> str:
 
 
 def show(label: str, value: float, unit: str = "us", note: str = "") -> None:
+    """A duration in seconds, printed in `unit` (us, ms, s) and kept for the JSON."""
     scale = {"us": 1e6, "ms": 1e3, "s": 1.0}[unit]
     print(f"  {label:<52} {value * scale:>10.1f} {unit}  {note}", flush=True)
+    results.add(label, value, unit, note)
 
 
 def ratio(label: str, value: float, target: str = "") -> None:
     print(f"  {label:<52} {value:>10.2f} x  {target}", flush=True)
+    results.add(label, value, "x", target)
 
 
 def per_call_interleaved(
@@ -56,6 +61,7 @@ def per_call_interleaved(
 def figure(label: str, value: float, unit: str = "", note: str = "") -> None:
     """A figure that is not a duration (a count, MB, requests per second)."""
     print(f"  {label:<52} {value:>10.1f} {unit}  {note}", flush=True)
+    results.add(label, value, unit, note)
 
 
 def cpu_seconds(pid: int) -> float:
