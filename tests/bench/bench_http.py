@@ -11,6 +11,7 @@ import statistics
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 from typing import Any
 
@@ -92,6 +93,8 @@ def warm_invocations() -> None:
         asyncio.set_event_loop(ours.loop)
         return stock(event, context)
 
+    # CPU time of this process: what the adapter costs, less disturbed by the other
+    # processes of a shared machine than wall time.
     times = per_call_interleaved(
         {
             "ours": lambda: ours(event, context),
@@ -99,6 +102,7 @@ def warm_invocations() -> None:
             "stock": run_stock,
         },
         number=NUMBER,
+        clock=time.process_time,
     )
     t_ours, t_direct, t_stock = times["ours"], times["direct"], times["stock"]
     logging.disable(logging.NOTSET)
@@ -106,7 +110,7 @@ def warm_invocations() -> None:
     show("GET /api/v1/users, stock Mangum(app)", t_stock)
     show("GET /api/v1/users, direct ASGI call", t_direct)
     ratio("stock Mangum / ours (speed-up)", t_stock / t_ours, "target >= 1.8")
-    ratio("ours / direct ASGI (overhead)", t_ours / t_direct, "target <= 1.3")
+    ratio("ours / direct ASGI (overhead)", t_ours / t_direct, "target <= 1.2")
     panel = "warm invocation (µs)"
     record(panel, "lambda_http.handler", t_ours * 1e6)
     record(panel, "stock Mangum(app)", t_stock * 1e6)
