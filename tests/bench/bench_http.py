@@ -1,13 +1,11 @@
 """Lambda HTTP path: our adapter vs stock Mangum vs a direct ASGI call (warm), and the
-cold start to the first answer vs a bare FastAPI + Mangum hello."""
+cold start to the first answer (tests/bench/cold_start.py)."""
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import os
-import statistics
 import subprocess
 import sys
 import textwrap
@@ -21,46 +19,12 @@ from starlette.types import Message
 from handler.app import create_app
 from handler.platform.lambda_http.adapter import LambdaHttpAdapter
 from handler.settings import Settings
-from tests.bench.common import per_call_interleaved, ratio, record, show, spread
+from tests.bench import cold_start
+from tests.bench.common import per_call_interleaved, ratio, record, show
 from tests.support.events import LambdaContext, http_event
 
 ROOT = Path(__file__).resolve().parents[2]
 NUMBER = 400
-
-# A fresh process: import the entry, answer one GET /api/v1/users event (the event is
-# read before the clock starts). The bare hello answers the same event at the same path.
-FIRST_ANSWER = """
-import json, sys, time
-event = json.loads(sys.argv[1])
-t = time.perf_counter()
-{body}
-answer = handler(event, Context())
-assert answer["statusCode"] == 200, answer
-print("SECONDS", time.perf_counter() - t, flush=True)
-"""
-OURS = "from handler.lambda_http import handler"
-BARE = """
-from fastapi import FastAPI
-from mangum import Mangum
-app = FastAPI()
-@app.get("/api/v1/users")
-async def hello() -> dict[str, str]:
-    return {"hello": "world"}
-handler = Mangum(app)
-"""
-# A context as Lambda passes it (tests.support.events would add its imports to ours).
-CONTEXT = """
-class Context:
-    function_name = "bench"
-    function_version = "$LATEST"
-    memory_limit_in_mb = 1024
-    invoked_function_arn = "arn:aws:lambda:eu-west-1:123456789012:function:bench"
-    aws_request_id = "req-1"
-    log_group_name = "/aws/lambda/bench"
-    log_stream_name = "stream"
-    def get_remaining_time_in_millis(self) -> int:
-        return 29_000
-"""
 
 
 def warm_invocations() -> None:
@@ -119,24 +83,6 @@ def warm_invocations() -> None:
         adapter.close()
 
 
-# What infra sets on the HTTP function (placeholders: the first GET connects nowhere).
-DEPLOYED_ENV = {
-    "AWS_LAMBDA_FUNCTION_NAME": "bench",
-    "ENVIRONMENT": "production",
-    "SERVICE_NAME": "fastapi-serverless",
-    "LOG_LEVEL": "INFO",
-    "REDIS_URL": "rediss://cache.example.invalid:6379",
-    "TASK_QUEUE_URL": "https://sqs.eu-west-1.amazonaws.com/123456789012/tasks",
-    "TASK_MAX_MESSAGE_BYTES": "1048576",
-    "CHAT_WEBSOCKET_URL": "wss://abc123.execute-api.eu-west-1.amazonaws.com/prod",
-    "AWS_REGION": "eu-west-1",
-    "AWS_DEFAULT_REGION": "eu-west-1",
-    "AWS_ACCESS_KEY_ID": "bench",
-    "AWS_SECRET_ACCESS_KEY": "bench",
-}
-COLD_RUNS = 11
-
-
 def _init_seconds(script: str, repeats: int = 7, **extra: str) -> list[float]:
     env = {"PATH": os.environ["PATH"], "AWS_LAMBDA_FUNCTION_NAME": "bench", "LOG_LEVEL": "ERROR"}
     env.update(extra)
@@ -154,39 +100,9 @@ def _init_seconds(script: str, repeats: int = 7, **extra: str) -> list[float]:
     return samples
 
 
-def _first_answer(body: str, event: str) -> float:
-    script = FIRST_ANSWER.format(body=textwrap.dedent(body)) + ""
-    done = subprocess.run(
-        [sys.executable, "-c", CONTEXT + script, event],
-        cwd=ROOT,
-        env={"PATH": os.environ["PATH"], **DEPLOYED_ENV},
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    (line,) = [line for line in done.stdout.splitlines() if line.startswith("SECONDS ")]
-    return float(line.split()[1])
-
-
-def cold_start() -> None:
-    """Fresh processes, ours and the bare hello taken in turn (load lands on both)."""
-    event = json.dumps(http_event("http_api_v2", path="/api/v1/users"))
-    bare, ours = [], []
-    _first_answer(OURS, event)  # bytecode written, files in the page cache
-    for _ in range(COLD_RUNS):
-        bare.append(_first_answer(BARE, event))
-        ours.append(_first_answer(OURS, event))
-    t_bare, t_ours = statistics.median(bare), statistics.median(ours)
-    show("cold start to first answer, bare FastAPI + Mangum hello", t_bare, "ms", spread(bare))
-    show("cold start to first answer, lambda_http (deployed env)", t_ours, "ms", spread(ours))
-    ratio("ours / bare hello", t_ours / t_bare, "target <= 1.3")
-    record("cold start to first answer (ms)", "bare FastAPI + Mangum hello", t_bare * 1e3)
-    record("cold start to first answer (ms)", "handler.lambda_http", t_ours * 1e3)
-
-
 def main() -> None:
     warm_invocations()
-    cold_start()
+    cold_start.main()
 
 
 if __name__ == "__main__":

@@ -38,6 +38,8 @@ def add(label: str, value: float, unit: str, note: str = "") -> None:
     if not _current:
         return  # a bench module run on its own (python -m tests.bench.bench_x)
     row: dict[str, Any] = {"figure": label.strip(), "value": float(f"{value:.4g}"), "unit": unit}
+    if unit in _DURATIONS:  # durations are kept in seconds, shown in the unit printed
+        row.update(unit="s", shown_in=unit)
     if note.strip():
         row["note"] = note.strip()
     _rows[_current[0]].append(row)
@@ -84,7 +86,7 @@ def render(data: dict[str, Any]) -> str:
     for bench, entry in sorted(data.items()):
         when = f"{entry['commit']}, {entry['date']}"
         for row in entry["figures"]:
-            value = _value(row["value"], row["unit"])
+            value = _value(row["value"], row["unit"], row.get("shown_in"))
             note = row.get("note", "").replace("|", "\\|")
             figure = row["figure"].replace("|", "\\|")
             lines.append(f"| {bench} | {figure} | {value} | {note} | {when} |")
@@ -101,10 +103,12 @@ def table_in(page: str) -> str:
     return page[page.index(BEGIN) + len(BEGIN) : page.index(END)].strip("\n")
 
 
-def _value(value: float, unit: str) -> str:
-    scaled = {"us": (1e6, "µs"), "ms": (1e3, "ms"), "s": (1.0, "s")}
-    if unit in scaled:
-        factor, shown = scaled[unit]
+_DURATIONS = {"us": (1e6, "µs"), "ms": (1e3, "ms"), "s": (1.0, "s")}
+
+
+def _value(value: float, unit: str, shown_in: str | None = None) -> str:
+    if shown_in in _DURATIONS:
+        factor, shown = _DURATIONS[shown_in]
         return f"{value * factor:,.1f} {shown}"
     if unit == "x":
         return f"{value:.2f}x"

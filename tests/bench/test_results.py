@@ -33,7 +33,13 @@ def test_a_run_of_some_benches_replaces_only_their_rows(tmp_path: Path) -> None:
     saved = json.loads(data.read_text())
     assert saved["one"]["commit"] == "abc1234"
     assert saved["one"]["figures"] == [
-        {"figure": "hit", "value": 0.000125, "unit": "us", "note": "target <= 1 ms"}
+        {
+            "figure": "hit",
+            "value": 0.000125,
+            "unit": "s",
+            "shown_in": "us",
+            "note": "target <= 1 ms",
+        }
     ]
     assert saved["two"]["commit"] == "def5678-dirty"
     assert [row["value"] for row in saved["two"]["figures"]] == [0.98]
