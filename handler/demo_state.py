@@ -12,11 +12,13 @@ from handler.platform.http.app_state import PlatformState, state_of
 
 if TYPE_CHECKING:
     from handler.api.users.user_store import UserStore
+    from handler.platform.graphql_ws.protocol import GraphQLWsProtocol
 
 
 @dataclass(frozen=True, kw_only=True)
 class AppState(PlatformState):
     users: UserStore
+    subscriptions: GraphQLWsProtocol  # graphql-transport-ws on this server's /graphql
 
 
 def app_state(connection: HTTPConnection) -> AppState:

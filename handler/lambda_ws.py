@@ -10,7 +10,13 @@ from handler.platform.runtime.init_phase import init_phase
 
 with init_phase():
     from handler.api.chat import endpoint
-    from handler.composition import app_metrics, aws_hub, configure_logs, token_verifier
+    from handler.composition import (
+        app_metrics,
+        aws_graphql_ws,
+        aws_hub,
+        configure_logs,
+        token_verifier,
+    )
     from handler.platform.metrics.recorder import invocation_metrics
     from handler.platform.realtime.drivers.api_gateway import ApiGatewayWebSocketDriver
     from handler.settings import get_settings
@@ -21,5 +27,7 @@ with init_phase():
         endpoint,
         lambda: aws_hub(get_settings()),
         verifier=lambda: token_verifier(get_settings()),
+        # graphql-transport-ws beside the chat, when SUBSCRIPTIONS_TABLE is set.
+        graphql=lambda: aws_graphql_ws(get_settings()),
     )
     handler = invocation_metrics(adapter, app_metrics(get_settings()), function="ws")

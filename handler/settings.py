@@ -61,6 +61,7 @@ class Settings(BaseSettings):
     task_dlq_url: str = ""
     connections_table: str = ""
     ws_callback_url: str = ""
+    subscriptions_table: str = ""
     idempotency_table: str = ""
     users_table: str = ""
     aws_endpoint_url: str = ""
@@ -69,6 +70,8 @@ class Settings(BaseSettings):
     # target is dropped (local socket) or the post given up (@connections).
     ws_send_concurrency: int = Field(default=64, ge=1, le=512)
     ws_send_timeout: float = Field(default=5.0, gt=0.0, le=60.0)
+    # graphql-transport-ws: how long a socket may wait before `connection_init` (4408).
+    graphql_ws_init_timeout: float = Field(default=3.0, gt=0.0, le=60.0)
     # The WebSocket URL the /chat page connects to (`wss://{api}.execute-api.{region}.
     # amazonaws.com/{stage}` on AWS, filled by the stack); empty: this server's /ws route.
     chat_websocket_url: str = Field(default="", pattern=r"^(wss?://[^\s\"'<>]+)?$")
@@ -197,6 +200,8 @@ class Settings(BaseSettings):
         # Local sockets with a shared table would delete other processes' connections.
         if bool(self.connections_table) != bool(self.ws_callback_url):
             raise ValueError("set CONNECTIONS_TABLE and WS_CALLBACK_URL together, or neither")
+        if self.subscriptions_table and not self.ws_callback_url:
+            raise ValueError("SUBSCRIPTIONS_TABLE needs WS_CALLBACK_URL (events go through it)")
         return self
 
 

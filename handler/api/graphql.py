@@ -19,6 +19,7 @@ from strawberry.asgi import GraphQL
 from strawberry.extensions import MaskErrors, SchemaExtension
 from strawberry.types import ExecutionContext
 
+from handler.api.subscriptions import Subscription
 from handler.api.users.graphql_types import Mutation, Query
 from handler.platform.auth.callers import bearer_of, identity_of
 from handler.platform.http.graphql_limits import GraphQLLimits
@@ -85,5 +86,9 @@ def build_graphql_app(
     extensions: list[Callable[[], SchemaExtension]] = [*limits.extensions()] if limits else []
     if not graphiql:
         extensions.append(lambda: MaskErrors(should_mask_error=_is_internal))
-    schema = Schema(query=query, mutation=mutation, extensions=extensions)
+    # The subscriptions are served over WebSockets (handler.api.subscription_routes);
+    # here they are in the schema that introspection and GraphiQL show.
+    schema = Schema(
+        query=query, mutation=mutation, subscription=Subscription, extensions=extensions
+    )
     return GraphQLApp(schema, graphql_ide="graphiql" if graphiql else None)

@@ -25,8 +25,8 @@ adapters its settings select (cold start). One module per part:
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -47,6 +47,13 @@ from handler.composition.socket_hubs import (
     uses_aws_websockets,
     websocket_backend,
 )
+from handler.composition.subscription_backends import (
+    aws_graphql_ws,
+    aws_publisher,
+    graphql_operations,
+    local_subscriptions,
+    subscriptions_backend,
+)
 from handler.composition.task_backends import (
     dead_letters,
     idempotency_backend,
@@ -60,18 +67,23 @@ from handler.platform.realtime.broadcast import installed_hub
 from handler.settings import Settings
 
 if TYPE_CHECKING:
+    from handler.composition.subscription_backends import LocalSubscriptions
     from handler.demo_state import AppState
 
 __all__ = [
     "app_metrics",
+    "aws_graphql_ws",
     "aws_hub",
+    "aws_publisher",
     "configure_logs",
     "cursor_codec",
     "dead_letters",
     "describe",
     "development_issuer",
+    "graphql_operations",
     "idempotency_store",
     "local_hub",
+    "local_subscriptions",
     "open_app_state",
     "open_cache_and_limits",
     "shared_redis_pool",
@@ -100,11 +112,27 @@ def describe(settings: Settings) -> str:
         "limits": cache_backend(settings),
         "tasks": task_backend(settings),
         "websockets": websocket_backend(settings),
+        "subscriptions": subscriptions_backend(settings),
         "idempotency": idempotency_backend(settings),
         "users": users_backend(settings),
         "identity": identity_backend(settings),
     }
     return " ".join(f"{part}={backend}" for part, backend in parts.items())
+
+
+@contextmanager
+def _local_publishing(settings: Settings, subscriptions: LocalSubscriptions) -> Iterator[None]:
+    """Events published in this process: through the worker's publisher when the settings
+    name a subscriptions table, else on this process's fan-out, whose listener delivers
+    them to this server's own subscriptions (each server process hears each event once)."""
+    from handler.platform.graphql_ws.publishing import FanoutPublishing, installed_publishing
+    from handler.platform.realtime.fanout import InProcessFanout, installed_fanout
+
+    with installed_fanout(InProcessFanout()) as fanout:
+        fanout.listen("subscriptions", subscriptions.publisher.deliver_message)
+        publisher = aws_publisher(settings)
+        with installed_publishing(publisher or FanoutPublishing(fanout)):
+            yield
 
 
 @asynccontextmanager
@@ -127,6 +155,8 @@ async def open_app_state(settings: Settings) -> AsyncIterator[AppState]:
         stack.push_async_callback(hub.sender.close)
         reach = aws_hub(settings) if uses_aws_websockets(settings) else hub
         stack.enter_context(installed_hub(reach))
+        subscriptions = local_subscriptions(settings, hub)
+        stack.enter_context(_local_publishing(settings, subscriptions))
         backends = await stack.enter_async_context(open_cache_and_limits(settings))
         state = AppState(
             started_at=time.time(),
@@ -141,6 +171,7 @@ async def open_app_state(settings: Settings) -> AsyncIterator[AppState]:
             token_verifier=partial(token_verifier, settings),
             metrics=app_metrics(settings),
             users=user_store(settings),
+            subscriptions=subscriptions.protocol,
         )
         if settings.snap_start:
             from handler.platform.runtime.snapstart import register_snapshot_hooks

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 
 logger = logging.getLogger(__name__)
 
@@ -51,3 +52,22 @@ class InProcessFanout(Fanout):
 
     async def publish(self, channel: str, message: str) -> None:
         await self.deliver(channel, message)
+
+
+_installed: Fanout | None = None
+
+
+@contextmanager
+def installed_fanout(fanout: Fanout) -> Iterator[Fanout]:
+    """Make `fanout` this process's while the block runs (the app's lifespan)."""
+    global _installed  # noqa: PLW0603 - one per process, like its sockets
+    previous, _installed = _installed, fanout
+    try:
+        yield fanout
+    finally:
+        _installed = previous if _installed is fanout else _installed
+
+
+def current_fanout() -> Fanout:
+    """The installed fan-out; an in-process one (this call's own) when none is."""
+    return _installed if _installed is not None else InProcessFanout()
