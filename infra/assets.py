@@ -82,9 +82,11 @@ FUNCTIONS: dict[str, FunctionAsset] = {
             ),
             unused=_POWERTOOLS_UTILITIES,
         ),
-        FunctionAsset("worker", (*_COMMON, *_AWS)),
-        # $connect checks the bearer token (handler.platform.auth).
-        FunctionAsset("ws", (*_COMMON, *_AWS, "pyjwt[crypto]")),
+        # GraphQL subscriptions are executed by the worker (strawberry, graphql-core).
+        FunctionAsset("worker", (*_COMMON, *_AWS, "strawberry-graphql")),
+        # $connect checks the bearer token (handler.platform.auth); `subscribe` checks the
+        # operation against the schema.
+        FunctionAsset("ws", (*_COMMON, *_AWS, "pyjwt[crypto]", "strawberry-graphql")),
         # uvicorn alone, not its `standard` extra: Lambda hands an environment one request
         # at a time, so uvloop and httptools (4.9 MB zipped) buy nothing there, and
         # watchfiles, websockets, PyYAML are for reloading, sockets and YAML log configs.

@@ -16,7 +16,7 @@ from tests.infra.helpers import Synth, of_type
 ROOT = Path(__file__).resolve().parents[2]
 OPERATIONS = ROOT / "docs" / "operations.md"
 FUNCTIONS = ("http", "worker", "ws", "stream")
-TABLES = ("users", "connections", "idempotency")
+TABLES = ("users", "connections", "subscriptions", "idempotency")
 EXPECTED = {
     "dead-letters",
     "oldest-task",
