@@ -25,8 +25,8 @@ from infra.regions import ALLOWED_REGIONS
 from infra.shutdown import graceful_shutdown_layer
 from infra.stage_policies import StagePolicies
 from infra.streaming import Streaming
+from infra.tables import AppTables
 from infra.tasks import IDEMPOTENCY_ACTIONS, MAX_MESSAGE_BYTES, Tasks
-from infra.users import ACTIONS as USERS_ACTIONS
 from infra.users import Users
 from infra.websockets import PUBLISH_ACTIONS, SUBSCRIPTION_ACTIONS, WebSockets
 
@@ -85,6 +85,8 @@ class ServerlessStack(Stack):
             self, "Cache", vpc=self.network.vpc, subnet_ids=self.network.app_subnet_ids
         )
         self.tasks = Tasks(self, "Tasks", code=code["worker"], environment=environment)
+        # The app's tables (tables.toml); the users listing's cursor key.
+        self.tables = AppTables(self, "Tables")
         self.users = Users(self, "Users")
         self.websockets = WebSockets(
             self,
@@ -127,6 +129,14 @@ class ServerlessStack(Stack):
         )
         self._wire_http()
         self._wire_senders()
+        self.tables.wire(
+            {
+                "http": self.http.function.function,
+                "worker": self.tasks.worker.function,
+                "ws": self.websockets.function.function,
+                "stream": self.streaming.function.function,
+            }
+        )
         self._operations()
         self._outputs()
 
@@ -180,10 +190,8 @@ class ServerlessStack(Stack):
         # The /chat page served by this function connects to the WebSocket API.
         http.add_environment("CHAT_WEBSOCKET_URL", self.websockets.url)
         self.tasks.queue.grant_send_messages(http)
-        # The users resource is served by this function alone (through the VPC's DynamoDB
-        # gateway endpoint); no other function may read or write the table.
-        self.users.table.grant(http, *USERS_ACTIONS)
-        http.add_environment("USERS_TABLE", self.users.table.table_name)
+        # The app's tables reach this function through the VPC's DynamoDB gateway endpoint;
+        # each is granted and named to the functions tables.toml lists (AppTables.wire).
         http.add_environment("CURSOR_SECRET", self.users.cursor_secret_value)
 
     def _wire_senders(self) -> None:
@@ -217,7 +225,7 @@ class ServerlessStack(Stack):
             "http_api": self.http.api,
             "websocket_api": self.websockets.api,
             "tables": {
-                "users": self.users.table,
+                **self.tables.tables,
                 "connections": self.websockets.connections_table,
                 "subscriptions": self.websockets.subscriptions_table,
                 "idempotency": self.tasks.idempotency_table,
@@ -257,12 +265,13 @@ class ServerlessStack(Stack):
             value=self.websockets.connections_table.table_name,
             description="WebSocket connections (for operators and the end-to-end tests)",
         )
-        CfnOutput(
-            self,
-            "UsersTableName",
-            value=self.users.table.table_name,
-            description="The users resource's table (kept on cdk destroy by default)",
-        )
+        for spec in self.tables.declared:
+            CfnOutput(
+                self,
+                spec.output_name,
+                value=self.tables.tables[spec.name].table_name,
+                description=f"The {spec.name} resource's table (kept on cdk destroy in prod)",
+            )
         for name, domain, scheme in (
             ("Http", self.http_domain, "https"),
             ("WebSocket", self.websocket_domain, "wss"),

@@ -19,8 +19,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from handler.settings import ConfigError, Settings, get_settings
+
+if TYPE_CHECKING:
+    from local.aws.emulator import EmulatorOptions
 
 
 def serve(settings: Settings, reload: bool) -> None:
@@ -70,23 +74,35 @@ def token(args: argparse.Namespace, settings: Settings) -> None:
     print(issued)  # noqa: T201 - the command's output
 
 
-def aws(args: argparse.Namespace, settings: Settings) -> None:
-    import asyncio
-    from pathlib import Path
+def aws_options(args: argparse.Namespace) -> EmulatorOptions:
+    """The emulator's options come from its flags alone: HOST and PORT are the local
+    server's (and PORT a variable the stream function gets), so they move nothing here."""
+    from local.aws.emulator import EmulatorOptions
 
-    from handler.composition import configure_logs
-    from local.aws.emulator import EmulatorOptions, run
-
-    # The emulator's own lines; the functions log as the stack configures them.
-    configure_logs(settings.model_copy(update={"log_format": "text"}))
-    options = EmulatorOptions(
+    return EmulatorOptions(
         base_port=args.port if args.port is not None else 9000,
         redis_url=args.redis_url or "",
         log_format="text" if args.text_logs else "",
         stage=args.stage,
     )
+
+
+def aws(args: argparse.Namespace, settings: Settings) -> None:
+    import asyncio
+    from pathlib import Path
+
+    from handler.composition import configure_logs
+    from local.aws.emulator import run
+    from local.aws.preflight import NotReady
+
+    # The emulator's own lines; the functions log as the stack configures them.
+    configure_logs(settings.model_copy(update={"log_format": "text"}))
     outputs = Path(args.outputs_file) if args.outputs_file else None
-    asyncio.run(run(options, outputs))
+    try:
+        asyncio.run(run(aws_options(args), outputs))
+    except NotReady as exc:
+        print(f"python -m local aws: {exc}", file=sys.stderr)  # noqa: T201 - the CLI's answer
+        raise SystemExit(2) from None
 
 
 def _subject(value: str) -> str:
@@ -122,7 +138,10 @@ def main(argv: list[str] | None = None) -> None:
         "aws", help="run the AWS topology locally: API Gateway, Lambda, SQS, DynamoDB"
     )
     aws_cmd.add_argument(
-        "--port", type=int, help="first of 4 ports: HTTP, WebSocket, stream, moto (9000)"
+        "--port",
+        type=int,
+        help="first of 4 ports on 127.0.0.1: HTTP, WebSocket, stream, moto (9000; 0: free"
+        " ports); HOST and PORT are the local server's and do not apply",
     )
     aws_cmd.add_argument("--outputs-file", help="write `cdk deploy --outputs-file` JSON here")
     aws_cmd.add_argument(

@@ -19,6 +19,7 @@ from handler.platform.aws.clients import clear_clients
 from handler.platform.lambda_http.adapter import LambdaHttpAdapter
 from handler.platform.realtime.broadcast import install_hub
 from handler.settings import Settings, get_settings
+from infra.app_tables import APP_TABLES
 from tests.support.connections_api import ConnectionsApi, shared_connections_api
 from tests.support.events import LambdaContext
 from tests.support.redis_settings import TEST_REDIS_URL
@@ -35,7 +36,7 @@ for _name in (
     "CONNECTIONS_TABLE",
     "WS_CALLBACK_URL",
     "IDEMPOTENCY_TABLE",
-    "USERS_TABLE",
+    *(table.variable for table in APP_TABLES),
     "CURSOR_SECRET",
     "AWS_ENDPOINT_URL",
     "AWS_LAMBDA_FUNCTION_NAME",

@@ -1,4 +1,5 @@
-"""The layout rules of handler/, checked on the source itself (docs/architecture.md).
+"""The layout rules of handler/ and local/, checked on the source itself
+(docs/architecture.md).
 
 Every import counts: module level, inside functions, and under `TYPE_CHECKING`.
 """
@@ -13,6 +14,10 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 HANDLER = ROOT / "handler"
+LOCAL = ROOT / "local"
+# The trees the general rules hold for: no import cycles, no private name imported
+# across modules, no module over 300 lines, no two modules with one file name.
+TREES = ("handler", "local")
 MAX_LINES = 300
 # Per-package vocabulary that may repeat: a package's errors and its types.
 SHARED_NAMES = {"__init__.py", "errors.py", "types.py"}
@@ -23,7 +28,9 @@ def module_name(path: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-MODULES = {module_name(path): path for path in sorted(HANDLER.rglob("*.py"))}
+MODULES = {
+    module_name(path): path for tree in TREES for path in sorted((ROOT / tree).rglob("*.py"))
+}
 
 
 def imports(path: Path) -> list[tuple[str, list[str]]]:
@@ -43,7 +50,7 @@ def imports(path: Path) -> list[tuple[str, list[str]]]:
 
 
 def targets(module: str, names: list[str]) -> set[str]:
-    """The files of handler/ an import statement loads (a name may be a submodule)."""
+    """The files of the trees an import statement loads (a name may be a submodule)."""
     loaded = {f"{module}.{name}" for name in names if f"{module}.{name}" in MODULES}
     if module in MODULES and len(loaded) < len(names):
         loaded.add(module)
@@ -91,6 +98,7 @@ def cycles() -> list[list[str]]:
 def test_the_checker_sees_the_modules() -> None:
     assert "handler.platform.redis.guarded" in MODULES
     assert "handler.platform.redis.breaker" in GRAPH["handler.platform.redis.guarded"]
+    assert "local.aws.sqs.records" in GRAPH["local.aws.sqs.event_source"]
 
 
 def test_no_import_circle_between_files() -> None:
@@ -114,8 +122,13 @@ def test_no_module_is_over_300_lines(name: str) -> None:
     assert lines <= MAX_LINES, f"{MODULES[name]} has {lines} lines: split it by concern"
 
 
-def test_no_two_modules_share_a_file_name() -> None:
-    names = Counter(path.name for path in MODULES.values() if path.name not in SHARED_NAMES)
+@pytest.mark.parametrize("tree", TREES)
+def test_no_two_modules_share_a_file_name(tree: str) -> None:
+    names = Counter(
+        path.name
+        for name, path in MODULES.items()
+        if name.split(".")[0] == tree and path.name not in SHARED_NAMES
+    )
     assert [name for name, count in names.items() if count > 1] == []
 
 

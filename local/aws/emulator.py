@@ -1,9 +1,10 @@
 """`python -m local aws`: start the whole emulated topology, print its URLs, stop cleanly.
 
-One asyncio loop holds the gateways (uvicorn servers embedded in it), the SQS event
-source and the function pools; moto server runs in a thread; each function's execution
-environments and the stream app are child processes. Ctrl+C or SIGTERM stops all of it
-within a few seconds and frees every port.
+One asyncio loop holds the gateways (uvicorn servers embedded in it, `servers.py`), the
+SQS event source (`sqs/`) and the function pools (`lambda_/`); moto server runs in a
+thread (`moto_server.py`); each function's execution environments and the stream app are
+child processes. Ctrl+C or SIGTERM stops all of it within a few seconds and frees every
+port.
 
 Ports (`--port BASE`): HTTP API BASE, WebSocket API (and @connections) BASE+1, stream
 BASE+2, moto BASE+3. BASE 0 picks free ports (the tests do).
@@ -13,29 +14,27 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
-import os
 import secrets
 import signal
-import sys
 import time
-from collections.abc import Generator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
-import uvicorn
 from botocore.credentials import Credentials
 
 from local.aws import topology
-from local.aws.execution import ROOT
-from local.aws.functions import FunctionPool, write_line
-from local.aws.http_api import http_api_app
-from local.aws.services import FAKE_CREDENTIALS, MotoServices, Resources
-from local.aws.sqs_source import SqsEventSource
-from local.aws.websocket_api import websocket_api_app
+from local.aws.apigateway.http_api import http_api_app
+from local.aws.apigateway.websocket_api import websocket_api_app
+from local.aws.lambda_.functions import FunctionPool, write_line
+from local.aws.lambda_.web_adapter import WebAdapterFunction
+from local.aws.moto_server import FAKE_CREDENTIALS, MotoServices, Resources
+from local.aws.outputs import Outputs, write_outputs
+from local.aws.preflight import check_redis, check_settings
+from local.aws.servers import EmbeddedServer, free_port, serve
+from local.aws.sqs.event_source import SqsEventSource
 
 logger = logging.getLogger("local.aws")
 
@@ -53,44 +52,6 @@ class EmulatorOptions:
     stage: str = topology.DEFAULT_STAGE  # names the stack, the WebSocket stage and STAGE
 
 
-@dataclass(frozen=True)
-class Outputs:
-    """`cdk deploy --outputs-file` names, plus the local extras."""
-
-    http_url: str
-    websocket_url: str
-    websocket_callback_url: str
-    stream_url: str
-    resources: Resources
-    stack_name: str = topology.STACK_NAME
-
-    def as_cdk_outputs(self) -> dict[str, dict[str, str]]:
-        return {
-            self.stack_name: {
-                "HttpUrl": self.http_url,
-                "WebSocketUrl": self.websocket_url,
-                "WebSocketCallbackUrl": self.websocket_callback_url,
-                "StreamUrl": self.stream_url,
-                "ConnectionsTableName": self.resources.table(topology.CONNECTIONS_TABLE),
-                "UsersTableName": self.resources.table(topology.USERS_TABLE),
-                "TaskQueueName": self.resources.task_queue_name,
-                "TaskDlqName": self.resources.task_dlq_name,
-                "AwsEndpointUrl": self.resources.endpoint_url,
-                "TaskQueueUrl": self.resources.task_queue_url,
-                "TaskDlqUrl": self.resources.task_dlq_url,
-                "Region": self.resources.region,
-            }
-        }
-
-
-class EmbeddedServer(uvicorn.Server):
-    """uvicorn serving inside the emulator's loop: the emulator owns the signals."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Generator[None, None, None]:
-        yield
-
-
 class Emulator:
     def __init__(self, options: EmulatorOptions | None = None) -> None:
         self.options = options or EmulatorOptions()
@@ -98,7 +59,7 @@ class Emulator:
         self._pools: list[FunctionPool] = []
         self._servers: dict[EmbeddedServer, asyncio.Task[None]] = {}
         self._tasks: list[asyncio.Task[Any]] = []  # the event source, log forwarders
-        self._stream: asyncio.subprocess.Process | None = None
+        self._stream: WebAdapterFunction | None = None
         self.outputs: Outputs | None = None
         self._cursor_secret = secrets.token_urlsafe(32)
 
@@ -108,9 +69,11 @@ class Emulator:
         base = self.options.base_port
         if base:
             return base, base + 1, base + 2, base + 3
-        return _free_port(), _free_port(), _free_port(), _free_port()
+        return free_port(), free_port(), free_port(), free_port()
 
     async def start(self) -> Outputs:
+        """Serve the whole topology; `NotReady` (nothing left running) when a function's
+        settings are refused or the Redis given does not answer."""
         started = time.perf_counter()
         http_port, ws_port, stream_port, moto_port = self._ports()
         stage = self.options.stage
@@ -118,10 +81,13 @@ class Emulator:
         resources = await asyncio.to_thread(self._moto.start)
         callback_url = f"http://127.0.0.1:{ws_port}/{stage}"
         websocket_url = f"ws://127.0.0.1:{ws_port}/{stage}"
-        await self._serve_websockets(resources, ws_port, callback_url)
-        await self._serve_http(resources, http_port, websocket_url)
-        self._start_worker(resources, callback_url)
-        stream_url = await self._start_stream(stream_port)
+        environments = self._environments(resources, callback_url, websocket_url, stream_port)
+        await check_settings(environments)
+        await check_redis(self.options.redis_url)
+        await self._serve_websockets(resources, ws_port, environments[topology.WEBSOCKET])
+        await self._serve_http(http_port, environments[topology.HTTP])
+        self._start_worker(resources, environments[topology.WORKER])
+        stream_url = await self._start_stream(stream_port, environments[topology.STREAM])
         self.outputs = Outputs(
             http_url=f"http://127.0.0.1:{http_port}/",
             websocket_url=websocket_url,
@@ -133,11 +99,59 @@ class Emulator:
         logger.info("emulator ready in %.1f s", time.perf_counter() - started)
         return self.outputs
 
-    def _environment(self, spec: topology.FunctionSpec, **values: str) -> dict[str, str]:
-        """The variables the stack sets on `spec` (names checked against the template)."""
+    def _environments(
+        self, resources: Resources, callback_url: str, websocket_url: str, stream_port: int
+    ) -> dict[topology.FunctionSpec, dict[str, str]]:
+        """Each function's variables, as the stack sets them, with local values."""
+        sockets = {
+            "CONNECTIONS_TABLE": resources.table(topology.CONNECTIONS_TABLE),
+            "WS_CALLBACK_URL": callback_url,
+        }
+        tables = {
+            variable: resources.table(spec) for variable, spec in topology.APP_TABLE_SPECS.items()
+        }
+        return {
+            topology.WEBSOCKET: self._environment(topology.WEBSOCKET, tables, **sockets),
+            topology.HTTP: self._environment(
+                topology.HTTP,
+                tables,
+                REDIS_URL=self.options.redis_url,
+                TASK_QUEUE_URL=resources.task_queue_url,
+                TASK_MAX_MESSAGE_BYTES=str(topology.TASK_QUEUE.max_message_bytes),
+                CHAT_WEBSOCKET_URL=websocket_url,
+                # The stack's is a Secrets Manager secret; here one per run, shared by every
+                # execution environment, as there (a cursor one signs, another checks).
+                CURSOR_SECRET=self._cursor_secret,
+            ),
+            topology.WORKER: self._environment(
+                topology.WORKER,
+                tables,
+                **sockets,
+                TASK_DLQ_URL=resources.task_dlq_url,
+                IDEMPOTENCY_TABLE=resources.table(topology.IDEMPOTENCY_TABLE),
+            ),
+            # handler/run_stream.sh (uvicorn on PORT), as Lambda Web Adapter starts it.
+            topology.STREAM: self._environment(
+                topology.STREAM,
+                tables,
+                PORT=str(stream_port),
+                AWS_LAMBDA_EXEC_WRAPPER="/opt/bootstrap",
+                AWS_LWA_INVOKE_MODE="response_stream",
+                AWS_LWA_PORT=str(stream_port),
+                AWS_LWA_READINESS_CHECK_PATH="/health",
+                AWS_LWA_READINESS_CHECK_HEALTHY_STATUS="200-299",
+            ),
+        }
+
+    def _environment(
+        self, spec: topology.FunctionSpec, tables: Mapping[str, str], **values: str
+    ) -> dict[str, str]:
+        """The variables the stack sets on `spec` (names checked against the template);
+        of the app's `tables` (variable -> name), those the function is given."""
         environment = {
             **topology.BASE_ENVIRONMENT,
             topology.STAGE_VARIABLE: self.options.stage,
+            **{name: value for name, value in tables.items() if name in spec.environment},
             **values,
         }
         missing = set(spec.environment) - set(environment)
@@ -161,38 +175,15 @@ class Emulator:
         return pool
 
     async def _serve(self, app: Any, port: int, **config: Any) -> EmbeddedServer:
-        server = EmbeddedServer(
-            uvicorn.Config(
-                app,
-                host="127.0.0.1",
-                port=port,
-                log_config=None,
-                access_log=False,
-                server_header=False,
-                timeout_graceful_shutdown=3,
-                **config,
-            )
-        )
-        serving = self._servers[server] = asyncio.create_task(server.serve())
-        deadline = time.monotonic() + 10
-        while not server.started:
-            if serving.done() or time.monotonic() > deadline:
-                raise RuntimeError(f"could not serve on 127.0.0.1:{port}")
-            await asyncio.sleep(0.02)
+        server, serving = await serve(app, port, **config)
+        self._servers[server] = serving
         return server
 
     async def _serve_websockets(
-        self, resources: Resources, port: int, callback_url: str
+        self, resources: Resources, port: int, environment: dict[str, str]
     ) -> EmbeddedServer:
-        spec = topology.WEBSOCKET
-        environment = self._environment(
-            spec,
-            CONNECTIONS_TABLE=resources.table(topology.CONNECTIONS_TABLE),
-            WS_CALLBACK_URL=callback_url,
-        )
-        pool = self._pool(spec, environment)
         app = websocket_api_app(
-            pool,
+            self._pool(topology.WEBSOCKET, environment),
             region=resources.region,
             credentials=Credentials(
                 FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"], FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"]
@@ -204,133 +195,43 @@ class Emulator:
         # does; anything larger uvicorn refuses itself, so memory stays bounded.
         return await self._serve(app, port, ws_max_size=topology.WEBSOCKET_MAX_MESSAGE_BYTES + 1)
 
-    async def _serve_http(
-        self, resources: Resources, port: int, websocket_url: str
-    ) -> EmbeddedServer:
-        spec = topology.HTTP
-        environment = self._environment(
-            spec,
-            REDIS_URL=self.options.redis_url,
-            TASK_QUEUE_URL=resources.task_queue_url,
-            TASK_MAX_MESSAGE_BYTES=str(topology.TASK_QUEUE.max_message_bytes),
-            CHAT_WEBSOCKET_URL=websocket_url,
-            USERS_TABLE=resources.table(topology.USERS_TABLE),
-            # The stack's is a Secrets Manager secret; here one per run, shared by every
-            # execution environment, as there (a cursor one signs, another checks).
-            CURSOR_SECRET=self._cursor_secret,
-        )
-        return await self._serve(http_api_app(self._pool(spec, environment)), port)
+    async def _serve_http(self, port: int, environment: dict[str, str]) -> EmbeddedServer:
+        return await self._serve(http_api_app(self._pool(topology.HTTP, environment)), port)
 
-    def _start_worker(self, resources: Resources, callback_url: str) -> None:
-        spec = topology.WORKER
-        environment = self._environment(
-            spec,
-            CONNECTIONS_TABLE=resources.table(topology.CONNECTIONS_TABLE),
-            WS_CALLBACK_URL=callback_url,
-            TASK_DLQ_URL=resources.task_dlq_url,
-            IDEMPOTENCY_TABLE=resources.table(topology.IDEMPOTENCY_TABLE),
-        )
+    def _start_worker(self, resources: Resources, environment: dict[str, str]) -> None:
         source = SqsEventSource(
-            self._pool(spec, environment),
+            self._pool(topology.WORKER, environment),
             queue_url=resources.task_queue_url,
             endpoint_url=resources.endpoint_url,
             region=resources.region,
         )
         self._tasks.append(asyncio.create_task(source.run()))
 
-    async def _start_stream(self, port: int) -> str:
-        """`handler/run_stream.sh` (uvicorn on PORT), as Lambda Web Adapter starts it."""
-        spec = topology.STREAM
-        environment = self._environment(
-            spec,
-            PORT=str(port),
-            AWS_LAMBDA_EXEC_WRAPPER="/opt/bootstrap",
-            AWS_LWA_INVOKE_MODE="response_stream",
-            AWS_LWA_PORT=str(port),
-            AWS_LWA_READINESS_CHECK_PATH="/health",
-            AWS_LWA_READINESS_CHECK_HEALTHY_STATUS="200-299",
-        )
-        env = {
-            "PATH": os.environ.get("PATH", ""),
-            **environment,
-            "AWS_LAMBDA_FUNCTION_NAME": spec.name,
-            "LAMBDA_TASK_ROOT": str(ROOT),
-            "PYTHONUNBUFFERED": "1",
-        }
-        self._stream = await asyncio.create_subprocess_exec(
-            "sh",
-            str(ROOT / spec.handler),
-            cwd=ROOT,
-            env={**env, "PATH": f"{Path(sys.executable).parent}:{env['PATH']}"},
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
-            start_new_session=True,
-        )
-        assert self._stream.stdout is not None  # noqa: S101 - piped above
-        self._tasks.append(asyncio.create_task(_forward(self._stream.stdout, "[stream] ")))
-        url = f"http://127.0.0.1:{port}/"
-        await _until_ready(url + "health", self._stream)
-        return url
+    async def _start_stream(self, port: int, environment: dict[str, str]) -> str:
+        self._stream = WebAdapterFunction(topology.STREAM, environment, log=write_line)
+        return await self._stream.start(port)
 
     async def stop(self) -> None:
         """Everything this emulator started, stopped; safe to call twice."""
         for server in self._servers:
             server.should_exit = True  # stop taking connections; close the open ones
-        if self._stream is not None and self._stream.returncode is None:
-            with contextlib.suppress(ProcessLookupError):
-                self._stream.terminate()
         for task in self._tasks:
             task.cancel()
-        await asyncio.gather(*(pool.close() for pool in self._pools), return_exceptions=True)
+        closing = [pool.close() for pool in self._pools]
+        if self._stream is not None:
+            closing.append(self._stream.stop())
+        await asyncio.gather(*closing, return_exceptions=True)
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(5):
                 await asyncio.gather(*self._tasks, *self._servers.values(), return_exceptions=True)
-        if self._stream is not None:
-            with contextlib.suppress(TimeoutError, ProcessLookupError):
-                async with asyncio.timeout(3):
-                    await self._stream.wait()
-            if self._stream.returncode is None:
-                self._stream.kill()
         if self._moto is not None:
             await asyncio.to_thread(self._moto.stop)
             self._moto = None
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-async def _forward(stream: asyncio.StreamReader, prefix: str) -> None:
-    async for line in stream:
-        write_line(prefix + line.decode(errors="replace").rstrip("\n"))
-
-
-async def _until_ready(url: str, process: asyncio.subprocess.Process) -> None:
-    deadline = time.monotonic() + 20
-    async with httpx.AsyncClient() as client:
-        while True:
-            with contextlib.suppress(httpx.TransportError):
-                if (await client.get(url, timeout=1)).status_code == 200:
-                    return
-            if process.returncode is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the stream app did not answer {url}")
-            await asyncio.sleep(0.1)
-
-
-def write_outputs(outputs: Outputs, path: Path) -> None:
-    """Written whole or not at all (a reader polls for the file to appear)."""
-    partial = path.with_name(path.name + ".partial")
-    partial.write_text(json.dumps(outputs.as_cdk_outputs(), indent=2) + "\n", encoding="utf-8")
-    partial.replace(path)
-
-
 async def run(options: EmulatorOptions, outputs_file: Path | None) -> None:
-    """Start, print the URLs, serve until SIGINT/SIGTERM, stop."""
+    """Start, print the URLs, serve until SIGINT/SIGTERM, stop. `NotReady` comes out
+    before anything is printed, with everything started stopped again."""
     emulator = Emulator(options)
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -338,6 +239,10 @@ async def run(options: EmulatorOptions, outputs_file: Path | None) -> None:
         loop.add_signal_handler(sig, stopping.set)
     try:
         outputs = await emulator.start()
+    except BaseException:
+        await emulator.stop()
+        raise
+    try:
         if outputs_file is not None:
             write_outputs(outputs, outputs_file)
         for name, value in outputs.as_cdk_outputs()[outputs.stack_name].items():

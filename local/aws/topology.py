@@ -1,14 +1,17 @@
 """The stack's topology as the emulator runs it: functions (entry, environment variable
 names, timeout), the task queue's event source, and the tables.
 
-Written here, not read from infra/ (importing the CDK starts node). A test holds these
-values against the synthesized template, so a change to infra/ that the emulator does not
-follow fails (tests/infra/test_emulator_topology.py).
+Written here, not read from infra/ (importing the CDK starts node), except the app's
+tables: those are read from their one declaration, tables.toml (infra.app_tables, which
+imports no CDK). A test holds these values against the synthesized template, so a change
+to infra/ that the emulator does not follow fails (tests/infra/test_emulator_topology.py).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
+from infra.app_tables import APP_TABLES, AppTable
 
 # infra/stages.py: one stack per stage, the WebSocket stage named after it (`--stage`).
 STAGES = ("dev", "prod")
@@ -36,6 +39,19 @@ BASE_ENVIRONMENT = {
 STAGE_VARIABLE = "STAGE"
 
 
+# The stack's function names (tables.toml's `functions`) -> the emulator's.
+EMULATOR_NAMES = {"http": "http", "worker": "worker", "ws": "websocket", "stream": "stream"}
+
+
+def app_table_variables(function: str) -> frozenset[str]:
+    """The variables naming the app's tables that the emulator's `function` gets."""
+    return frozenset(
+        table.variable
+        for table in APP_TABLES
+        if function in {EMULATOR_NAMES[name] for name in table.functions}
+    )
+
+
 @dataclass(frozen=True)
 class FunctionSpec:
     name: str  # the emulator's name for it: "http", "worker", "websocket", "stream"
@@ -59,8 +75,8 @@ HTTP = FunctionSpec(
             "TASK_QUEUE_URL",
             "TASK_MAX_MESSAGE_BYTES",
             "CHAT_WEBSOCKET_URL",
-            "USERS_TABLE",
             "CURSOR_SECRET",
+            *app_table_variables("http"),
         }
     ),
 )
@@ -77,6 +93,7 @@ WORKER = FunctionSpec(
             "WS_CALLBACK_URL",
             "TASK_DLQ_URL",
             "IDEMPOTENCY_TABLE",
+            *app_table_variables("worker"),
         }
     ),
 )
@@ -86,7 +103,13 @@ WEBSOCKET = FunctionSpec(
     timeout_seconds=29,
     memory_mb=512,
     environment=frozenset(
-        {*BASE_ENVIRONMENT, STAGE_VARIABLE, "CONNECTIONS_TABLE", "WS_CALLBACK_URL"}
+        {
+            *BASE_ENVIRONMENT,
+            STAGE_VARIABLE,
+            "CONNECTIONS_TABLE",
+            "WS_CALLBACK_URL",
+            *app_table_variables("websocket"),
+        }
     ),
 )
 STREAM = FunctionSpec(
@@ -104,6 +127,7 @@ STREAM = FunctionSpec(
             "AWS_LWA_PORT",
             "AWS_LWA_READINESS_CHECK_PATH",
             "AWS_LWA_READINESS_CHECK_HEALTHY_STATUS",
+            *app_table_variables("stream"),
         }
     ),
 )
@@ -133,11 +157,17 @@ class TableSpec:
     ttl_attribute: str | None = None  # None: rows never expire
 
 
+def app_table_spec(table: AppTable) -> TableSpec:
+    return TableSpec(table.name, table.partition_key, table.ttl_attribute)
+
+
 CONNECTIONS_TABLE = TableSpec("connections", partition_key="connectionId", ttl_attribute="ttl")
 IDEMPOTENCY_TABLE = TableSpec("idempotency", partition_key="id", ttl_attribute="expiration")
-# infra/users.py: users, their email items and the id counter, all under `pk`.
-USERS_TABLE = TableSpec("users", partition_key="pk")
-TABLES = (CONNECTIONS_TABLE, IDEMPOTENCY_TABLE, USERS_TABLE)
+# tables.toml: the app's tables, each with the variable that names it.
+APP_TABLE_SPECS = {table.variable: app_table_spec(table) for table in APP_TABLES}
+# users, their email items and the id counter, all under `pk`.
+USERS_TABLE = APP_TABLE_SPECS["USERS_TABLE"]
+TABLES = (CONNECTIONS_TABLE, IDEMPOTENCY_TABLE, *APP_TABLE_SPECS.values())
 
 # The HTTP API's WebSocket and payload limits the gateways enforce.
 HTTP_API_MAX_REQUEST_BYTES = 10 * 1024 * 1024

@@ -30,6 +30,7 @@ from typing import Any
 
 import pytest
 
+from infra.app_tables import APP_TABLES
 from tests.infra.helpers import Synth, asset_dir, function, installed
 
 REGION = "eu-west-1"
@@ -40,7 +41,8 @@ PLACEHOLDERS = {
     "TASK_DLQ_URL": f"https://sqs.{REGION}.amazonaws.com/123456789012/tasks-dlq",
     "CONNECTIONS_TABLE": "connections",
     "IDEMPOTENCY_TABLE": "idempotency",
-    "USERS_TABLE": "users",
+    # The app's tables, as tables.toml declares them (USERS_TABLE, ...).
+    **{table.variable: table.name for table in APP_TABLES},
     "WS_CALLBACK_URL": f"https://abc123.execute-api.{REGION}.amazonaws.com/prod",
     "CHAT_WEBSOCKET_URL": f"wss://abc123.execute-api.{REGION}.amazonaws.com/prod",
     # A Secrets Manager dynamic reference in the template, resolved at deploy time.

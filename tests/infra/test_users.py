@@ -12,12 +12,9 @@ USERS_KEY = [{"AttributeName": "pk", "KeyType": "HASH"}]
 
 
 def users_table(resources: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-    (found,) = [
-        (key, value)
-        for key, value in of_type(resources, "AWS::DynamoDB::Table").items()
-        if value["Properties"]["KeySchema"] == USERS_KEY
-    ]
-    return found
+    """By its fixed logical id: another app table may share the key `pk`."""
+    tables = of_type(resources, "AWS::DynamoDB::Table")
+    return "UsersTable", tables["UsersTable"]
 
 
 def test_the_table_is_on_demand_with_one_string_key(template: Any) -> None:

@@ -1,7 +1,7 @@
 """Helpers any test (and the bench) may import; fixtures stay in the conftest.py files.
 
 - `events`: recorded Lambda events (`load_event`, `http_event`, `SOURCES`, `EVENTS`) and
-  the one Lambda context, `LambdaContext` (from `local.lambda_context`);
+  the one Lambda context, `LambdaContext` (from `local.aws.lambda_.context`);
 - `processes`: the one subprocess runner: `run_python` (a fresh interpreter, output
   captured), `printed` (the JSON it printed), `serving` (a server process while a block
   runs), `child_env`, `ROOT`;

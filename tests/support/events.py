@@ -1,5 +1,5 @@
 """What a Lambda handler is called with: the recorded events of `tests/events/`, rewritten
-to carry a request, and the context (`local.lambda_context.LambdaContext`, the one the
+to carry a request, and the context (`local.aws.lambda_.context.LambdaContext`, the one the
 local worker passes too)."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from local.lambda_context import LambdaContext
+from local.aws.lambda_.context import LambdaContext
 
 __all__ = ["EVENTS", "SOURCES", "LambdaContext", "http_event", "load_event"]
 

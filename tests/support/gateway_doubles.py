@@ -2,7 +2,7 @@
 answers as scripted), `InProcessFunction` (a real Lambda entry's handler called in a
 thread of this process) and `fresh_entry` (an entry module imported as Lambda's init
 does), and `GATEWAY_ID`, the shape of an API Gateway id. The real execution
-environments are tested in tests/local/aws/test_functions.py."""
+environments are tested in tests/local/aws/lambda_/test_functions.py."""
 
 from __future__ import annotations
 
@@ -19,8 +19,8 @@ from contextlib import contextmanager
 from types import ModuleType
 from typing import Any
 
-from local.aws.invoke import Failure, Invocation
-from local.lambda_context import LambdaContext
+from local.aws.lambda_.context import LambdaContext
+from local.aws.lambda_.invoke import Failure, Invocation
 
 Event = dict[str, Any]
 

@@ -16,7 +16,7 @@ from handler.api.users.memory_users import MemoryUserStore
 from handler.api.users.user_store import UserStore
 from handler.platform.aws.clients import INTERACTIVE, aws_client
 from handler.settings import Settings
-from local.aws.services import create_table
+from local.aws.moto_server import create_table
 from local.aws.topology import USERS_TABLE
 from tests.support.auth import bearer
 from tests.support.transports import TRANSPORTS, Answer, Http, transport

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from handler.settings import Settings
-from local.aws.services import FAKE_CREDENTIALS, MotoServices
+from local.aws.moto_server import FAKE_CREDENTIALS, MotoServices
 from local.aws.topology import USERS_TABLE
 from tests.support.auth import bearer
 from tests.support.processes import PYTHON, child_env, serving

@@ -43,7 +43,7 @@ HTTP_ENTRY = textwrap.dedent(
     """
     import json, os, sys
     from handler.lambda_http import handler
-    from local.lambda_context import LambdaContext
+    from local.aws.lambda_.context import LambdaContext
 
     for i, event in enumerate(json.load(sys.stdin)):
         # The runtime sets the invocation's trace header before each invocation.

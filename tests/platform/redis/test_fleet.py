@@ -58,7 +58,7 @@ LAMBDA_ENVIRONMENT = textwrap.dedent(
     """
     import json, sys
     from handler.lambda_http import handler
-    from local.lambda_context import LambdaContext
+    from local.aws.lambda_.context import LambdaContext
 
     context = LambdaContext(aws_request_id="fleet", function_name="http")
     answers = [handler(event, context) for event in json.load(sys.stdin)]

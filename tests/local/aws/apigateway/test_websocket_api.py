@@ -1,4 +1,4 @@
-"""The emulated WebSocket API and its @connections API (local.aws.websocket_api) under a
+"""The emulated WebSocket API and its @connections API (local.aws.apigateway.websocket_api) under a
 real uvicorn, driven with the `websockets` client, boto3 and the project's sender."""
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ from handler.platform.realtime.senders.signed_http import SignedHttpSender
 from handler.platform.realtime.types import ConnectionGone
 from handler.settings import get_settings
 from local.aws import topology
-from local.aws.invoke import Failure, Invocation, Invoker
-from local.aws.websocket_api import websocket_api_app
+from local.aws.apigateway.websocket_api import websocket_api_app
+from local.aws.lambda_.invoke import Failure, Invocation, Invoker
 from tests.support.events import load_event
 from tests.support.gateway_doubles import GATEWAY_ID, FakeFunction, InProcessFunction, fresh_entry
 from tests.support.servers import LiveServer

@@ -15,10 +15,10 @@ from typing import Any
 
 import pytest
 
-from local.aws.functions import FunctionPool
-from local.aws.invoke import Failure, Invocation
-from local.aws.services import MotoServices, Resources, create_resources, sqs_client
-from local.aws.sqs_source import SqsEventSource
+from local.aws.lambda_.functions import FunctionPool
+from local.aws.lambda_.invoke import Failure, Invocation
+from local.aws.moto_server import MotoServices, Resources, create_resources, sqs_client
+from local.aws.sqs.event_source import SqsEventSource
 from local.aws.topology import BASE_ENVIRONMENT, IDEMPOTENCY_TABLE, TASK_QUEUE, WORKER
 
 # A message comes back 2 s after a failure (time enough for a slow delete on a busy

@@ -1,5 +1,5 @@
 """The stack's API Gateway HTTP API on a laptop: `$default` stage, one `$default` route, a
-Lambda proxy integration with payload format 2.0 (local.aws.http_api_events).
+Lambda proxy integration with payload format 2.0 (`http_api_events.py`).
 
 The gateway's own answers, each with the `apigw-requestid` header API Gateway adds:
 
@@ -39,27 +39,26 @@ from typing import Any
 from starlette.types import Receive, Scope, Send
 
 from local.aws import topology
-from local.aws.gateway import (
+from local.aws.apigateway.asgi import (
     ClientGone,
-    IntegrationCalls,
     client_ip,
     first_header,
     header_items,
-    new_gateway_id,
-    now_ms,
     read_body,
     send_bytes,
     serve_lifespan,
     server_port,
 )
-from local.aws.http_api_events import (
+from local.aws.apigateway.http_api_events import (
     Answer,
     HttpRequest,
     MalformedAnswer,
     function_answer,
     http_api_event,
 )
-from local.aws.invoke import Failure, Invocation, Invoker
+from local.aws.apigateway.ids import new_gateway_id, now_ms
+from local.aws.apigateway.integration import IntegrationCalls
+from local.aws.lambda_.invoke import Failure, Invocation, Invoker
 
 logger = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """The Lambda context object, for calling an entry's handler outside Lambda.
 
-One class for every caller: the emulator's execution environments (`local.aws.runtime`,
+One class for every caller: the emulator's execution environments (`runtime.py`,
 a deadline per event, names from the runtime's variables), `python -m local worker`, and
 the tests with their recorded events. Standard library only: the emulator's child
 processes import it during their init.

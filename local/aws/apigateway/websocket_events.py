@@ -15,8 +15,8 @@ from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qsl
 
-from local.aws.gateway import new_gateway_id, request_time, trace_id
-from local.aws.invoke import Invocation
+from local.aws.apigateway.ids import new_gateway_id, request_time, trace_id
+from local.aws.lambda_.invoke import Invocation
 
 # Consumed by the gateway itself: they describe the upgrade, not the request.
 _HOP_BY_HOP = frozenset({"connection", "upgrade"})

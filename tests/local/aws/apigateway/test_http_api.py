@@ -1,4 +1,4 @@
-"""The emulated HTTP API (local.aws.http_api) under a real uvicorn, driven with httpx."""
+"""The emulated HTTP API (local.aws.apigateway.http_api) under a real uvicorn, driven with httpx."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ import httpx
 import pytest
 
 from local.aws import topology
-from local.aws.http_api import http_api_app
-from local.aws.invoke import Failure, Invocation, Invoker
+from local.aws.apigateway.http_api import http_api_app
+from local.aws.lambda_.invoke import Failure, Invocation, Invoker
 from tests.support.events import load_event
 from tests.support.gateway_doubles import GATEWAY_ID, FakeFunction, InProcessFunction, fresh_entry
 from tests.support.servers import LiveServer

@@ -1,4 +1,4 @@
-"""One execution environment, seen from the emulator: a `local.aws.runtime` child process
+"""One execution environment, seen from the emulator: a `runtime.py` child process
 that inits once and then takes one event at a time.
 
 This side owns what Lambda's control plane owns: the process, its environment variables,
@@ -23,11 +23,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from local.aws.invoke import Failure, Invocation
-from local.aws.runtime import OUTPUT_MARK
+from local.aws.lambda_.invoke import Failure, Invocation
+from local.aws.lambda_.runtime import OUTPUT_MARK
 
 LogSink = Callable[[str], None]  # one line, without its newline
-ROOT = Path(__file__).resolve().parents[2]  # the repository: LAMBDA_TASK_ROOT
+ROOT = Path(__file__).resolve().parents[3]  # the repository: LAMBDA_TASK_ROOT
 LOG_LINE_BYTES = 256 * 1024  # a longer line is passed on in pieces
 REPLY_BYTES = 64 * 1024 * 1024  # far above Lambda's 6 MB: the gateways enforce that
 
@@ -74,7 +74,7 @@ class ExecutionEnvironment:
             self._process = await asyncio.create_subprocess_exec(
                 sys.executable,
                 "-m",
-                "local.aws.runtime",
+                "local.aws.lambda_.runtime",
                 self._handler,
                 str(write_fd),
                 stdin=asyncio.subprocess.PIPE,

@@ -1,5 +1,5 @@
-"""What the emulated HTTP and WebSocket APIs share: API Gateway's ids and clocks, its JSON
-answers, a bounded request-body read, lifespan, and the integration timeout.
+"""What the emulated HTTP and WebSocket APIs share as ASGI apps: the request's headers and
+peers, JSON answers, a bounded request-body read, and lifespan.
 
 Plain ASGI, no framework: each gateway is one route and a few answers, and the
 WebSocket side needs ASGI's denial-response extension, which routers do not expose.
@@ -7,49 +7,18 @@ WebSocket side needs ASGI's denial-response extension, which routers do not expo
 
 from __future__ import annotations
 
-import asyncio
-import base64
 import json
 import logging
-import os
-import time
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from starlette.types import Receive, Scope, Send
 
-from local.aws.invoke import Invocation, Invoker
-
 logger = logging.getLogger(__name__)
-
-# API Gateway writes its request time in English whatever the locale: no strftime("%b").
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 class ClientGone(Exception):
     """The client disconnected before the gateway had read its request."""
-
-
-def new_gateway_id() -> str:
-    """An API Gateway-style id (request, connection and message ids): 11 random bytes,
-    URL-safe base64, 16 characters ending in `=`, e.g. `L0SM9cOFvHcCIhw=`."""
-    return base64.urlsafe_b64encode(os.urandom(11)).decode()
-
-
-def now_ms() -> int:
-    return time.time_ns() // 1_000_000
-
-
-def request_time(epoch_ms: int) -> str:
-    """`28/Nov/2026:05:10:00 +0000`, API Gateway's `time` / `requestTime`."""
-    t = time.gmtime(epoch_ms / 1000)
-    clock = f"{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d}"
-    return f"{t.tm_mday:02d}/{_MONTHS[t.tm_mon - 1]}/{t.tm_year}:{clock} +0000"
-
-
-def trace_id(epoch_ms: int) -> str:
-    """An X-Ray root id, as API Gateway adds in `x-amzn-trace-id`."""
-    return f"Root=1-{epoch_ms // 1000:08x}-{os.urandom(12).hex()}"
 
 
 def header_items(scope: Scope) -> list[tuple[str, str]]:
@@ -122,41 +91,3 @@ async def serve_lifespan(
             await shutdown()
             await send({"type": "lifespan.shutdown.complete"})
             return
-
-
-class IntegrationCalls:
-    """Invokes a function under the gateway's integration timeout.
-
-    When the timeout passes first the caller gets None and the invocation keeps running,
-    as on AWS (the function runs on until its own timeout; its answer is dropped). Those
-    invocations are held here so they are not garbage-collected, and cancelled at shutdown.
-    """
-
-    def __init__(self, function: Invoker, timeout: float) -> None:
-        self.function = function
-        self.timeout = timeout
-        self._abandoned: set[asyncio.Task[Invocation]] = set()
-
-    async def invoke(self, event: dict[str, Any]) -> Invocation | None:
-        task = asyncio.ensure_future(self.function.invoke(event))
-        try:
-            done, _ = await asyncio.wait({task}, timeout=self.timeout)
-        except asyncio.CancelledError:
-            task.cancel()
-            raise
-        if task in done:
-            return task.result()
-        self._abandoned.add(task)
-        task.add_done_callback(self._forget)
-        return None
-
-    def _forget(self, task: asyncio.Task[Invocation]) -> None:
-        self._abandoned.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            logger.warning("%s: abandoned invocation raised", self.function.name)
-
-    async def close(self) -> None:
-        for task in list(self._abandoned):
-            task.cancel()
-        if self._abandoned:
-            await asyncio.wait(self._abandoned, timeout=5)

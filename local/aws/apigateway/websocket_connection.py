@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 from starlette.types import Send
 
-from local.aws.websocket_events import ConnectionInfo
+from local.aws.apigateway.websocket_events import ConnectionInfo
 
 
 class Gone(Exception):

@@ -1,5 +1,5 @@
 """A tiny Lambda handler the emulator's tests run in real execution environments
-(`tests.local.aws.handlers.handler`). Importing this module is its init: it prints a
+(`tests.local.aws.lambda_.handlers.handler`). Importing this module is its init: it prints a
 line, so a test can count inits in the log."""
 
 from __future__ import annotations

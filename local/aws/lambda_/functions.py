@@ -21,9 +21,9 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from local.aws.execution import ROOT, ExecutionEnvironment, LogSink
-from local.aws.invoke import Failure, Invocation
-from local.aws.services import FAKE_CREDENTIALS
+from local.aws.lambda_.execution import ROOT, ExecutionEnvironment, LogSink
+from local.aws.lambda_.invoke import Failure, Invocation
+from local.aws.moto_server import FAKE_CREDENTIALS
 from local.aws.topology import ACCOUNT, REGION, FunctionSpec
 
 INIT_TIMEOUT_SECONDS = 10.0  # Lambda's limit on an on-demand init

@@ -1,7 +1,7 @@
 """Checking an AWS Signature Version 4 the way an AWS endpoint does: recompute it with
 botocore's own signer from the request as received, and compare.
 
-Used by the emulated @connections API (local.aws.management_api). botocore has signers
+Used by the emulated @connections API (`management_api.py`). botocore has signers
 but no verifier; recomputing with the signer the clients use means any client that signs
 as boto3 does (boto3 itself, handler.platform.realtime.senders.signed_http) is accepted.
 """

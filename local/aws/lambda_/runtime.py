@@ -1,9 +1,10 @@
-"""The inside of one execution environment: `python -m local.aws.runtime <handler> <fd>`.
+"""The inside of one execution environment:
+`python -m local.aws.lambda_.runtime <handler> <fd>`.
 
 It plays Lambda's Python runtime: it imports the entry module once (the init phase), then
 runs one event at a time through `handler(event, context)` until its event channel
-closes. The emulator (local/aws/execution.py) starts it, times it and kills it; this side
-only runs code and reports.
+closes. The emulator (`execution.py`) starts it, times it and kills it; this side only
+runs code and reports.
 
 Channels (the function's stdout and stderr are its log stream, so the protocol avoids
 them):
@@ -34,7 +35,7 @@ import traceback
 from collections.abc import Callable
 from typing import IO, Any
 
-from local.lambda_context import LambdaContext
+from local.aws.lambda_.context import LambdaContext
 
 Handler = Callable[[dict[str, Any], Any], Any]
 # Written to the log stream before each reply: the emulator prints the function's lines up
@@ -122,7 +123,7 @@ def _claim_channels(replies_fd: int) -> tuple[IO[bytes], IO[bytes]]:
 
 def main(argv: list[str]) -> int:
     if len(argv) != 2:
-        sys.stderr.write("usage: python -m local.aws.runtime <handler> <replies fd>\n")
+        sys.stderr.write("usage: python -m local.aws.lambda_.runtime <handler> <replies fd>\n")
         return 2
     name, replies_fd = argv[0], int(argv[1])
     events, replies = _claim_channels(replies_fd)

@@ -1,5 +1,8 @@
 """The worker's SQS event source mapping: poll the task queue, batch, invoke, delete.
 
+The one poller of the emulator (the worker function's pool) and of `python -m local
+worker` (the worker's handler in this process, `local.aws.lambda_.in_process`).
+
 As Lambda's mapping does (infra/tasks.py sets it up): a long poll, then more receives
 until `batch_size` records or the end of the batching window; one invocation per batch
 with the SQS event the worker gets on AWS; on success every record not listed in
@@ -9,26 +12,23 @@ applies it on receive) moves a message received `maxReceiveCount` times to the
 dead-letter queue. Up to `max_concurrency` batches are in flight at once.
 
 boto3 has no asyncio client, and aiobotocore is not a dependency: each SQS call runs in
-a daemon thread of its own. Not `asyncio.to_thread`: a 20 s long poll would take one of
-the default executor's few threads (the gateways use them too) and hold the emulator's
-shutdown until it returned.
+a daemon thread of its own (`local.aws.threads`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import threading
 from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from local.aws.execution import LogSink
-from local.aws.functions import write_line
-from local.aws.invoke import Failure, Invocation, Invoker
-from local.aws.services import sqs_client
+from local.aws.lambda_.execution import LogSink
+from local.aws.lambda_.functions import write_line
+from local.aws.lambda_.invoke import Failure, Invocation, Invoker
+from local.aws.moto_server import sqs_client
+from local.aws.sqs.records import failed_ids, to_lambda_record
+from local.aws.threads import in_daemon_thread
 from local.aws.topology import REGION, TASK_QUEUE
-from local.worker import to_lambda_record
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
@@ -72,14 +72,17 @@ class SqsEventSource:
         self.batches = 0  # invocations made (throttled retries included)
         self.deleted = 0  # records acknowledged and deleted
 
-    async def run(self) -> None:
-        """Poll, gather and dispatch until cancelled; a failed SQS call is logged and
-        retried after a pause (a restarted moto server does not end the mapping)."""
+    async def run(self, max_polls: int | None = None) -> None:
+        """Poll, gather and dispatch until cancelled (or, for tests, until `max_polls` polls
+        have run and their batches finished); a failed SQS call is logged and retried
+        after a pause (a restarted moto server does not end the mapping)."""
         queue_arn, visibility = await self._queue_attributes()
         slots = asyncio.Semaphore(self._max_concurrency)
         in_flight: set[asyncio.Task[None]] = set()
+        polls = 0
         try:
-            while True:
+            while max_polls is None or polls < max_polls:
+                polls += 1
                 await slots.acquire()
                 try:
                     messages = await self._gather()
@@ -95,6 +98,8 @@ class SqsEventSource:
                 in_flight.add(batch)
                 batch.add_done_callback(in_flight.discard)
                 batch.add_done_callback(lambda _: slots.release())
+            if in_flight:
+                await asyncio.wait(in_flight)
         finally:
             # Records of an unfinished batch stay on the queue: they come back after the
             # visibility timeout, as when a poller of Lambda's goes away.
@@ -157,7 +162,7 @@ class SqsEventSource:
             detail = f"{outcome.failure.value if outcome.failure else ''}: {outcome.detail}"
             self._say(f"batch of {len(messages)} failed ({detail}); all left on the queue")
             return
-        failed = _failed_ids(outcome.payload, {m["MessageId"] for m in messages})
+        failed = failed_ids(outcome.payload, {m["MessageId"] for m in messages})
         if failed is None:
             self._say(f"batch of {len(messages)}: invalid batchItemFailures; all left")
             return
@@ -200,44 +205,9 @@ class SqsEventSource:
         self._log(f"[sqs] {line}")
 
 
-def _failed_ids(payload: Any, batch: set[str]) -> set[str] | None:
-    """The ids a worker's answer reports as failed; None when the answer is invalid (an
-    id that is empty or not in the batch): Lambda then treats the whole batch as failed."""
-    if not isinstance(payload, dict) or not payload.get("batchItemFailures"):
-        return set()
-    ids = set()
-    for item in payload["batchItemFailures"]:
-        identifier = item.get("itemIdentifier") if isinstance(item, dict) else None
-        if not identifier or identifier not in batch:
-            return None
-        ids.add(identifier)
-    return ids
-
-
 def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
 async def _in_thread(call: Callable[[], T]) -> T:
-    """`call()` in a daemon thread; the answer (or its exception) comes back here."""
-    loop = asyncio.get_running_loop()
-    future: asyncio.Future[T] = loop.create_future()
-
-    def settle(result: T | None, error: BaseException | None) -> None:
-        if future.cancelled():
-            return
-        if error is not None:
-            future.set_exception(error)
-        else:
-            future.set_result(result)  # type: ignore[arg-type]
-
-    def work() -> None:
-        try:
-            result, error = call(), None
-        except BaseException as exc:
-            result, error = None, exc
-        with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
-            loop.call_soon_threadsafe(settle, result, error)
-
-    threading.Thread(target=work, name="sqs-source", daemon=True).start()
-    return await future
+    return await in_daemon_thread(call, "sqs-source")

@@ -1,6 +1,6 @@
 """The stack's API Gateway WebSocket API on a laptop: real sockets at `/{stage}` become
 `$connect` / `$default` / `$disconnect` invocations of one function, and the @connections
-management API (local.aws.management_api) is served on the same server.
+management API (`management_api.py`) is served on the same server.
 
 What it does as API Gateway does (quotas page and the recorded events in tests/events/):
 - connection ids are API Gateway-style (16 characters ending in `=`);
@@ -41,21 +41,19 @@ from starlette.types import Receive, Scope, Send
 
 from handler.platform.runtime.logs import handshake_denied
 from local.aws import topology
-from local.aws.gateway import (
-    IntegrationCalls,
+from local.aws.apigateway.asgi import (
     client_ip,
     first_header,
     header_items,
-    new_gateway_id,
-    now_ms,
     send_json,
     serve_lifespan,
     server_port,
 )
-from local.aws.invoke import Invocation, Invoker
-from local.aws.management_api import ManagementApi
-from local.aws.websocket_connection import Connection, Gone, SlowClient
-from local.aws.websocket_events import (
+from local.aws.apigateway.ids import new_gateway_id, now_ms
+from local.aws.apigateway.integration import IntegrationCalls
+from local.aws.apigateway.management_api import ManagementApi
+from local.aws.apigateway.websocket_connection import Connection, Gone, SlowClient
+from local.aws.apigateway.websocket_events import (
     ConnectionInfo,
     connect_event,
     connect_status,
@@ -63,6 +61,7 @@ from local.aws.websocket_events import (
     error_frame,
     message_event,
 )
+from local.aws.lambda_.invoke import Invocation, Invoker
 
 logger = logging.getLogger(__name__)
 

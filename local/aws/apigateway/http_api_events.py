@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
-from local.aws.gateway import request_time, trace_id
+from local.aws.apigateway.ids import request_time, trace_id
 
 # Media types whose bodies API Gateway passes as text; every other body (a missing
 # Content-Type and form posts included) arrives base64-encoded.

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from local.aws.services import MotoServices, Resources, dynamodb_client, sqs_client
+from local.aws.moto_server import MotoServices, Resources, dynamodb_client, sqs_client
 from local.aws.topology import TABLES, TASK_QUEUE, TableSpec
 
 

@@ -3,7 +3,7 @@
 so `WS_CALLBACK_URL` is `http://127.0.0.1:PORT/{stage}` as it is `https://.../{stage}` on AWS.
 
 Each request must be SigV4-signed for `execute-api` with the credentials the emulator gives
-the functions (local.aws.sigv4); boto3's `apigatewaymanagementapi` client and the project's
+the functions (`sigv4.py`); boto3's `apigatewaymanagementapi` client and the project's
 `SignedHttpSender` both sign that way. Answers, with the wire shapes botocore's model
 (apigatewaymanagementapi 2018-11-29) parses:
 
@@ -31,9 +31,9 @@ from collections.abc import Mapping
 from botocore.credentials import Credentials
 from starlette.types import Receive, Scope, Send
 
-from local.aws.gateway import ClientGone, header_items, read_body, send_bytes, send_json
-from local.aws.sigv4 import SignedRequest, check_signature
-from local.aws.websocket_connection import Connection, Gone, SlowClient
+from local.aws.apigateway.asgi import ClientGone, header_items, read_body, send_bytes, send_json
+from local.aws.apigateway.sigv4 import SignedRequest, check_signature
+from local.aws.apigateway.websocket_connection import Connection, Gone, SlowClient
 
 logger = logging.getLogger(__name__)
 

@@ -12,15 +12,15 @@ from typing import Any, TypeVar
 
 import pytest
 
-from local.aws.execution import ROOT
-from local.aws.functions import FunctionPool
-from local.aws.invoke import Failure
+from local.aws.lambda_.execution import ROOT
+from local.aws.lambda_.functions import FunctionPool
+from local.aws.lambda_.invoke import Failure
 from local.aws.topology import BASE_ENVIRONMENT, HTTP, FunctionSpec
 from tests.support.events import http_event
 
 T = TypeVar("T")
 TEST_FUNCTION = FunctionSpec(
-    "test", "tests.local.aws.handlers.handler", timeout_seconds=5, memory_mb=256
+    "test", "tests.local.aws.lambda_.handlers.handler", timeout_seconds=5, memory_mb=256
 )
 
 
@@ -82,7 +82,7 @@ def test_the_function_gets_a_lambda_context_and_environment(
         "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
         "AWS_ENDPOINT_URL": "http://127.0.0.1:1",
         "AWS_REGION": "us-east-1",
-        "_HANDLER": "tests.local.aws.handlers.handler",
+        "_HANDLER": "tests.local.aws.lambda_.handlers.handler",
         "LAMBDA_TASK_ROOT": str(ROOT),
     }
     names = list(expected)
@@ -231,9 +231,9 @@ def test_a_process_that_dies_mid_invoke_is_a_crash_and_is_replaced() -> None:
 @pytest.mark.parametrize(
     ("handler", "detail"),
     [
-        ("tests.local.aws.broken_handlers.handler", "RuntimeError: init failed on purpose"),
-        ("tests.local.aws.missing.handler", "Runtime.ImportModuleError: Unable to import"),
-        ("tests.local.aws.handlers.missing", "Runtime.HandlerNotFound: Handler 'missing'"),
+        ("tests.local.aws.lambda_.broken_handlers.handler", "RuntimeError: init failed on purpose"),
+        ("tests.local.aws.lambda_.missing.handler", "Runtime.ImportModuleError: Unable to import"),
+        ("tests.local.aws.lambda_.handlers.missing", "Runtime.HandlerNotFound: Handler 'missing'"),
     ],
 )
 def test_an_init_error_fails_the_invoke_and_leaves_no_process(handler: str, detail: str) -> None:
