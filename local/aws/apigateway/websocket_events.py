@@ -142,6 +142,19 @@ def error_frame(context: dict[str, Any]) -> str:
     return f'{{"message": "Internal server error", {ids}}}'
 
 
+def connect_subprotocol(invocation: Invocation | None) -> str | None:
+    """The `Sec-WebSocket-Protocol` a `$connect` answered with (API Gateway passes the
+    integration's header to the handshake), or None."""
+    payload = invocation.payload if invocation is not None else None
+    headers = payload.get("headers") if isinstance(payload, dict) else None
+    if not isinstance(headers, dict):
+        return None
+    for name, value in headers.items():
+        if isinstance(name, str) and name.lower() == "sec-websocket-protocol":
+            return value if isinstance(value, str) and value else None
+    return None
+
+
 def connect_status(invocation: Invocation | None) -> int:
     """The handshake's status for a `$connect` outcome (None: no answer in time)."""
     if invocation is None or invocation.failure is not None:

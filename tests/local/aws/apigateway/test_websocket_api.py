@@ -88,6 +88,23 @@ def test_a_refused_connect_refuses_the_handshake_with_its_status(status: int) ->
     assert fake.routes() == ["$connect"]
 
 
+def test_the_subprotocol_connect_answers_is_the_handshakes() -> None:
+    def answer(event: dict[str, Any]) -> Any:
+        offered = event["headers"].get("Sec-WebSocket-Protocol", "")
+        chosen = "graphql-transport-ws" if "graphql-transport-ws" in offered else None
+        return {
+            "statusCode": 200,
+            **({"headers": {"Sec-WebSocket-Protocol": chosen}} if chosen else {}),
+        }
+
+    with websocket_api(FakeFunction(answer)) as url:
+        offered = ["graphql-transport-ws", "other"]
+        with socket(url, subprotocols=offered) as ws:
+            assert ws.subprotocol == "graphql-transport-ws"
+        with socket(url) as ws:
+            assert ws.subprotocol is None
+
+
 def test_a_failed_connect_invocation_refuses_with_502() -> None:
     fake = FakeFunction(lambda event: Invocation(failure=Failure.HANDLER))
     with websocket_api(fake) as url, pytest.raises(InvalidStatus) as refused:
