@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -66,7 +67,7 @@ class DynamoDBSubscriptionStore(DynamoDBTable, SubscriptionStore):
 
     async def initialise(self, connection_id: str, subject: str | None) -> bool:
         names = "SET initialisedAt = :now" + (", subject = :subject" if subject else "")
-        values: dict[str, Any] = {":now": {"N": "1"}}
+        values: dict[str, Any] = {":now": {"N": repr(time.time())}}
         if subject:
             values[":subject"] = {"S": subject}
         try:

@@ -70,9 +70,14 @@ class Publisher:
         outgoing: list[tuple[str, str]] = []
         for members in groups.values():
             first = members[0]
-            result = await operations.execute(
-                first.query, first.variables, first.operation_name, payload
-            )
+            try:
+                result = await operations.execute(
+                    first.query, first.variables, first.operation_name, payload
+                )
+            except Exception:  # one broken operation must not cost the others their event
+                logger.exception("subscription on %s could not be executed", topic)
+                outcome.failed += len(members)
+                continue
             outcome.executions += 1
             encoded = json.dumps(result, separators=(",", ":"), default=str)
             if len(encoded.encode()) + 200 > MAX_MESSAGE_BYTES:

@@ -134,3 +134,20 @@ def test_an_event_nobody_subscribed_to_executes_nothing(
     publisher = Publisher(store, lambda: operations, Hub(MemoryRegistry(), Recorder()))
     outcome = asyncio.run(publisher.deliver("userCreated", USER))
     assert (outcome.subscriptions, outcome.executions) == (0, 0)
+
+
+def test_an_operation_that_cannot_run_costs_the_others_nothing(
+    store: SubscriptionStore, operations: CountedOperations
+) -> None:
+    sender = Recorder()
+    publisher = Publisher(store, lambda: operations, Hub(MemoryRegistry(), sender))
+
+    async def scenario() -> None:
+        # Stored by an older schema, say: it no longer parses.
+        await store.add(Subscription("old", "1", "announcement", "subscription {", {}))
+        await subscribe(store, operations, "new", "subscription { announcement { text } }")
+        outcome = await publisher.deliver("announcement", {"text": "hi"})
+        assert (outcome.sent, outcome.failed) == (1, 1)
+
+    asyncio.run(scenario())
+    assert set(sender.sent) == {"new"}
