@@ -72,6 +72,8 @@ class Settings(BaseSettings):
     ws_send_timeout: float = Field(default=5.0, gt=0.0, le=60.0)
     # graphql-transport-ws: how long a socket may wait before `connection_init` (4408).
     graphql_ws_init_timeout: float = Field(default=3.0, gt=0.0, le=60.0)
+    # Subscriptions one graphql-transport-ws connection may hold (each is a stored row).
+    graphql_ws_max_subscriptions: int = Field(default=100, ge=1, le=10_000)
     # The WebSocket URL the /chat page connects to (`wss://{api}.execute-api.{region}.
     # amazonaws.com/{stage}` on AWS, filled by the stack); empty: this server's /ws route.
     chat_websocket_url: str = Field(default="", pattern=r"^(wss?://[^\s\"'<>]+)?$")

@@ -69,6 +69,7 @@ def local_subscriptions(settings: Settings, hub: Hub) -> LocalSubscriptions:
         operations,
         verifier=partial(token_verifier, settings),
         init_timeout=settings.graphql_ws_init_timeout,
+        max_subscriptions=settings.graphql_ws_max_subscriptions,
     )
     return LocalSubscriptions(protocol, Publisher(store, operations, hub))
 
@@ -85,6 +86,7 @@ def aws_graphql_ws(settings: Settings) -> GraphQLWsProtocol | None:
         partial(graphql_operations, settings),
         verifier=partial(token_verifier, settings),
         init_timeout=settings.graphql_ws_init_timeout,
+        max_subscriptions=settings.graphql_ws_max_subscriptions,
     )
 
 

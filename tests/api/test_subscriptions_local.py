@@ -24,7 +24,7 @@ PROTOCOL = "graphql-transport-ws"
 
 @pytest.fixture(scope="module")
 def settings() -> Settings:
-    return Settings(environment="test", graphql_ws_init_timeout=0.5)
+    return Settings(environment="test", graphql_ws_init_timeout=0.5, graphql_ws_max_subscriptions=2)
 
 
 @pytest.fixture(scope="module")
@@ -198,3 +198,17 @@ def test_a_handshake_without_the_subprotocol_is_refused(server: LiveServer) -> N
             return refused.response.status_code
 
     assert asyncio.run(attempt()) == 400
+
+
+def test_a_subscription_past_the_cap_gets_error(server: LiveServer) -> None:
+    query = {"query": "subscription { announcement { text } }"}
+    frames = [INIT, *(json.dumps({"id": n, "type": "subscribe", "payload": query}) for n in "abc")]
+    got, code = asyncio.run(raw(server, *frames, wait=0.3))
+    assert code is None
+    assert got[1:] == [
+        {
+            "id": "c",
+            "type": "error",
+            "payload": [{"message": "at most 2 subscriptions per connection"}],
+        }
+    ]

@@ -97,6 +97,17 @@ class DynamoDBSubscriptionStore(DynamoDBTable, SubscriptionStore):
         )
         return "Item" in answer
 
+    async def count(self, connection_id: str) -> int:
+        answer = await self._call(
+            "query",
+            TableName=self.table_name,
+            KeyConditionExpression="connectionId = :id AND begins_with(sk, :sub)",
+            ExpressionAttributeValues={":id": {"S": connection_id}, ":sub": {"S": _SUB}},
+            Select="COUNT",
+            ConsistentRead=True,
+        )
+        return int(answer.get("Count", 0))
+
     async def add(self, subscription: Subscription) -> None:
         item: dict[str, Any] = {
             **_key(subscription.connection_id, _SUB + subscription.operation_id),

@@ -39,6 +39,9 @@ class MemorySubscriptionStore(SubscriptionStore):
     async def subscribed(self, connection_id: str, operation_id: str) -> bool:
         return (connection_id, operation_id) in self._subscriptions
 
+    async def count(self, connection_id: str) -> int:
+        return sum(1 for key in self._subscriptions if key[0] == connection_id)
+
     async def add(self, subscription: Subscription) -> None:
         key = (subscription.connection_id, subscription.operation_id)
         if key in self._subscriptions:

@@ -14,8 +14,9 @@ with a code (a socket closes with it; API Gateway can only drop the connection).
 - `ping` is answered `pong` (its payload echoed), before or after the ack; `pong` is
   taken and ignored.
 - `subscribe` before the ack is 4401; a taken id is 4409. An operation that does not
-  pass the cost limits or validation gets `error` (the socket stays open); a valid one
-  is stored, and from then on each matching event is a `next`.
+  pass the cost limits or validation, or one past `max_subscriptions` on the connection,
+  gets `error` (the socket stays open); a valid one is stored, and from then on each
+  matching event is a `next`.
 - `complete` forgets the subscription; anything unreadable is 4400.
 """
 
@@ -73,12 +74,14 @@ class GraphQLWsProtocol:
         *,
         verifier: Callable[[], TokenVerifier] | None = None,
         init_timeout: float = 3.0,
+        max_subscriptions: int = 100,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.store = store
         self.operations = operations
         self.verifier = verifier
         self.init_timeout = init_timeout
+        self.max_subscriptions = max_subscriptions
         self.clock = clock
 
     async def opened(self, connection_id: str, *, connected_at: float, ttl: int | None) -> None:
@@ -164,6 +167,10 @@ class GraphQLWsProtocol:
         )
         if await self.store.subscribed(link.connection_id, operation_id):
             raise exists
+        if await self.store.count(link.connection_id) >= self.max_subscriptions:
+            detail = f"at most {self.max_subscriptions} subscriptions per connection"
+            await link.send(messages.errors(operation_id, [{"message": detail}]))
+            return
         prepared = self.operations().prepare(
             payload.query, payload.variables, payload.operation_name
         )

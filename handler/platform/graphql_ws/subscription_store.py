@@ -98,6 +98,10 @@ class SubscriptionStore(ABC):
     async def subscribed(self, connection_id: str, operation_id: str) -> bool: ...
 
     @abstractmethod
+    async def count(self, connection_id: str) -> int:
+        """How many subscriptions the connection holds."""
+
+    @abstractmethod
     async def add(self, subscription: Subscription) -> None:
         """Raises `DuplicateSubscription` when the operation id is taken."""
 

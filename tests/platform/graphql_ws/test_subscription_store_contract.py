@@ -49,8 +49,11 @@ def test_a_session_is_initialised_once(store: SubscriptionStore) -> None:
 
 
 def test_an_operation_id_is_taken_once_per_connection(store: SubscriptionStore) -> None:
+    run(store.open(Session("c1", NOW)))  # the session row is not a subscription
     run(store.add(sub("c1", "1")))
     run(store.add(sub("c2", "1")))  # another connection: its own ids
+    run(store.add(sub("c2", "2")))
+    assert (run(store.count("c1")), run(store.count("c2")), run(store.count("c3"))) == (1, 2, 0)
     assert run(store.subscribed("c1", "1"))
     assert not run(store.subscribed("c1", "2"))
     with pytest.raises(DuplicateSubscription):
