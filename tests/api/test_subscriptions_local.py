@@ -212,3 +212,14 @@ def test_a_subscription_past_the_cap_gets_error(server: LiveServer) -> None:
             "payload": [{"message": "at most 2 subscriptions per connection"}],
         }
     ]
+
+
+def test_a_subscription_posted_over_http_is_told_where_to_go(server: LiveServer) -> None:
+    answer = httpx.post(
+        f"{server.url}/graphql", json={"query": "subscription { userCreated { id } }"}
+    )
+    assert answer.status_code == 200
+    assert answer.json() == {
+        "data": None,
+        "errors": [{"message": "subscribe over a WebSocket (graphql-transport-ws) at this URL"}],
+    }
