@@ -9,7 +9,7 @@ SRC := handler local infra
 EXTENSIONS := $(wildcard infra/layers/*/extensions/*)
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION ?= 20
 
-.PHONY: run run-aws worker test lint typecheck pytest bench clean
+.PHONY: run run-aws worker new-resource test lint typecheck pytest bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,11 @@ run-aws: $(DEV_STAMP)
 
 worker: $(RUN_STAMP)
 	$(BIN)/python -m local worker
+
+# Your own stored resource, wired and tested: make new-resource NAME=orders
+new-resource: $(DEV_STAMP)
+	@test -n "$(NAME)" || (echo "usage: make new-resource NAME=orders" && exit 2)
+	$(BIN)/python -m local new resource $(NAME)
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check $(SRC) tests

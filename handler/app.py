@@ -35,6 +35,7 @@ from handler.composition import (
     describe,
     development_issuer,
     open_app_state,
+    require_issuer,
 )
 from handler.platform.http.access_log import AccessLogMiddleware
 from handler.platform.http.api_docs import install_api_docs
@@ -185,6 +186,7 @@ def _allow_cross_origin(app: FastAPI, origins: str) -> None:
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The whole API: what `python -m local` serves and `handler.lambda_http` wraps."""
     settings = settings or get_settings()
+    require_issuer(settings)
     app = _new_app(settings, _lifespan(settings))
     app.include_router(users.v1)
     app.include_router(users.v2)

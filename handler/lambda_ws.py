@@ -15,6 +15,7 @@ with init_phase():
         aws_graphql_ws,
         aws_hub,
         configure_logs,
+        require_issuer,
         token_verifier,
     )
     from handler.platform.metrics.recorder import invocation_metrics
@@ -22,6 +23,7 @@ with init_phase():
     from handler.settings import get_settings
 
     configure_logs(get_settings())
+    require_issuer(get_settings())
     # The verifier (PyJWT, `cryptography`) is built by the first $connect with a token.
     adapter = ApiGatewayWebSocketDriver(
         endpoint,

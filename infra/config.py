@@ -73,6 +73,10 @@ class InfraConfig:
     stream_auth: StreamAuth = "none"
     # Origins whose pages may call the stream URL (CORS), besides the HTTP API's own.
     stream_origins: tuple[str, ...] = ()
+    # Origins whose pages may call the HTTP API with a token (CORS_ORIGINS on the HTTP
+    # function). The HTTP API has no CORS configuration of its own: its $default route
+    # passes OPTIONS preflights to the app, which answers them (docs/auth.md).
+    cors_origins: tuple[str, ...] = ()
     # False: no reserved concurrency (accounts still at the default quota of 10).
     reserved_concurrency: bool = True
     # Alarm notifications by email (an SNS subscription the address must confirm).
@@ -108,15 +112,14 @@ class InfraConfig:
             value = context.get(name)
             return default if value is None else value
 
-        origins = [o.strip() for o in str(get("stream_origins")).split(",") if o.strip()]
-        for origin in origins:
-            _matching("stream_origins", origin, _ORIGIN, "comma-separated https://host origins")
+        origins = _origins("stream_origins", get("stream_origins"))
         config = cls(
             stage=_choice("stage", get("stage", DEFAULT_STAGE), tuple(STAGES)),
             nat=_flag("nat", get("nat", False)),
             bundle=_choice("bundle", get("bundle", "pip"), ("pip", "stub")),  # type: ignore[arg-type]
             stream_auth=_choice("stream_auth", get("stream_auth", "none"), ("none", "iam")),  # type: ignore[arg-type]
-            stream_origins=tuple(origins),
+            stream_origins=origins,
+            cors_origins=_origins("cors_origins", get("cors_origins")),
             reserved_concurrency=_flag("reserved_concurrency", get("reserved_concurrency", True)),
             alarm_email=_matching("alarm_email", get("alarm_email"), _EMAIL, "an email address"),
             domain=_matching("domain", get("domain"), _DOMAIN, "a lower-case host name"),
@@ -156,6 +159,13 @@ class InfraConfig:
     @property
     def websocket_certificate_arn(self) -> str:
         return self.ws_certificate_arn or self.certificate_arn
+
+
+def _origins(name: str, value: Any) -> tuple[str, ...]:
+    origins = tuple(o.strip() for o in str(value).split(",") if o.strip())
+    for origin in origins:
+        _matching(name, origin, _ORIGIN, "comma-separated https://host origins")
+    return origins
 
 
 def check_keys(context: Mapping[str, Any]) -> None:

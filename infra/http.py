@@ -105,8 +105,10 @@ class Http(Construct):
         acknowledge(
             self.api,
             "APIG4",
-            "Authorization is the app's: FastAPI routes declare it as dependencies, and the demo"
-            " routes are public by design (the same app runs locally, without API Gateway).",
+            "Authorization happens in the app: each bearer JWT is verified against the Cognito"
+            " user pool's JWKS (issuer, client id, expiry, signature) and FastAPI routes declare"
+            " who may call them; reads are public by design, and the same checks run locally"
+            " and in the emulator, where no API Gateway authorizer exists.",
         )
 
     @property

@@ -14,8 +14,9 @@ APP_SUBNETS = "app"
 
 
 class Network(Construct):
-    """Private subnets reach DynamoDB through a gateway endpoint (free) and SQS through an
-    interface endpoint; `nat=True` adds one NAT gateway and makes the subnets egress-capable."""
+    """Private subnets reach DynamoDB through a gateway endpoint (free), SQS and (without
+    NAT) Cognito's user pool API through interface endpoints; `nat=True` adds one NAT
+    gateway and makes the subnets egress-capable."""
 
     def __init__(self, scope: Construct, id: str, *, nat: bool) -> None:
         super().__init__(scope, id)
@@ -75,7 +76,7 @@ class Network(Construct):
             self,
             "EndpointSecurityGroup",
             vpc=self.vpc,
-            description="SQS interface endpoint: HTTPS from the functions in this VPC only",
+            description="Interface endpoints: HTTPS from the functions in this VPC only",
             allow_all_outbound=False,
         )
         self.sqs_endpoint = self.vpc.add_interface_endpoint(
@@ -87,8 +88,22 @@ class Network(Construct):
             # Opened per client security group by allow_endpoints_from, not to the VPC CIDR.
             open=False,
         )
+        self.cognito_endpoint: ec2.InterfaceVpcEndpoint | None = None
+        if not nat:
+            # The HTTP function fetches the user pool's signing keys (JWKS) from the user
+            # pool API's host, cognito-idp.{region}.amazonaws.com, which this endpoint's
+            # private DNS answers inside the VPC. (It serves no user pool domain: the pool
+            # has none.) With a NAT gateway the keys come through it instead.
+            self.cognito_endpoint = self.vpc.add_interface_endpoint(
+                "CognitoIdp",
+                service=ec2.InterfaceVpcEndpointAwsService.COGNITO_IDP,
+                subnets=self.app_subnets,
+                private_dns_enabled=True,
+                security_groups=[self.endpoint_security_group],
+                open=False,
+            )
 
     def allow_endpoints_from(self, peer: ec2.ISecurityGroup) -> None:
         self.endpoint_security_group.add_ingress_rule(
-            peer, ec2.Port.tcp(443), "HTTPS to the SQS endpoint"
+            peer, ec2.Port.tcp(443), "HTTPS to the SQS and Cognito endpoints"
         )

@@ -19,6 +19,7 @@ from infra.dashboard import Dashboard
 from infra.domains import CustomDomain
 from infra.functions import RUNTIME
 from infra.http import Http
+from infra.identity import Identity
 from infra.lock import LOCK_FILE, PIP_PLATFORM, PYPROJECT, PYTHON_VERSION, lock_problems
 from infra.network import Network
 from infra.regions import ALLOWED_REGIONS
@@ -88,6 +89,7 @@ class ServerlessStack(Stack):
         # The app's tables (tables.toml); the users listing's cursor key.
         self.tables = AppTables(self, "Tables")
         self.users = Users(self, "Users")
+        self.identity = Identity(self, "Identity", threat_protection=stage.threat_protection)
         self.websockets = WebSockets(
             self,
             "WebSockets",
@@ -129,6 +131,7 @@ class ServerlessStack(Stack):
         )
         self._wire_http()
         self._wire_senders()
+        self._wire_identity()
         self.tables.wire(
             {
                 "http": self.http.function.function,
@@ -187,6 +190,9 @@ class ServerlessStack(Stack):
         http.add_environment("REDIS_URL", self.cache.redis_url)
         http.add_environment("TASK_QUEUE_URL", self.tasks.queue.queue_url)
         http.add_environment("TASK_MAX_MESSAGE_BYTES", str(MAX_MESSAGE_BYTES))
+        if self.config.cors_origins:
+            # The app answers preflights itself: $default passes OPTIONS through.
+            http.add_environment("CORS_ORIGINS", ",".join(self.config.cors_origins))
         # The /chat page served by this function connects to the WebSocket API.
         http.add_environment("CHAT_WEBSOCKET_URL", self.websockets.url)
         self.tasks.queue.grant_send_messages(http)
@@ -210,6 +216,14 @@ class ServerlessStack(Stack):
         worker.add_environment("IDEMPOTENCY_TABLE", self.tasks.idempotency_table.table_name)
         self.tasks.dead_letter_queue.grant_send_messages(worker)
         self.tasks.idempotency_table.grant(worker, *IDEMPOTENCY_ACTIONS)
+
+    def _wire_identity(self) -> None:
+        """The functions that verify bearer tokens: HTTP (every route may get one) and
+        WebSocket ($connect). The worker and the stream function read none. The keys are
+        at the issuer's default `/.well-known/jwks.json` (no AUTH_JWKS_URL)."""
+        for function in (self.http.function, self.websockets.function):
+            function.function.add_environment("AUTH_ISSUER", self.identity.issuer)
+            function.function.add_environment("AUTH_AUDIENCE", self.identity.client_id)
 
     def _operations(self) -> None:
         """Alarms and the dashboard over every function, queue, API and table."""
@@ -285,6 +299,18 @@ class ServerlessStack(Stack):
                     value=domain.target,
                     description="Point the domain's CNAME (or alias) record here",
                 )
+        CfnOutput(
+            self,
+            "UserPoolId",
+            value=self.identity.user_pool.user_pool_id,
+            description="Cognito user pool: create users here (docs/auth.md)",
+        )
+        CfnOutput(
+            self,
+            "UserPoolClientId",
+            value=self.identity.client_id,
+            description="App client to sign in with (no secret; AUTH_AUDIENCE)",
+        )
         CfnOutput(self, "AlarmTopicArn", value=self.alarms.topic.topic_arn)
         CfnOutput(self, "DashboardName", value=self.dashboard.dashboard.dashboard_name)
         CfnOutput(self, "TaskQueueName", value=self.tasks.queue.queue_name)

@@ -2,14 +2,16 @@
 queue of the stack, so no construct can forget it (constructs state only what is theirs).
 
 dev: everything is deleted by `cdk destroy`, logs kept two weeks, no point-in-time recovery.
-prod: tables, queues (the dead-letter queue's parked tasks) and log groups are retained,
-tables get deletion protection and point-in-time recovery, logs are kept a year.
+prod: tables, queues (the dead-letter queue's parked tasks), the user pool and log groups
+are retained, tables and the user pool get deletion protection, tables point-in-time
+recovery, logs are kept a year.
 """
 
 from __future__ import annotations
 
 import jsii
 from aws_cdk import IAspect, RemovalPolicy
+from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
@@ -46,3 +48,7 @@ class StagePolicies:
                 )
         elif isinstance(node, sqs.CfnQueue):
             node.apply_removal_policy(self.removal)
+        elif isinstance(node, cognito.CfnUserPool):
+            # The pool holds the users: like a table, prod keeps it.
+            node.apply_removal_policy(self.removal)
+            node.deletion_protection = "ACTIVE" if self.stage.retain_data else "INACTIVE"

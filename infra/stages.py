@@ -25,6 +25,8 @@ class Stage:
     # account's unreserved pool), and the ceiling of the open stream Function URL.
     http_reserved_concurrency: int | None
     stream_reserved_concurrency: int
+    # The user pool on Cognito's Plus plan with threat protection enforced (infra.identity).
+    threat_protection: bool
 
     @property
     def stack_name(self) -> str:
@@ -44,6 +46,7 @@ DEV = Stage(
     point_in_time_recovery=False,
     http_reserved_concurrency=None,
     stream_reserved_concurrency=10,
+    threat_protection=False,
 )
 PROD = Stage(
     name="prod",
@@ -52,5 +55,6 @@ PROD = Stage(
     point_in_time_recovery=True,
     http_reserved_concurrency=100,
     stream_reserved_concurrency=50,
+    threat_protection=True,
 )
 STAGES = {stage.name: stage for stage in (DEV, PROD)}

@@ -143,7 +143,8 @@ class WebSockets(Construct):
         acknowledge(
             self.api,
             "APIG4",
-            "The demo chat is public: $connect validates client_id and refuses bad ones. Only"
-            " $connect can carry an authorizer; add a Lambda authorizer there before the chat"
-            " carries private data.",
+            "Authorization happens in the app: $connect verifies the bearer JWT (?token= or a"
+            " bearer.<token> subprotocol) against the Cognito user pool's JWKS and refuses the"
+            " connection with 401 without one; messages ride on that verified connection. The"
+            " same check runs on local sockets, where no API Gateway authorizer exists.",
         )

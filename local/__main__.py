@@ -1,5 +1,7 @@
-"""`python -m local [serve]`: uvicorn on HOST:PORT (default 127.0.0.1:8000) with the
-in-memory adapters unless the environment selects AWS ones.
+"""`python -m local [serve] [--workers N]`: uvicorn on HOST:PORT (default 127.0.0.1:8000)
+with the in-memory adapters unless the environment selects AWS ones. With several
+workers, each is a process of its own: with REDIS_URL their WebSocket clients hear each
+other (docs/websockets.md#several-local-processes).
 
 `python -m local worker`: poll TASK_QUEUE_URL and run each batch with the worker
 Lambda's handler.
@@ -11,6 +13,9 @@ the development issuer (its key in `.local/`), which `python -m local` accepts.
 machine (emulated API Gateway, moto, each function in Lambda-like processes); see
 docs/emulator.md.
 
+`python -m local new resource NAME`: write a stored resource (create, get, list), its
+table, its wiring and its tests (docs/building-a-resource.md#start-your-own-api).
+
 A configuration mistake prints one line naming the variable and exits with code 2;
 Ctrl+C stops either command without a traceback.
 """
@@ -18,8 +23,9 @@ Ctrl+C stops either command without a traceback.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from handler.settings import ConfigError, Settings, get_settings
 
@@ -27,10 +33,10 @@ if TYPE_CHECKING:
     from local.aws.emulator import EmulatorOptions
 
 
-def serve(settings: Settings, reload: bool) -> None:
+def serve(settings: Settings, reload: bool, workers: int = 1) -> None:
     import uvicorn
 
-    options = {
+    options: dict[str, Any] = {
         "host": settings.host,
         "port": settings.port,
         # The app configures logging itself (handler.platform.runtime.logs); keep
@@ -44,14 +50,36 @@ def serve(settings: Settings, reload: bool) -> None:
         # The app writes one line per request itself (ACCESS_LOG), at a tenth of the cost.
         "access_log": False,
     }
-    if reload:
-        # A reloading server imports the app anew in a child process, from the
-        # environment (so HOST and PORT there must match --host and --port).
-        uvicorn.run("handler.app:create_app", factory=True, reload=True, **options)  # type: ignore[arg-type]
+    if reload or workers > 1:
+        # A reloading server, and each worker, imports the app anew in a child process,
+        # from the environment: HOST and PORT there must match --host and --port.
+        os.environ["HOST"], os.environ["PORT"] = settings.host, str(settings.port)
+        if workers > 1:
+            _warn_about_islands(settings, workers)
+        uvicorn.run(
+            "handler.app:create_app",
+            factory=True,
+            reload=reload,
+            workers=workers if workers > 1 else None,
+            **options,
+        )
         return
     from handler.app import create_app
 
-    uvicorn.run(create_app(settings), **options)  # type: ignore[arg-type]
+    uvicorn.run(create_app(settings), **options)
+
+
+def _warn_about_islands(settings: Settings, workers: int) -> None:
+    """Each worker keeps its own memory; say what that splits, once, before they start."""
+    split = [] if settings.users_table else ["users"]
+    if not settings.redis_url:
+        split += ["cache", "rate limits", "WebSocket clients"]
+    if split:
+        print(  # noqa: T201 - the command's own line, before any worker configures logging
+            f"python -m local: {workers} workers, each with its own {', '.join(split)}"
+            " (in memory); set REDIS_URL (and USERS_TABLE) to share them",
+            file=sys.stderr,
+        )
 
 
 def worker(settings: Settings, wait: int, max_polls: int | None) -> None:
@@ -105,6 +133,30 @@ def aws(args: argparse.Namespace, settings: Settings) -> None:
         raise SystemExit(2) from None
 
 
+def _positive(value: str) -> int:
+    if not value.isdigit() or not 1 <= int(value) <= 64:
+        raise argparse.ArgumentTypeError("a whole number from 1 to 64")
+    return int(value)
+
+
+def new(args: argparse.Namespace) -> None:
+    from pathlib import Path
+
+    from local.scaffold.resource import ScaffoldError, scaffold
+
+    root = Path(__file__).resolve().parents[1]
+    try:
+        written = scaffold(root, args.name)
+    except ScaffoldError as exc:
+        print(f"python -m local new: {exc}", file=sys.stderr)  # noqa: T201 - the CLI's answer
+        raise SystemExit(2) from None
+    for path in written:
+        print(path)  # noqa: T201 - the command's output
+    print(  # noqa: T201
+        f"\n/api/v1/{args.name} is served by `make run`; `make test` runs its tests."
+    )
+
+
 def _subject(value: str) -> str:
     import re
 
@@ -121,6 +173,12 @@ def main(argv: list[str] | None = None) -> None:
         command.add_argument("--host", help="bind address (env HOST)")
         command.add_argument("--port", type=int, help="port (env PORT)")
         command.add_argument("--reload", action="store_true", help="restart on code changes")
+        command.add_argument(
+            "--workers",
+            type=_positive,
+            default=1,
+            help="server processes (1); with REDIS_URL their WebSocket clients hear each other",
+        )
     worker_cmd = commands.add_parser(
         "worker", help="poll TASK_QUEUE_URL and run tasks with the worker Lambda's handler"
     )
@@ -153,7 +211,18 @@ def main(argv: list[str] | None = None) -> None:
     aws_cmd.add_argument(
         "--text-logs", action="store_true", help="functions log text, not Lambda's JSON"
     )
+    new_cmd = commands.add_parser("new", help="start something of your own from a template")
+    what = new_cmd.add_subparsers(dest="what", required=True)
+    resource_cmd = what.add_parser(
+        "resource", help="a stored resource: create, get, list; its table; its tests"
+    )
+    resource_cmd.add_argument("name", help="plural, lower case: orders")
     args = parser.parse_args(argv)
+    if getattr(args, "reload", False) and getattr(args, "workers", 1) > 1:
+        parser.error("--reload and --workers exclude each other")
+    if args.command == "new":
+        new(args)
+        return
     try:
         settings = get_settings()
         if args.command == "worker" and not settings.task_queue_url:
@@ -173,7 +242,7 @@ def main(argv: list[str] | None = None) -> None:
             return
         overrides = {"host": args.host, "port": args.port}
         settings = settings.model_copy(update={k: v for k, v in overrides.items() if v})
-        serve(settings, args.reload)
+        serve(settings, args.reload, args.workers)
     except KeyboardInterrupt:
         # Ctrl+C is how a developer stops it: no traceback, the shell's exit code.
         raise SystemExit(130) from None

@@ -18,6 +18,7 @@ from handler.app import create_app
 from handler.platform.aws.clients import clear_clients
 from handler.platform.lambda_http.adapter import LambdaHttpAdapter
 from handler.platform.realtime.broadcast import install_hub
+from handler.platform.realtime.fanout import install_fanout
 from handler.settings import Settings, get_settings
 from infra.app_tables import APP_TABLES
 from tests.support.connections_api import ConnectionsApi, shared_connections_api
@@ -55,10 +56,11 @@ for _name in (
 @pytest.fixture(autouse=True)
 def _fresh_aws_clients() -> Iterator[None]:
     """AWS clients are cached per process; each test builds its own under its own moto
-    mock, region and credentials. So is the hub `broadcast()` uses."""
+    mock, region and credentials. So are the hub `broadcast()` uses and the fan-out."""
     yield
     clear_clients()
     install_hub(None)
+    install_fanout(None)
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 
 import pytest
 import strawberry
@@ -12,6 +13,7 @@ from fastapi.testclient import TestClient
 from handler.api.graphql import build_graphql_app
 from handler.app import create_app
 from handler.settings import Settings
+from tests.support.processes import child_env, run_python
 
 
 def test_versioned_users_keep_their_shapes(client: TestClient) -> None:
@@ -83,7 +85,8 @@ def test_graphiql_is_served_in_development_only() -> None:
     html = {"accept": "text/html"}
     with TestClient(create_app(Settings(environment="development"))) as dev:
         assert "graphiql" in dev.get("/graphql", headers=html).text.lower()
-    with TestClient(create_app(Settings(environment="production"))) as prod:
+    production = Settings(environment="production", auth_issuer="https://issuer.example.com/p")
+    with TestClient(create_app(production)) as prod:
         assert prod.get("/graphql", headers=html).status_code == 404
 
 
@@ -129,3 +132,46 @@ def test_graphql_client_mistakes_stay_readable(client: TestClient) -> None:
     assert bad_id["errors"][0]["message"] == "id must be a positive integer"
     bad_field = client.post("/graphql", json={"query": "{ user(id: 1) { password } }"}).json()
     assert "password" in bad_field["errors"][0]["message"]
+
+
+@pytest.mark.parametrize(("access_log", "lines"), [("auto", 1), ("line", 1), ("off", 0)])
+def test_access_log_setting_chooses_the_access_line(
+    capsys: pytest.CaptureFixture[str], access_log: str, lines: int
+) -> None:
+    settings = Settings(environment="test", access_log=access_log)
+    with TestClient(create_app(settings)) as client:
+        capsys.readouterr()
+        client.get("/api/v1/users")
+    out = capsys.readouterr().out
+    assert len(re.findall(r"^\d\d:\d\d:\d\d GET /api/v1/users 200 ", out, re.MULTILINE)) == lines
+
+
+@pytest.mark.parametrize("path", ["/api/v2/announcements", "/graphql"])
+def test_http_max_body_bytes_bounds_every_route(path: str) -> None:
+    with TestClient(create_app(Settings(environment="test", http_max_body_bytes=2048))) as client:
+        response = client.post(path, content=b"x" * 4096)
+    assert response.status_code == 413
+    assert response.json()["error"] == "Request Entity Too Large"
+
+
+def test_graphql_limits_come_from_the_settings() -> None:
+    settings = Settings(environment="test", graphql_max_depth=2, graphql_max_aliases=0)
+    with TestClient(create_app(settings)) as client:
+        deep = client.post("/graphql", json={"query": "{ user(id: 1) { name { a { b } } } }"})
+        aliased = client.post("/graphql", json={"query": "{ a: user(id: 1) { name } }"})
+    assert "exceeds maximum operation depth of 2" in deep.json()["errors"][0]["message"]
+    assert "1 aliases found. Allowed: 0" in aliased.json()["errors"][0]["message"]
+
+
+def test_importing_the_http_entry_imports_no_cache_or_limit_library() -> None:
+    """The demo's cold start: the platform builds its backends on first use (the platform's
+    own test: tests/platform/redis/test_first_use.py)."""
+    code = (
+        "import sys, handler.lambda_http\n"
+        "loaded = [m for m in ('cashews', 'limits', 'redis') if m in sys.modules]\n"
+        "assert loaded == [], loaded\n"
+    )
+    # A Redis that is never asked: building the app and entering its lifespan need none.
+    env = child_env(REDIS_URL="redis://127.0.0.1:1/0", AWS_LAMBDA_FUNCTION_NAME="http")
+    done = run_python("-c", code, env=env)
+    assert done.returncode == 0, done.stderr

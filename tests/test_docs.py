@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from handler.platform.settings import PlatformSettings
 from handler.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -86,9 +87,9 @@ def broken_link(page: Path, target: str) -> str | None:
     return None
 
 
-def settings_table_rows() -> list[str]:
-    """The first cell of every row of the configuration page's `| variable | ...` table."""
-    cells: list[str] = []
+def settings_table_rows() -> list[list[str]]:
+    """The cells of every row of the configuration page's `| variable | ...` table."""
+    cells: list[list[str]] = []
     in_table = False
     for line in prose_lines(CONFIGURATION.read_text(encoding="utf-8")):
         row = [cell.strip() for cell in UNESCAPED_PIPE.split(line.strip().strip("|"))]
@@ -99,15 +100,15 @@ def settings_table_rows() -> list[str]:
         if row[0] == "variable":
             in_table = True
         elif in_table and not set(row[0]) <= set("-: "):
-            cells.append(row[0])
+            cells.append(row)
     return cells
 
 
 def test_every_settings_field_has_one_row_and_every_row_is_a_field() -> None:
     rows = settings_table_rows()
-    assert rows, f"no `| variable | default | meaning |` table in {CONFIGURATION}"
+    assert rows, f"no `| variable | class | default | meaning |` table in {CONFIGURATION}"
     names = []
-    for cell in rows:
+    for cell, *_ in rows:
         match = VARIABLE_CELL.fullmatch(cell)
         assert match, f"first cell {cell!r} is not one backticked upper-case variable"
         names.append(match.group(1))
@@ -116,6 +117,16 @@ def test_every_settings_field_has_one_row_and_every_row_is_a_field() -> None:
     assert not repeated, f"rows listed more than once: {repeated}"
     assert sorted(fields - set(names)) == [], "Settings fields missing from the table"
     assert sorted(set(names) - fields) == [], "table rows that are not Settings fields"
+
+
+def test_the_table_names_the_class_that_owns_each_variable() -> None:
+    platform = {name.upper() for name in PlatformSettings.model_fields}
+    wrong = [
+        f"{variable}: {owner}"
+        for variable, owner, *_ in settings_table_rows()
+        if owner != ("platform" if variable.strip("`") in platform else "app")
+    ]
+    assert wrong == [], "the class column says `platform` or `app`, as the field's class"
 
 
 @pytest.mark.parametrize("page", PAGES, ids=lambda page: str(page.relative_to(ROOT)))

@@ -7,6 +7,9 @@ Every import counts: module level, inside functions, and under `TYPE_CHECKING`.
 from __future__ import annotations
 
 import ast
+import os
+import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -19,8 +22,9 @@ LOCAL = ROOT / "local"
 # across modules, no module over 300 lines, no two modules with one file name.
 TREES = ("handler", "local")
 MAX_LINES = 300
-# Per-package vocabulary that may repeat: a package's errors and its types.
-SHARED_NAMES = {"__init__.py", "errors.py", "types.py"}
+# Per-package vocabulary that may repeat: a package's errors and its types, and the
+# settings (the app's `handler/settings.py` subclasses `handler/platform/settings.py`).
+SHARED_NAMES = {"__init__.py", "errors.py", "types.py", "settings.py"}
 
 
 def module_name(path: Path) -> str:
@@ -143,22 +147,68 @@ def test_the_platform_never_imports_the_demo_api() -> None:
     assert offenders == []
 
 
-# Issue 17: the platform is a library its users keep, so it imports nothing of handler
-# outside handler/platform (its factories take keyword arguments; the composition root
-# reads Settings). These still read the app's Settings and are being moved; the list only
-# shrinks, and a module that no longer needs its place here fails the test.
-STILL_READS_SETTINGS = {"handler.platform.cache.store", "handler.platform.http.deps"}
-
-
 def test_the_platform_imports_nothing_of_the_app() -> None:
-    offenders = {
-        name
+    """The platform is a library its users keep: its factories take keyword arguments,
+    and only the composition root reads the app's Settings."""
+    offenders = sorted(
+        f"{name} -> {target}"
         for name, edges in GRAPH.items()
         if name.startswith("handler.platform")
         for target in edges
         if not target.startswith("handler.platform")
-    }
-    assert offenders == STILL_READS_SETTINGS
+    )
+    assert offenders == []
+
+
+def test_the_platform_never_reads_the_app_settings() -> None:
+    """Importing every platform module loads nothing of handler outside the platform
+    (not `handler.settings`, however it is reached), and no platform module names it in
+    an import."""
+    named = sorted(
+        module_name(path)
+        for name, path in MODULES.items()
+        if name.startswith("handler.platform")
+        for module, names in imports(path)
+        if module == "handler.settings" or (module == "handler" and "settings" in names)
+    )
+    assert named == []
+    platform = [name for name in MODULES if name.startswith("handler.platform")]
+    script = (
+        "import importlib, sys\n"
+        f"for name in {platform!r}:\n"
+        "    importlib.import_module(name)\n"
+        "print(sorted(m for m in sys.modules if m.startswith('handler.')"
+        " and not m.startswith('handler.platform')))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout.strip() == "[]"
+
+
+# The wiring: the composition root, the app, the app's typed view of its state and
+# settings, the three Lambda entries, and `python -m local` (the local entry and its
+# emulator). The API reads settings through SettingsDep.
+SETTINGS_READERS = (
+    "local.",
+    "handler.composition",
+    "handler.app",
+    "handler.demo_state",
+    "handler.lambda_http",
+    "handler.lambda_worker",
+    "handler.lambda_ws",
+)
+
+
+def test_only_the_wiring_imports_the_apps_settings() -> None:
+    readers = sorted(name for name, edges in GRAPH.items() if "handler.settings" in edges)
+    assert readers, "the checker sees handler.settings"
+    assert [name for name in readers if not name.startswith(SETTINGS_READERS)] == []
 
 
 @pytest.mark.parametrize(

@@ -62,3 +62,14 @@ def test_production_with_a_users_table_needs_a_cursor_secret() -> None:
 def test_a_short_cursor_secret_is_refused() -> None:
     with pytest.raises(ValidationError, match="CURSOR_SECRET must be at least 32"):
         Settings(cursor_secret="short")
+
+
+def test_an_api_without_an_issuer_is_refused_at_start_up_in_production() -> None:
+    from handler.app import create_app
+    from handler.composition import require_issuer
+    from handler.settings import ConfigError
+
+    with pytest.raises(ConfigError, match="AUTH_ISSUER must be set in production"):
+        create_app(Settings(environment="production"))
+    require_issuer(Settings(environment="test"))  # elsewhere: the development issuer
+    require_issuer(Settings(environment="production", auth_issuer="https://issuer.example/p"))

@@ -12,8 +12,9 @@ from fastapi import APIRouter, WebSocket
 from fastapi.responses import HTMLResponse
 
 from handler.api.chat import endpoint
+from handler.demo_state import SettingsDep
 from handler.platform.auth.callers import verifier_of
-from handler.platform.http.deps import HubDep, SettingsDep
+from handler.platform.http.deps import HubDep
 from handler.platform.realtime import Dispatcher
 from handler.platform.realtime.drivers.local_socket import serve_socket
 

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from fastapi import APIRouter
 from fastapi.sse import EventSourceResponse
 
-from handler.platform.http.deps import SettingsDep
+from handler.demo_state import SettingsDep
 
 router = APIRouter(tags=["stream"])
 

@@ -10,6 +10,9 @@ AWS adapter. Everything else receives adapters and never reads settings to choos
 | tasks       | in-process, after the answer | SQS (TASK_QUEUE_URL)                            |
 | websockets  | this server's sockets        | DynamoDB + @connections (CONNECTIONS_TABLE,     |
 |             |                              | WS_CALLBACK_URL)                                |
+| fan-out     | in process; Redis pub/sub    | none: @connections reaches every connection     |
+|             | between local processes      |                                                 |
+|             | (REDIS_URL)                  |                                                 |
 | idempotency | in memory                    | DynamoDB (IDEMPOTENCY_TABLE)                    |
 | users       | in memory, seeded            | DynamoDB (USERS_TABLE)                          |
 | metrics     | off (METRICS=emf: EMF lines) | EMF lines on stdout, flushed per invocation     |
@@ -20,6 +23,8 @@ are imported inside the functions that build them, so a function imports only th
 adapters its settings select (cold start). One module per part:
 `metrics_backend`, `cache_backends`, `user_backends`, `identity_backends`,
 `task_backends`, `socket_hubs`; this module re-exports them and enters the app's state.
+The platform's parts take `PlatformSettings` (any app's settings will do); the demo's own
+(`user_backends`: the users store and its cursors) and the app's state take `Settings`.
 """
 
 from __future__ import annotations
@@ -38,12 +43,15 @@ from handler.composition.cache_backends import (
 from handler.composition.identity_backends import (
     development_issuer,
     identity_backend,
+    require_issuer,
     token_verifier,
 )
 from handler.composition.metrics_backend import app_metrics
 from handler.composition.socket_hubs import (
     aws_hub,
+    fanout_backend,
     local_hub,
+    open_fanout,
     uses_aws_websockets,
     websocket_backend,
 )
@@ -64,11 +72,13 @@ from handler.composition.task_backends import (
 )
 from handler.composition.user_backends import cursor_codec, user_store, users_backend
 from handler.platform.realtime.broadcast import installed_hub
+from handler.platform.settings import PlatformSettings
 from handler.settings import Settings
 
 if TYPE_CHECKING:
     from handler.composition.subscription_backends import LocalSubscriptions
     from handler.demo_state import AppState
+    from handler.platform.realtime.fanout import Fanout
 
 __all__ = [
     "app_metrics",
@@ -80,12 +90,15 @@ __all__ = [
     "dead_letters",
     "describe",
     "development_issuer",
+    "fanout_backend",
     "graphql_operations",
     "idempotency_store",
     "local_hub",
     "local_subscriptions",
     "open_app_state",
     "open_cache_and_limits",
+    "open_fanout",
+    "require_issuer",
     "shared_redis_pool",
     "task_queue",
     "task_worker",
@@ -95,7 +108,7 @@ __all__ = [
 ]
 
 
-def configure_logs(settings: Settings) -> None:
+def configure_logs(settings: PlatformSettings) -> None:
     """The process's logging as the settings say (LOG_FORMAT, LOG_LEVEL, SERVICE_NAME)."""
     from handler.platform.runtime.logs import configure_logging
 
@@ -111,7 +124,7 @@ def describe(settings: Settings) -> str:
         "cache": cache_backend(settings),
         "limits": cache_backend(settings),
         "tasks": task_backend(settings),
-        "websockets": websocket_backend(settings),
+        "websockets": _websockets(settings),
         "subscriptions": subscriptions_backend(settings),
         "idempotency": idempotency_backend(settings),
         "users": users_backend(settings),
@@ -120,26 +133,37 @@ def describe(settings: Settings) -> str:
     return " ".join(f"{part}={backend}" for part, backend in parts.items())
 
 
-@contextmanager
-def _local_publishing(settings: Settings, subscriptions: LocalSubscriptions) -> Iterator[None]:
-    """Events published in this process: through the worker's publisher when the settings
-    name a subscriptions table, else on this process's fan-out, whose listener delivers
-    them to this server's own subscriptions (each server process hears each event once)."""
-    from handler.platform.graphql_ws.publishing import FanoutPublishing, installed_publishing
-    from handler.platform.realtime.fanout import InProcessFanout, installed_fanout
+def _websockets(settings: Settings) -> str:
+    backend = websocket_backend(settings)
+    return f"{backend}+redis" if fanout_backend(settings) == "redis" else backend
 
-    with installed_fanout(InProcessFanout()) as fanout:
-        fanout.listen("subscriptions", subscriptions.publisher.deliver_message)
-        publisher = aws_publisher(settings)
-        with installed_publishing(publisher or FanoutPublishing(fanout)):
-            yield
+
+@contextmanager
+def _local_publishing(
+    settings: Settings, subscriptions: LocalSubscriptions, fanout: Fanout
+) -> Iterator[None]:
+    """Events published in this process: through the worker's publisher when the settings
+    name a subscriptions table, else on this process's fan-out (the lifespan's, Redis
+    between processes with REDIS_URL), whose listener in each process delivers them to
+    that server's own subscriptions (each server process hears each event once)."""
+    from handler.platform.graphql_ws.publishing import (
+        CHANNEL,
+        FanoutPublishing,
+        installed_publishing,
+    )
+
+    fanout.listen(CHANNEL, subscriptions.publisher.deliver_message)
+    publisher = aws_publisher(settings)
+    with installed_publishing(publisher or FanoutPublishing(fanout)):
+        yield
 
 
 @asynccontextmanager
 async def open_app_state(settings: Settings) -> AsyncIterator[AppState]:
     """What the HTTP app's lifespan holds, entered once per execution environment (an
     `AppState`: the platform's backends and the users store). `broadcast()` reaches the
-    API Gateway clients when the settings name them, this server's sockets otherwise.
+    API Gateway clients when the settings name them, this server's sockets otherwise
+    (and, with REDIS_URL, the sockets of every local process sharing that Redis).
 
     Under SnapStart the backends are built here (`build_ahead`) and the snapshot hooks
     registered (`release_connections`); otherwise each waits for its first use.
@@ -151,13 +175,15 @@ async def open_app_state(settings: Settings) -> AsyncIterator[AppState]:
     async with AsyncExitStack() as stack:
         queue = task_queue(settings)
         stack.callback(queue.close)
-        hub = local_hub(settings)
+        backends = await stack.enter_async_context(open_cache_and_limits(settings))
+        # Before anything listens: the process's fan-out (current_fanout()) is this one.
+        fanout = await stack.enter_async_context(open_fanout(settings, pool=backends.redis_pool))
+        hub = local_hub(settings, fanout=fanout)
         stack.push_async_callback(hub.sender.close)
         reach = aws_hub(settings) if uses_aws_websockets(settings) else hub
         stack.enter_context(installed_hub(reach))
         subscriptions = local_subscriptions(settings, hub)
-        stack.enter_context(_local_publishing(settings, subscriptions))
-        backends = await stack.enter_async_context(open_cache_and_limits(settings))
+        stack.enter_context(_local_publishing(settings, subscriptions, fanout))
         state = AppState(
             started_at=time.time(),
             task_queue=queue,

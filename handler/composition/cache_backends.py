@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from handler.composition.metrics_backend import app_metrics
 from handler.platform.redis.breaker import Breaker
 from handler.platform.redis.first_use import OnFirstUse
-from handler.settings import Settings
+from handler.platform.settings import PlatformSettings
 
 if TYPE_CHECKING:
     from handler.platform.cache.store import ResponseCache
@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from handler.platform.redis.pool import RedisPool
 
 
-def cache_backend(settings: Settings) -> str:
+def cache_backend(settings: PlatformSettings) -> str:
     """What the cache and the rate limiter run on (they share it)."""
     return "redis" if settings.redis_url else "memory"
 
@@ -31,7 +31,7 @@ class CacheAndLimits:
 
 
 @asynccontextmanager
-async def open_cache_and_limits(settings: Settings) -> AsyncIterator[CacheAndLimits]:
+async def open_cache_and_limits(settings: PlatformSettings) -> AsyncIterator[CacheAndLimits]:
     """The cache and the rate limiter, and the Redis pool they share when REDIS_URL is
     set.
 
@@ -51,7 +51,15 @@ async def open_cache_and_limits(settings: Settings) -> AsyncIterator[CacheAndLim
             breaker = Breaker("redis", backoff=settings.redis_backoff)
         metrics = app_metrics(settings)
         cache = await stack.enter_async_context(
-            open_cache(settings, pool=pool, breaker=breaker, metrics=metrics)
+            open_cache(
+                redis_url=settings.redis_url,
+                key_prefix=settings.redis_key_prefix,
+                redis_timeout=settings.redis_timeout,
+                secret=settings.cache_secret.get_secret_value(),
+                pool=pool,
+                breaker=breaker,
+                metrics=metrics,
+            )
         )
         limiter = await stack.enter_async_context(
             open_rate_limiter(
@@ -67,7 +75,7 @@ async def open_cache_and_limits(settings: Settings) -> AsyncIterator[CacheAndLim
         yield CacheAndLimits(cache, limiter, pool)
 
 
-def shared_redis_pool(settings: Settings) -> OnFirstUse[RedisPool]:
+def shared_redis_pool(settings: PlatformSettings) -> OnFirstUse[RedisPool]:
     """The environment's one pool, created by whichever of cache and limiter needs Redis
     first, and closed with the lifespan if it was ever created."""
 

@@ -61,6 +61,8 @@ def local_subscriptions(settings: Settings, hub: Hub) -> LocalSubscriptions:
     from handler.platform.graphql_ws.memory_store import MemorySubscriptionStore
     from handler.platform.graphql_ws.protocol import GraphQLWsProtocol
     from handler.platform.graphql_ws.publisher import Publisher
+    from handler.platform.realtime.hub import Hub
+    from handler.platform.realtime.registries.memory import MemoryRegistry
 
     store = MemorySubscriptionStore()
     operations = partial(graphql_operations, settings)
@@ -71,7 +73,10 @@ def local_subscriptions(settings: Settings, hub: Hub) -> LocalSubscriptions:
         init_timeout=settings.graphql_ws_init_timeout,
         max_subscriptions=settings.graphql_ws_max_subscriptions,
     )
-    return LocalSubscriptions(protocol, Publisher(store, operations, hub))
+    # Its own hub on the server's sockets: the fan-out already brought the event to this
+    # process, so each send goes to this process's socket, never through the fan-out.
+    own = Hub(MemoryRegistry(), hub.sender, concurrency=settings.ws_send_concurrency)
+    return LocalSubscriptions(protocol, Publisher(store, operations, own))
 
 
 @lru_cache(maxsize=4)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from handler.composition.metrics_backend import app_metrics
 from handler.composition.socket_hubs import aws_hub, uses_aws_websockets
-from handler.settings import Settings
+from handler.platform.settings import PlatformSettings
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.idempotency import BasePersistenceLayer
@@ -20,15 +20,15 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-def task_backend(settings: Settings) -> str:
+def task_backend(settings: PlatformSettings) -> str:
     return "sqs" if settings.task_queue_url else "in-process"
 
 
-def idempotency_backend(settings: Settings) -> str:
+def idempotency_backend(settings: PlatformSettings) -> str:
     return "dynamodb" if settings.idempotency_table else "memory"
 
 
-def task_queue(settings: Settings) -> TaskQueue:
+def task_queue(settings: PlatformSettings) -> TaskQueue:
     """SQS when TASK_QUEUE_URL is set, in-process otherwise."""
     from handler.platform.tasks.queue import InProcessQueue
 
@@ -51,7 +51,7 @@ def task_queue(settings: Settings) -> TaskQueue:
     )
 
 
-def idempotency_store(settings: Settings) -> BasePersistenceLayer:
+def idempotency_store(settings: PlatformSettings) -> BasePersistenceLayer:
     """DynamoDB when IDEMPOTENCY_TABLE is set (partition key `id`), memory otherwise."""
     if idempotency_backend(settings) == "memory":
         from handler.platform.tasks.idempotency import InMemoryPersistenceLayer
@@ -67,7 +67,7 @@ def idempotency_store(settings: Settings) -> BasePersistenceLayer:
     return DynamoDBPersistenceLayer(table_name=settings.idempotency_table, boto3_client=client)
 
 
-def dead_letters(settings: Settings) -> SqsDeadLetters | None:
+def dead_letters(settings: PlatformSettings) -> SqsDeadLetters | None:
     """Where the worker parks poison messages (TASK_DLQ_URL); None keeps them on the queue
     for its redrive policy."""
     if not settings.task_dlq_url:
@@ -77,7 +77,7 @@ def dead_letters(settings: Settings) -> SqsDeadLetters | None:
     return SqsDeadLetters(settings.task_dlq_url, endpoint_url=settings.aws_endpoint_url or None)
 
 
-def task_worker(settings: Settings, *, tasks: TaskRegistry | None = None) -> TaskWorker:
+def task_worker(settings: PlatformSettings, *, tasks: TaskRegistry | None = None) -> TaskWorker:
     """The worker Lambda's task runner (the registry's tasks, or `tasks`), and the hub its
     tasks broadcast through."""
     from handler.platform.realtime.broadcast import install_hub

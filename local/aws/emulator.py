@@ -111,8 +111,12 @@ class Emulator:
         tables = {
             variable: resources.table(spec) for variable, spec in topology.APP_TABLE_SPECS.items()
         }
+        # The user pool's issuer, client and keys: the functions that verify tokens.
+        identity = resources.user_pool.environment()
         return {
-            topology.WEBSOCKET: self._environment(topology.WEBSOCKET, tables, **sockets),
+            topology.WEBSOCKET: self._environment(
+                topology.WEBSOCKET, tables, **sockets, **identity
+            ),
             topology.HTTP: self._environment(
                 topology.HTTP,
                 tables,
@@ -123,6 +127,7 @@ class Emulator:
                 # The stack's is a Secrets Manager secret; here one per run, shared by every
                 # execution environment, as there (a cursor one signs, another checks).
                 CURSOR_SECRET=self._cursor_secret,
+                **identity,
             ),
             topology.WORKER: self._environment(
                 topology.WORKER,

@@ -1,5 +1,6 @@
-"""The stack's AWS services in moto server: the task queue, its dead-letter queue and the
-tables, created with the keys and settings infra/ gives them.
+"""The stack's AWS services in moto server: the task queue, its dead-letter queue, the
+tables and the user pool (local/aws/cognito.py), created with the keys and settings
+infra/ gives them.
 
 moto server (not an in-process `mock_aws`) because the functions run in their own
 processes and reach it over HTTP through `AWS_ENDPOINT_URL`, as they reach AWS. It runs in
@@ -17,10 +18,12 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
+from local.aws.cognito import UserPool, create_user_pool
 from local.aws.topology import REGION, STACK_NAME, TABLES, TASK_QUEUE, QueueSpec, TableSpec
 
 if TYPE_CHECKING:
     from moto.server import ThreadedMotoServer
+    from mypy_boto3_cognito_idp import CognitoIdentityProviderClient
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_sqs import SQSClient
     from mypy_boto3_sqs.literals import QueueAttributeNameType
@@ -45,6 +48,7 @@ class Resources:
     task_dlq_url: str
     task_dlq_arn: str
     tables: dict[str, str]  # TableSpec.name ("connections", "users", ...) -> table name
+    user_pool: UserPool
 
     def table(self, spec: TableSpec) -> str:
         return self.tables[spec.name]
@@ -58,6 +62,10 @@ def sqs_client(endpoint_url: str, *, region: str = REGION, read_timeout: float =
 
 def dynamodb_client(endpoint_url: str, *, region: str = REGION) -> DynamoDBClient:
     return _client("dynamodb", endpoint_url, region, 30)  # type: ignore[no-any-return]
+
+
+def cognito_client(endpoint_url: str, *, region: str = REGION) -> CognitoIdentityProviderClient:
+    return _client("cognito-idp", endpoint_url, region, 30)  # type: ignore[no-any-return]
 
 
 def _client(service: str, endpoint_url: str, region: str, read_timeout: float) -> Any:
@@ -111,6 +119,12 @@ def create_resources(
     )["QueueUrl"]
     dynamodb = dynamodb_client(endpoint_url, region=region)
     names = {spec.name: create_table(dynamodb, f"{prefix}-{spec.name}", spec) for spec in tables}
+    user_pool = create_user_pool(
+        cognito_client(endpoint_url, region=region),
+        name=f"{prefix}-UserPool",
+        endpoint_url=endpoint_url,
+        region=region,
+    )
     return Resources(
         endpoint_url=endpoint_url,
         region=region,
@@ -121,6 +135,7 @@ def create_resources(
         task_dlq_url=dlq_url,
         task_dlq_arn=dlq_arn,
         tables=names,
+        user_pool=user_pool,
     )
 
 

@@ -34,6 +34,8 @@ class Outputs:
                 **{table.output_name: self.resources.tables[table.name] for table in APP_TABLES},
                 "TaskQueueName": self.resources.task_queue_name,
                 "TaskDlqName": self.resources.task_dlq_name,
+                "UserPoolId": self.resources.user_pool.pool_id,
+                "UserPoolClientId": self.resources.user_pool.client_id,
                 "AwsEndpointUrl": self.resources.endpoint_url,
                 "TaskQueueUrl": self.resources.task_queue_url,
                 "TaskDlqUrl": self.resources.task_dlq_url,

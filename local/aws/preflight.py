@@ -4,7 +4,7 @@ settings the app accepts, and the Redis it was given answers.
 Without this a bad `--redis-url` printed the URLs and then every request answered 500.
 Each function's variables are checked in a child process that sees exactly what that
 function's execution environments see (`runtime_environment`), by the app's own
-`load_settings()`, so the answer is the one the function's init would give.
+`get_settings()`, so the answer is the one the function's init would give.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from local.aws.lambda_.execution import ROOT
 from local.aws.lambda_.functions import runtime_environment
 from local.aws.topology import FunctionSpec
 
-CHECK = "from handler.settings import load_settings; load_settings()"
+CHECK = "from handler.settings import get_settings; get_settings()"
 CHECK_SECONDS = 30.0
 
 

@@ -1,5 +1,5 @@
 """The stack's topology as the emulator runs it: functions (entry, environment variable
-names, timeout), the task queue's event source, and the tables.
+names, timeout), the task queue's event source, the tables and the user pool.
 
 Written here, not read from infra/ (importing the CDK starts node), except the app's
 tables: those are read from their one declaration, tables.toml (infra.app_tables, which
@@ -37,6 +37,9 @@ BASE_ENVIRONMENT = {
 }
 # Set per stage on every function (its value is the stage's name).
 STAGE_VARIABLE = "STAGE"
+# infra/stack.py _wire_identity: on the functions that verify bearer tokens. The emulator
+# adds AUTH_JWKS_URL (moto's keys are not at the issuer's address).
+AUTH_ENVIRONMENT = ("AUTH_ISSUER", "AUTH_AUDIENCE")
 
 
 # The stack's function names (tables.toml's `functions`) -> the emulator's.
@@ -76,6 +79,7 @@ HTTP = FunctionSpec(
             "TASK_MAX_MESSAGE_BYTES",
             "CHAT_WEBSOCKET_URL",
             "CURSOR_SECRET",
+            *AUTH_ENVIRONMENT,
             *app_table_variables("http"),
         }
     ),
@@ -110,6 +114,7 @@ WEBSOCKET = FunctionSpec(
             "CONNECTIONS_TABLE",
             "SUBSCRIPTIONS_TABLE",
             "WS_CALLBACK_URL",
+            *AUTH_ENVIRONMENT,
             *app_table_variables("websocket"),
         }
     ),
@@ -185,6 +190,35 @@ TABLES = (
     IDEMPOTENCY_TABLE,
     *APP_TABLE_SPECS.values(),
 )
+
+
+@dataclass(frozen=True)
+class PasswordPolicySpec:
+    min_length: int = 12
+    require_lowercase: bool = True
+    require_uppercase: bool = True
+    require_digits: bool = True
+    require_symbols: bool = True
+    temporary_password_days: int = 3
+
+
+@dataclass(frozen=True)
+class UserPoolSpec:
+    """infra/identity.py: users sign in with their email, an operator creates them, the
+    client has no secret and the password and SRP flows, `admin` makes admins."""
+
+    admin_group: str = "admin"
+    self_sign_up: bool = False
+    username_attributes: tuple[str, ...] = ("email",)
+    password_policy: PasswordPolicySpec = field(default_factory=PasswordPolicySpec)
+    auth_flows: tuple[str, ...] = (
+        "ALLOW_USER_PASSWORD_AUTH",
+        "ALLOW_USER_SRP_AUTH",
+        "ALLOW_REFRESH_TOKEN_AUTH",
+    )
+
+
+USER_POOL = UserPoolSpec()
 
 # The HTTP API's WebSocket and payload limits the gateways enforce.
 HTTP_API_MAX_REQUEST_BYTES = 10 * 1024 * 1024

@@ -15,30 +15,38 @@ from websockets.asyncio.client import connect
 from handler import lambda_worker
 from handler.composition import aws_hub
 from handler.platform.lambda_http.adapter import LambdaHttpAdapter
-from handler.settings import get_settings
+from handler.settings import Settings, get_settings
+from tests.support.auth import bearer, socket_url
 from tests.support.connections_api import ConnectionsApi
 from tests.support.events import LambdaContext, http_event
 from tests.support.servers import LiveServer
 from tests.support.task_queues import REGION, Aws, sqs_event
 
 
-def announcement(text: str) -> dict[str, Any]:
+def announcement(text: str, headers: dict[str, str]) -> dict[str, Any]:
     return http_event(
         "http_api_v2",
         method="POST",
         path="/api/v2/announcements",
         body=json.dumps({"text": text}),
-        headers={"content-type": "application/json"},
+        headers={"content-type": "application/json", **headers},
     )
 
 
-def test_announcement_reaches_every_local_socket(live_server: LiveServer) -> None:
+def test_announcement_reaches_every_local_socket(
+    live_server: LiveServer, settings: Settings
+) -> None:
+    admin = bearer(settings, "root", admin=True)
+
     async def scenario() -> list[str]:
         base = f"ws://127.0.0.1:{live_server.port}/ws"
-        async with connect(f"{base}/1") as one, connect(f"{base}/2") as two:
+        one_url, two_url = socket_url(base, settings, "1"), socket_url(base, settings, "2")
+        async with connect(one_url) as one, connect(two_url) as two:
             async with httpx.AsyncClient() as http:
                 response = await http.post(
-                    f"{live_server.url}/api/v2/announcements", json={"text": "maintenance at 6"}
+                    f"{live_server.url}/api/v2/announcements",
+                    json={"text": "maintenance at 6"},
+                    headers=admin,
                 )
             assert response.status_code == 202
             assert response.json()["status"] == "queued"
@@ -48,8 +56,19 @@ def test_announcement_reaches_every_local_socket(live_server: LiveServer) -> Non
 
 
 @pytest.mark.parametrize("body", [{"text": ""}, {"text": "x" * 4097}, {"words": "hi"}])
-def test_invalid_announcements_are_refused(client: TestClient, body: dict[str, str]) -> None:
-    assert client.post("/api/v2/announcements", json=body).status_code == 422
+def test_invalid_announcements_are_refused(
+    client: TestClient, settings: Settings, body: dict[str, str]
+) -> None:
+    admin = bearer(settings, "root", admin=True)
+    assert client.post("/api/v2/announcements", json=body, headers=admin).status_code == 422
+
+
+def test_only_an_admin_announces(client: TestClient, settings: Settings) -> None:
+    body = {"text": "hi"}
+    anonymous = client.post("/api/v2/announcements", json=body)
+    signed_in = client.post("/api/v2/announcements", json=body, headers=bearer(settings, "bob"))
+
+    assert (anonymous.status_code, signed_in.status_code) == (401, 403)
 
 
 @pytest.mark.usefixtures("worker_env")
@@ -77,7 +96,8 @@ def test_announcement_through_both_lambdas_posts_to_every_connection(
     for connection_id in ("conn-a=", "conn-b="):
         assert lambda_ws.handler(fresh(connect(connection_id)), lambda_context)["statusCode"] == 200
 
-    response = sqs_lambda_handler(announcement("deploy done"), lambda_context)
+    admin = bearer(get_settings(), "root", admin=True)
+    response = sqs_lambda_handler(announcement("deploy done", admin), lambda_context)
     assert response["statusCode"] == 202
     messages = aws.messages(aws.queue_url)
     assert [json.loads(m["Body"])["name"] for m in messages] == ["broadcast_announcement"]

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from handler.settings import Settings
 from tests.support.browser import chromium
 from tests.support.servers import LiveServer
 
@@ -14,6 +15,12 @@ if TYPE_CHECKING:
     from playwright.sync_api import Browser
 
 pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def settings() -> Settings:
+    """Development: the page signs in through the development issuer (/dev/token)."""
+    return Settings(environment="development")
 
 
 @pytest.fixture
@@ -32,8 +39,9 @@ def test_two_pages_chat_through_the_local_server(live_server: LiveServer, browse
     two = browser.new_page()
     one.goto(f"{live_server.url}/chat?client=1")
     two.goto(f"{live_server.url}/chat?client=2")
-    expect(one.locator("#status")).to_have_text("connected as client 1")
-    expect(two.locator("#status")).to_have_text("connected as client 2")
+    # In development the page gets a token for the name from /dev/token.
+    expect(one.locator("#status")).to_have_text("connected as 1")
+    expect(two.locator("#status")).to_have_text("connected as 2")
 
     one.fill("input[name=text]", "hello from one")
     one.press("input[name=text]", "Enter")

@@ -1,5 +1,5 @@
 """The chat's local surface: the page at `/chat` (which connects wherever the app says),
-and the socket's query form `/ws?client_id=N`, served by a real uvicorn."""
+and the socket's query form `/ws?token=...`, served by a real uvicorn."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from websockets.asyncio.client import connect
 
 from handler.app import create_app
 from handler.settings import Settings
+from tests.support.auth import socket_url
 from tests.support.servers import LiveServer, handshake_refusal
 
 
@@ -32,11 +33,17 @@ def test_the_page_connects_where_the_app_says(settings: Settings) -> None:
     with TestClient(create_app(configured)) as client:
         page = client.get("/chat").text
     assert f'data-websocket-url="{url}"' in page
-    assert "?client_id=" in page
+    assert "bearer.${token}" in page, "the token travels as a subprotocol, not in the URL"
+    assert 'data-token-url=""' in page, "outside development the page asks for a token"
 
     with TestClient(create_app(settings)) as client:
         local = client.get("/chat").text
     assert 'data-websocket-url=""' in local, "unset: the page uses this server's /ws"
+
+    development = settings.model_copy(update={"environment": "development"})
+    with TestClient(create_app(development)) as client:
+        page = client.get("/chat").text
+    assert 'data-token-url="/dev/token"' in page, "development: the page gets its own token"
 
 
 def test_a_hostile_chat_url_is_refused_by_the_settings() -> None:
@@ -44,15 +51,17 @@ def test_a_hostile_chat_url_is_refused_by_the_settings() -> None:
         Settings(chat_websocket_url='wss://x/"><script>alert(1)</script>')
 
 
-def test_the_query_form_of_the_socket_joins_the_same_chat(live_server: LiveServer) -> None:
+def test_both_socket_paths_join_the_same_chat(live_server: LiveServer) -> None:
     async def scenario() -> list[str]:
         base = f"ws://127.0.0.1:{live_server.port}/ws"
-        async with connect(f"{base}?client_id=1") as one, connect(f"{base}/2") as two:
+        one_url, two_url = socket_url(base, subject="1"), socket_url(f"{base}/2", subject="2")
+        async with connect(one_url) as one, connect(two_url) as two:
             await one.send("hello")
             return [str(await asyncio.wait_for(ws.recv(), 10)) for ws in (one, two)]
 
     assert asyncio.run(scenario()) == ["Client 1: hello"] * 2
 
 
-def test_the_query_form_without_a_client_id_is_refused_with_400(live_server: LiveServer) -> None:
-    assert handshake_refusal(f"ws://127.0.0.1:{live_server.port}/ws") == 400
+@pytest.mark.parametrize("path", ["/ws", "/ws?client_id=1", "/ws/1"])
+def test_a_socket_without_a_token_is_refused_with_401(live_server: LiveServer, path: str) -> None:
+    assert handshake_refusal(f"ws://127.0.0.1:{live_server.port}{path}") == 401

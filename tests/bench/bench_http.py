@@ -64,7 +64,13 @@ class Context:
 
 def warm_invocations() -> None:
     # As on Lambda: ACCESS_LOG=auto writes no line there (API Gateway logs each request).
-    settings = Settings(environment="production", log_level="WARNING", access_log="off")
+    # Anonymous reads: the issuer (required in production) is never asked.
+    settings = Settings(
+        environment="production",
+        log_level="WARNING",
+        access_log="off",
+        auth_issuer="https://issuer.example.invalid/pool",
+    )
     event = http_event("http_api_v2", path="/api/v1/users")
     context = LambdaContext()
     logging.disable(logging.INFO)  # Mangum logs every request; measure the work, not stdout

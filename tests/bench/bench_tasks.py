@@ -186,7 +186,9 @@ def enqueue_cost() -> None:
     from tests.support.task_queues import make_aws
 
     logging.disable(logging.INFO)  # Mangum logs every request
-    local = Settings(environment="production", log_level="WARNING", access_log="off")
+    # "test", not "production": the requests carry a development token, which production
+    # never trusts (its issuer is the user pool's).
+    local = Settings(environment="test", log_level="WARNING", access_log="off")
     t_stock = per_request(local, "/stock-notification/", 300)
     t_local = per_request(local, "/send-notification/", 300)
     with mock_aws():

@@ -2,7 +2,8 @@
 
 `stub` is the default stack (stage dev) with the stub asset (handler/ only, fast); `prod`
 is the prod stage with the stub asset and a custom domain for each API; `variant` flips
-every other context flag (NAT, IAM-authenticated stream URL, no reserved concurrency) and
+every other context flag (NAT, IAM-authenticated stream URL, no reserved concurrency, CORS
+origins) and
 bundles for real with pip, so the asset's content is checked once per run. Imports of
 aws_cdk stay inside fixtures: importing it starts node, which may be missing (then these
 tests skip, or fail under REQUIRE_NODE=1).
@@ -82,6 +83,7 @@ def variant(tmp_path_factory: pytest.TempPathFactory) -> Synth:
         "nat": "true",
         "stream_auth": "iam",
         "reserved_concurrency": "false",
+        "cors_origins": "https://app.example.com,http://localhost:5173",
     }
     return _synthesize(tmp_path_factory.mktemp("cdk-variant"), context)
 

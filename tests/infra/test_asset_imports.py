@@ -48,6 +48,9 @@ PLACEHOLDERS = {
     "CHAT_WEBSOCKET_URL": f"wss://abc123.execute-api.{REGION}.amazonaws.com/prod",
     # A Secrets Manager dynamic reference in the template, resolved at deploy time.
     "CURSOR_SECRET": "a-placeholder-cursor-secret-of-32-chars-or-more",
+    # The user pool's issuer (its id is a Ref) and app client id.
+    "AUTH_ISSUER": f"https://cognito-idp.{REGION}.amazonaws.com/{REGION}_Example12",
+    "AUTH_AUDIENCE": "exampleclientid1234567890",
 }
 # A route that needs no backend: the users routes would reach DynamoDB (USERS_TABLE is
 # set, as the stack sets it), and there is no network here.
@@ -91,6 +94,10 @@ FIRST_USE = {
         from handler.composition import aws_graphql_ws, aws_hub
         from handler.settings import get_settings
         aws_hub(get_settings()).registry.client
+        from handler.composition import token_verifier
+        token_verifier(get_settings())  # PyJWT and cryptography, from this asset
+        import jwt.algorithms
+        assert jwt.algorithms.has_crypto
         # `subscribe` checks the operation against the schema (strawberry, graphql-core).
         checked = aws_graphql_ws(get_settings()).operations().prepare(
             "subscription { userCreated { id } }", {}, None)

@@ -45,6 +45,10 @@ def test_acknowledged_findings_are_the_reviewed_few(stub: Synth) -> None:
         "AwsSolutions-SMG4",
         # dev only: its tables have no point-in-time recovery (infra.stage_policies).
         "AwsSolutions-DDB3",
+        # MFA optional (TOTP), so password sign-in works for CLIs and the e2e tests.
+        "AwsSolutions-COG2",
+        # dev only: no Plus plan, so no threat protection (infra.identity).
+        "AwsSolutions-COG8",
     }
     assert all(len(s["reason"]) >= MIN_REASON for s in suppressed)
 
@@ -52,6 +56,7 @@ def test_acknowledged_findings_are_the_reviewed_few(stub: Synth) -> None:
 def test_prod_acknowledges_no_missing_recovery(prod: Synth) -> None:
     suppressed = {s["ruleName"] for s in _nag_report(prod)["suppressedViolations"]}
     assert "AwsSolutions-DDB3" not in suppressed
+    assert "AwsSolutions-COG8" not in suppressed, "prod's pool has threat protection"
     assert any("/prod/*/@connections/*" in rule for rule in suppressed)
 
 
@@ -97,3 +102,18 @@ def test_cdk_nag_fails_synth_on_a_new_finding(tmp_path: Path) -> None:
     sqs.Queue(stack, "Unreviewed")
     with pytest.raises(RuntimeError, match=r"AwsSolutions-SQS3[\s\S]*Unreviewed"):
         Template.from_stack(stack)
+
+
+def test_apig4_says_authorization_happens_in_the_app_against_cognito(stub: Synth) -> None:
+    """Neither API has an API Gateway authorizer: the acknowledgement says where the
+    check is instead."""
+    reasons = [
+        s["reason"]
+        for s in _nag_report(stub)["suppressedViolations"]
+        if s["ruleName"] == "AwsSolutions-APIG4"
+    ]
+    assert len(reasons) == 2, "the HTTP API and the WebSocket API"
+    for reason in reasons:
+        assert "Authorization happens in the app" in reason
+        assert "JWT" in reason
+        assert "Cognito user pool's JWKS" in reason

@@ -99,6 +99,7 @@ def test_the_cli_refuses_an_unknown_key_in_one_line(tmp_path: object) -> None:
         ({"certificate_arn": "arn:aws:acm:eu-west-1:1:certificate/x"}, "expected an ACM"),
         ({"alarm_email": "nobody"}, "alarm_email='nobody': expected an email address"),
         ({"stream_origins": "*"}, "stream_origins='\\*'"),
+        ({"cors_origins": "https://ok.example.com,*"}, "cors_origins='\\*'"),
         ({"github_repo": "not a repo"}, "github_repo='not a repo': expected owner/name"),
     ],
 )

@@ -133,3 +133,25 @@ def test_prod_names_its_websocket_stage_as_the_emulator_does(
         )
     }
     assert "prod" in stages  # the emulator's --stage prod serves /prod
+
+
+def test_the_user_pool_client_and_group_match(resources: dict[str, Any]) -> None:
+    spec = topology.USER_POOL
+    _, pool = one(of_type(resources, "AWS::Cognito::UserPool"))
+    props = pool["Properties"]
+    assert props["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"] is not spec.self_sign_up
+    assert tuple(props["UsernameAttributes"]) == spec.username_attributes
+    policy = props["Policies"]["PasswordPolicy"]
+    assert policy == {
+        "MinimumLength": spec.password_policy.min_length,
+        "RequireLowercase": spec.password_policy.require_lowercase,
+        "RequireUppercase": spec.password_policy.require_uppercase,
+        "RequireNumbers": spec.password_policy.require_digits,
+        "RequireSymbols": spec.password_policy.require_symbols,
+        "TemporaryPasswordValidityDays": spec.password_policy.temporary_password_days,
+    }
+    _, client = one(of_type(resources, "AWS::Cognito::UserPoolClient"))
+    assert tuple(client["Properties"]["ExplicitAuthFlows"]) == spec.auth_flows
+    assert client["Properties"]["GenerateSecret"] is False
+    _, group = one(of_type(resources, "AWS::Cognito::UserPoolGroup"))
+    assert group["Properties"]["GroupName"] == spec.admin_group

@@ -1,11 +1,11 @@
-"""Network: two AZs of private isolated subnets, DynamoDB gateway and SQS interface endpoints,
-and one NAT gateway only when `-c nat=true` asks for it."""
+"""Network: two AZs of private isolated subnets, a DynamoDB gateway endpoint, SQS and
+Cognito interface endpoints, and one NAT gateway only when `-c nat=true` asks for it."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from tests.infra.helpers import Synth, function, of_type, one, references
+from tests.infra.helpers import Synth, function, of_type, references
 
 
 def test_vpc_has_two_isolated_subnets_and_no_internet_path(resources: dict[str, Any]) -> None:
@@ -42,15 +42,14 @@ def test_sqs_interface_endpoint_has_private_dns(template: Any, match: Any) -> No
     )
 
 
-def test_sqs_endpoint_admits_only_the_http_function(resources: dict[str, Any]) -> None:
-    _, endpoint = one(
-        {
-            key: value["Properties"]
-            for key, value in of_type(resources, "AWS::EC2::VPCEndpoint").items()
-            if value["Properties"]["VpcEndpointType"] == "Interface"
-        }
-    )
-    (endpoint_sg,) = references(endpoint["SecurityGroupIds"])
+def test_interface_endpoints_admit_only_the_http_function(resources: dict[str, Any]) -> None:
+    interface = [
+        value["Properties"]
+        for value in of_type(resources, "AWS::EC2::VPCEndpoint").values()
+        if value["Properties"]["VpcEndpointType"] == "Interface"
+    ]
+    assert len(interface) == 2, "SQS, and Cognito's user pool API (the JWKS)"
+    (endpoint_sg,) = set.union(*(references(e["SecurityGroupIds"]) for e in interface))
     _, http = function(resources, "http")
     (http_sg,) = references(http["VpcConfig"]["SecurityGroupIds"])
     ingress = [

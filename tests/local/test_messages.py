@@ -72,7 +72,9 @@ def test_lambda_init_fails_with_the_variable_named() -> None:
     )
     assert done.returncode != 0
     last = done.stderr.strip().splitlines()[-1]
-    assert last.startswith("handler.settings.ConfigError: invalid configuration: ENVIRONMENT=")
+    assert last.startswith(
+        "handler.platform.settings.ConfigError: invalid configuration: ENVIRONMENT="
+    )
 
 
 def test_startup_names_every_backend_and_the_address_and_refusals_are_not_errors() -> None:

@@ -23,10 +23,21 @@ ISSUER = "https://issuer.test.invalid/pool"
 CLIENT_ID = "test-client"
 
 
+def token(settings: Settings | None = None, subject: str = "alice", *, admin: bool = False) -> str:
+    """A development token for `subject` (what the app trusts without AUTH_ISSUER); the
+    key is the settings' AUTH_DEVELOPMENT_KEY (by default the test settings')."""
+    return development_issuer(settings or Settings(environment="test")).issue(subject, admin=admin)
+
+
 def bearer(settings: Settings, subject: str, *, admin: bool = False) -> dict[str, str]:
     """`Authorization` headers with a development token for `subject`."""
-    token = development_issuer(settings).issue(subject, admin=admin)
-    return {"Authorization": f"Bearer {token}"}
+    return {"Authorization": f"Bearer {token(settings, subject, admin=admin)}"}
+
+
+def socket_url(base: str, settings: Settings | None = None, subject: str = "alice") -> str:
+    """A chat WebSocket URL that signs in as `subject` (`?token=`)."""
+    separator = "&" if "?" in base else "?"
+    return f"{base}{separator}token={token(settings, subject)}"
 
 
 class SigningKey:

@@ -1,4 +1,5 @@
-"""The Redis the tests use, and `Settings` for running the same tests on memory and Redis."""
+"""The Redis the tests use, and the platform's settings for running the same tests on
+memory and Redis."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import os
 
 import pytest
 
-from handler.settings import Settings
+from handler.platform.settings import PlatformSettings
 
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/15"
 # The Redis budget of tests about what Redis holds (hits, counts): the 0.1 s default is
@@ -19,12 +20,12 @@ REDIS_TEST_TIMEOUT = 2.0
 TEST_REDIS_URL = os.environ.get("REDIS_URL") or DEFAULT_REDIS_URL
 
 
-def memory_or_redis_settings(request: pytest.FixtureRequest) -> Settings:
+def memory_or_redis_settings(request: pytest.FixtureRequest) -> PlatformSettings:
     """For a module's `settings` fixture parametrized over ["memory", "redis"]: the same
     tests on both backends, which must behave the same."""
     if request.param == "memory":
-        return Settings(environment="test", redis_url="")
-    return Settings(
+        return PlatformSettings(environment="test", redis_url="")
+    return PlatformSettings(
         environment="test",
         redis_url=request.getfixturevalue("redis_url"),
         redis_key_prefix=request.getfixturevalue("redis_prefix"),

@@ -86,7 +86,17 @@ def emulated_stack(workdir: Path, *, startup: float = 60) -> Iterator[Stack]:
     command += ["--outputs-file", str(outputs_file)]
     # The developer's own AWS and Redis settings never reach the emulator.
     env = child_env(
-        drop=("AWS_", "REDIS_", "TASK_", "WS_", "CONNECTIONS_", "IDEMPOTENCY_", "USERS_", "CURSOR_")
+        drop=(
+            "AWS_",
+            "REDIS_",
+            "TASK_",
+            "WS_",
+            "CONNECTIONS_",
+            "IDEMPOTENCY_",
+            "USERS_",
+            "CURSOR_",
+            "AUTH_",
+        )
     )
     with log_file.open("wb") as log:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)

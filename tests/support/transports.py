@@ -1,6 +1,13 @@
 """One request, made two ways: through Starlette's TestClient (what uvicorn runs) and as an
 HTTP API v2 event through the Lambda adapter (what API Gateway sends), with one answer
-type, so a route's test runs unchanged on both."""
+type, so a route's test runs unchanged on both. The app is any ASGI app: the demo's, or
+the smallest one a platform test needs (tests/support/platform_app.py):
+
+    @pytest.fixture(params=TRANSPORTS)
+    def http(request: pytest.FixtureRequest) -> Iterator[Http]:
+        with transport(request.param, my_small_app()) as call:
+            yield call
+"""
 
 from __future__ import annotations
 
@@ -11,8 +18,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from starlette.types import ASGIApp
 
 from handler.platform.lambda_http.adapter import LambdaHttpAdapter
 from tests.support.events import LambdaContext, http_event
@@ -43,7 +50,7 @@ class Http(Protocol):
 
 
 @contextmanager
-def transport(name: str, app: FastAPI) -> Iterator[Http]:
+def transport(name: str, app: ASGIApp) -> Iterator[Http]:
     """`http(method, path, json=..., headers=..., params=...)` for the app, lifespan entered."""
     if name == "testclient":
         with TestClient(app) as client:

@@ -26,7 +26,6 @@ from handler.platform.metrics.recorder import NO_METRICS, Metrics
 from handler.platform.redis.breaker import Breaker
 from handler.platform.redis.first_use import BackendUnavailable, OnFirstUse
 from handler.platform.redis.guarded import GuardedBackend
-from handler.settings import Settings
 
 if TYPE_CHECKING:
     from cashews import Cache
@@ -170,18 +169,23 @@ class _SharedPool:
 
 @asynccontextmanager
 async def open_cache(
-    settings: Settings,
     *,
+    redis_url: str = "",
+    key_prefix: str = "",
+    redis_timeout: float,
+    secret: str = "",
     pool: OnFirstUse[RedisPool] | None = None,
     breaker: Breaker | None = None,
     metrics: Metrics = NO_METRICS,
 ) -> AsyncIterator[ResponseCache]:
-    """A `ResponseCache` whose cashews backend is built by its first get or set."""
-    async with OnFirstUse(lambda: _open_cashews(settings, pool)) as backend:
+    """A `ResponseCache` whose cashews backend is built by its first get or set: on
+    `redis_url` through `pool` when a pool is given, in memory otherwise. `secret`
+    (empty: none) signs every value; keys start with `{key_prefix}cache:`."""
+    async with OnFirstUse(lambda: _open_cashews(redis_url, secret, pool)) as backend:
         yield ResponseCache(
             backend,
-            prefix=f"{settings.redis_key_prefix}cache:",
-            timeout=settings.redis_timeout,
+            prefix=f"{key_prefix}cache:",
+            timeout=redis_timeout,
             breaker=breaker,
             metrics=metrics,
         )
@@ -189,7 +193,7 @@ async def open_cache(
 
 @asynccontextmanager
 async def _open_cashews(
-    settings: Settings, pool: OnFirstUse[RedisPool] | None
+    redis_url: str, secret: str, pool: OnFirstUse[RedisPool] | None
 ) -> AsyncIterator[Cache]:
     """A dedicated cashews `Cache` (not the global one: apps and tests share no state)."""
     from cashews import Cache
@@ -198,12 +202,12 @@ async def _open_cashews(
     # JSON in memory too, so local runs reject the values Redis would reject.
     serializer: dict[str, Any] = {
         "pickle_type": "json",
-        "secret": settings.cache_secret.get_secret_value() or None,
+        "secret": secret or None,
         "digestmod": "sha256",
     }
     if pool is not None:
         cache.setup(
-            settings.redis_url,
+            redis_url,
             suppress=False,  # errors reach ResponseCache, which owns the policy
             connection_pool_class=_SharedPool(await pool.get()),
             **serializer,

@@ -8,7 +8,14 @@ worker and WebSocket functions never load it.
 from __future__ import annotations
 
 from handler.platform.http.cached import cached
-from handler.platform.http.deps import CacheDep, HubDep, RateLimiterDep, SettingsDep, TasksDep
+from handler.platform.http.deps import (
+    CacheDep,
+    HubDep,
+    RateLimiterDep,
+    SettingsDep,
+    TasksDep,
+    settings_dependency,
+)
 from handler.platform.http.errors import AppError, install_error_handlers
 from handler.platform.http.lazy import LazyApp
 from handler.platform.http.rate_limit import RateLimited, client_address, rate_limit
@@ -26,4 +33,5 @@ __all__ = [
     "client_address",
     "install_error_handlers",
     "rate_limit",
+    "settings_dependency",
 ]

@@ -6,6 +6,12 @@ Each reads what the composition root (`handler.composition`, through the app's l
 built for this execution environment; routes never build adapters or read the
 environment themselves. Tests swap an adapter with `app.dependency_overrides`.
 
+The settings are the ones the app was created with (`app.state.settings`). `SettingsDep`
+types them as `PlatformSettings`; an app with its own subclass declares its alias the
+same way, checked to be that class:
+
+    SettingsDep = Annotated[Settings, Depends(settings_dependency(Settings))]
+
 The dependencies are `async def`: FastAPI runs a sync dependency in its threadpool, which
 costs ~0.2 ms a call here.
 """
@@ -13,7 +19,7 @@ costs ~0.2 ms a call here.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated, TypeVar
 
 from fastapi import BackgroundTasks, Depends
@@ -26,23 +32,36 @@ from handler.platform.pagination.cursor import CursorCodec
 from handler.platform.ratelimit.limiter import RateLimiter
 from handler.platform.realtime.hub import Hub
 from handler.platform.runtime.request_id import request_id_var
+from handler.platform.settings import PlatformSettings
 from handler.platform.tasks.errors import TaskQueueUnavailable
 from handler.platform.tasks.request_tasks import Tasks
-from handler.settings import Settings
 
 logger = logging.getLogger(__name__)
-T = TypeVar("T")
+P = TypeVar("P", bound=PlatformSettings)
 
 
-def app_settings(connection: HTTPConnection) -> Settings:
-    """The settings the app was created with: the one way code with a request reads them."""
-    settings: Settings = connection.app.state.settings
+def settings_of(connection: HTTPConnection, kind: type[P]) -> P:
+    """The settings the app was created with, checked to be a `kind`: the one way code
+    with a request reads them."""
+    settings = getattr(connection.app.state, "settings", None)
+    if not isinstance(settings, kind):
+        raise RuntimeError(f"no {kind.__name__} in app.state.settings: the app sets it")
     return settings
 
 
-async def _settings(connection: HTTPConnection) -> Settings:
-    # Async: FastAPI would run a sync dependency in its threadpool (see the docstring).
-    return app_settings(connection)
+def app_settings(connection: HTTPConnection) -> PlatformSettings:
+    return settings_of(connection, PlatformSettings)
+
+
+def settings_dependency(kind: type[P]) -> Callable[[HTTPConnection], Awaitable[P]]:
+    """The dependency that reads the app's settings as a `kind` (a subclass for the app's
+    own fields)."""
+
+    async def settings(connection: HTTPConnection) -> P:
+        # Async: FastAPI would run a sync dependency in its threadpool (see the docstring).
+        return settings_of(connection, kind)
+
+    return settings
 
 
 async def get_cache(connection: HTTPConnection) -> ResponseCache:
@@ -79,7 +98,7 @@ async def get_tasks(
 
 declare_errors(get_tasks, {503: openapi_error("The task queue did not take the tasks")})
 
-SettingsDep = Annotated[Settings, Depends(_settings)]
+SettingsDep = Annotated[PlatformSettings, Depends(settings_dependency(PlatformSettings))]
 CacheDep = Annotated[ResponseCache, Depends(get_cache)]
 RateLimiterDep = Annotated[RateLimiter, Depends(get_rate_limiter)]
 CursorsDep = Annotated[CursorCodec, Depends(get_cursors)]

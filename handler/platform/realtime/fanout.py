@@ -3,16 +3,24 @@ every process's listeners of that channel, each once.
 
 Locally each process holds its own sockets (and its own GraphQL subscriptions), so a
 broadcast made in one process must be heard in all of them. `InProcessFanout` is the
-single-process default: listeners are called directly. An adapter over Redis pub/sub
-(`REDIS_URL` set) carries the same messages between processes. On AWS there is no fan-out:
-connections live in DynamoDB and any function reaches them through @connections.
+single-process default: listeners are called directly. `RedisFanout`
+(`handler.platform.realtime.fanout_redis`, with `REDIS_URL`) carries the same messages
+between processes. On AWS there is no fan-out: connections live in DynamoDB and any
+function reaches them through @connections.
 
-Listeners run on the publishing loop in process; a listener that raises is logged and
-never stops the others.
+`publish` delivers to this process's listeners itself and `forward`s to the others, so
+this process hears its own message exactly once whether or not the others can be
+reached. Listeners run on the publishing loop; a listener that raises is logged and never
+stops the others.
+
+One fan-out per process is current (`current_fanout()`): the app's lifespan installs its
+own (`install_fanout`); code outside any request (a task, the GraphQL subscriptions)
+publishes and listens through it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Iterator
@@ -31,12 +39,25 @@ class Fanout(ABC):
         self._listeners: dict[str, list[Listener]] = {}
 
     def listen(self, channel: str, listener: Listener) -> None:
-        """Call `listener` with every message published on `channel` from now on."""
+        """Call `listener` with every message published on `channel` from now on (from
+        other processes: once `ready()` has returned)."""
         self._listeners.setdefault(channel, []).append(listener)
 
-    @abstractmethod
+    async def ready(self) -> None:
+        """Return once messages from other processes reach this process's listeners (an
+        adapter's subscription is confirmed, or known to be down); nothing to wait for
+        in one process."""
+        return None
+
     async def publish(self, channel: str, message: str) -> None:
-        """Deliver `message` to the channel's listeners in every process."""
+        """Deliver `message` to the channel's listeners in every process: this one's now,
+        the others' through `forward`. Never raises for a failed forward (it is logged)."""
+        await asyncio.gather(self.deliver(channel, message), self.forward(channel, message))
+
+    @abstractmethod
+    async def forward(self, channel: str, message: str) -> None:
+        """Carry `message` to the other processes' listeners, never back to this one's.
+        A message that cannot be carried is lost for them, logged, and not raised."""
 
     async def deliver(self, channel: str, message: str) -> None:
         """Call this process's listeners of `channel` (what an adapter does on receipt)."""
@@ -48,19 +69,28 @@ class Fanout(ABC):
 
 
 class InProcessFanout(Fanout):
-    """One process: publishing is delivering."""
+    """One process: publishing is delivering; there is nobody to forward to."""
 
-    async def publish(self, channel: str, message: str) -> None:
-        await self.deliver(channel, message)
+    async def forward(self, channel: str, message: str) -> None:
+        return None
 
 
 _installed: Fanout | None = None
+_default: Fanout | None = None
+
+
+def install_fanout(fanout: Fanout | None) -> None:
+    """Make `fanout` the process's current one (the app's lifespan); None goes back to the
+    process default."""
+    global _installed  # noqa: PLW0603 - one fan-out per process, like its sockets
+    _installed = fanout
 
 
 @contextmanager
 def installed_fanout(fanout: Fanout) -> Iterator[Fanout]:
-    """Make `fanout` this process's while the block runs (the app's lifespan)."""
-    global _installed  # noqa: PLW0603 - one per process, like its sockets
+    """Make `fanout` the current one while the block runs (the app's lifespan), then put
+    back the one before it."""
+    global _installed  # noqa: PLW0603
     previous, _installed = _installed, fanout
     try:
         yield fanout
@@ -69,5 +99,10 @@ def installed_fanout(fanout: Fanout) -> Iterator[Fanout]:
 
 
 def current_fanout() -> Fanout:
-    """The installed fan-out; an in-process one (this call's own) when none is."""
-    return _installed if _installed is not None else InProcessFanout()
+    """The installed fan-out, or the process's default `InProcessFanout`."""
+    global _default  # noqa: PLW0603
+    if _installed is not None:
+        return _installed
+    if _default is None:
+        _default = InProcessFanout()
+    return _default

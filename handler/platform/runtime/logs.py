@@ -7,6 +7,7 @@ The formatter goes on the root logger, so every module's `logging.getLogger(__na
 from __future__ import annotations
 
 import logging
+import re
 import sys
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
@@ -50,7 +51,9 @@ class ServerLogFilter(logging.Filter):
     with an HTTP answer (the denial-response extension: a complete answer), uvicorn 0.54
     still logs "ASGI callable returned without completing handshake." at ERROR; that
     line is dropped when the refusal was deliberate (`handshake_denied`, set in the same
-    task that uvicorn logs from).
+    task that uvicorn logs from). uvicorn also logs each handshake's path with its query
+    string, and a browser's WebSocket can carry its bearer token only there (`?token=`):
+    the token's value is blanked, so a log reader never holds a working credential.
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
@@ -58,10 +61,17 @@ class ServerLogFilter(logging.Filter):
             if record.msg == _UNFINISHED_HANDSHAKE and handshake_denied.get():
                 return False
             record.name = "uvicorn"
+            if isinstance(record.args, tuple) and record.args:
+                record.args = tuple(
+                    _TOKEN_IN_QUERY.sub(r"\1[redacted]", arg) if isinstance(arg, str) else arg
+                    for arg in record.args
+                )
         return True
 
 
 _UNFINISHED_HANDSHAKE = "ASGI callable returned without completing handshake."
+# `token=` as a query parameter (also `access_token=`), up to the next parameter.
+_TOKEN_IN_QUERY = re.compile(r"([?&](?:access_)?token=)[^&\s\"]*", re.IGNORECASE)
 
 
 def bind_lambda_context(context: Any, **extra: Any) -> None:

@@ -5,10 +5,10 @@ management API (`management_api.py`) is served on the same server.
 What it does as API Gateway does (quotas page and the recorded events in tests/events/):
 - connection ids are API Gateway-style (16 characters ending in `=`);
 - `$connect` runs before the handshake is answered: a 2xx `statusCode` (or an answer
-  without one) accepts, any other status refuses the handshake with that status, and a
-  failed invocation refuses it with 502; the socket is reachable through @connections
-  only once accepted; the `Sec-WebSocket-Protocol` header of its answer is the
-  handshake's subprotocol (graphql-transport-ws, chat);
+  without one) accepts, with the subprotocol its `Sec-WebSocket-Protocol` header names,
+  any other status refuses the handshake with that status, and a failed invocation
+  refuses it with 502; the socket is reachable through @connections
+  only once accepted;
 - a `$default` answer is dropped, whatever its status: API Gateway returns it only through
   a route response ("Set up route responses for WebSocket APIs"), and the stack configures
   none. A failed `$default` sends the client `{"message": "Internal server error",
@@ -145,17 +145,13 @@ class WebSocketApi:
             scheme="https" if scope.get("scheme") == "wss" else "http",
             epoch_ms=now_ms(),
         )
-        answered = await self._invoke("$connect", event)
-        status = connect_status(answered)
+        answer = await self._invoke("$connect", event)
+        status = connect_status(answer)
         if not 200 <= status < 300:
             await _refuse(scope, send, status)
             return
-        accept: dict[str, Any] = {"type": "websocket.accept"}
-        subprotocol = connect_subprotocol(answered)
-        if subprotocol is not None:
-            accept["subprotocol"] = subprotocol
         try:
-            await send(accept)
+            await send({"type": "websocket.accept", "subprotocol": connect_subprotocol(answer)})
         except OSError:  # the client left while `$connect` ran: it connected, then dropped
             await self._invoke("$disconnect", disconnect_event(info, 1006, "", epoch_ms=now_ms()))
             return

@@ -143,15 +143,16 @@ def error_frame(context: dict[str, Any]) -> str:
 
 
 def connect_subprotocol(invocation: Invocation | None) -> str | None:
-    """The `Sec-WebSocket-Protocol` a `$connect` answered with (API Gateway passes the
-    integration's header to the handshake), or None."""
+    """The subprotocol a `$connect` answer chose: its `Sec-WebSocket-Protocol` header,
+    which API Gateway puts in the handshake's answer (a browser that offered
+    subprotocols fails a handshake that names none)."""
     payload = invocation.payload if invocation is not None else None
     headers = payload.get("headers") if isinstance(payload, dict) else None
     if not isinstance(headers, dict):
         return None
     for name, value in headers.items():
-        if isinstance(name, str) and name.lower() == "sec-websocket-protocol":
-            return value if isinstance(value, str) and value else None
+        if str(name).lower() == "sec-websocket-protocol" and isinstance(value, str) and value:
+            return value
     return None
 
 

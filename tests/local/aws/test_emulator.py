@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from infra.app_tables import APP_TABLES
 from tests.support.processes import ROOT, child_env
 
 NAMES = {
@@ -22,9 +23,12 @@ NAMES = {
     "WebSocketCallbackUrl",
     "StreamUrl",
     "ConnectionsTableName",
-    "UsersTableName",
+    # One per table of tables.toml: UsersTableName, ...
+    *(table.output_name for table in APP_TABLES),
     "TaskQueueName",
     "TaskDlqName",
+    "UserPoolId",
+    "UserPoolClientId",
     "AwsEndpointUrl",
     "TaskQueueUrl",
     "TaskDlqUrl",

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from infra.app_tables import APP_TABLES
 from local.aws.moto_server import MotoServices, Resources, dynamodb_client, sqs_client
 from local.aws.topology import TABLES, TASK_QUEUE, TableSpec
 
@@ -27,8 +28,9 @@ def resources(services: tuple[MotoServices, Resources]) -> Resources:
 
 def test_moto_listens_on_loopback_only(resources: Resources) -> None:
     assert resources.endpoint_url.startswith("http://127.0.0.1:")
+    app_tables = {table.name for table in APP_TABLES}
     names = {spec.name for spec in TABLES}
-    assert names == {"connections", "subscriptions", "idempotency", "users"}
+    assert names == {"connections", "subscriptions", "idempotency", *app_tables}
 
 
 def test_task_queue_has_the_stack_settings_and_redrives_to_the_dlq(resources: Resources) -> None:

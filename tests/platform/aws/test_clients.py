@@ -15,8 +15,8 @@ from handler.platform.aws.clients import aws_client, drop_connections, region_fr
 from handler.platform.realtime import Connection
 from handler.platform.realtime.registries.dynamodb import DynamoDBRegistry
 from handler.platform.realtime.senders.signed_http import SignedHttpSender
+from handler.platform.settings import PlatformSettings
 from handler.platform.tasks.sqs import SqsDeadLetters, SqsQueue
-from handler.settings import Settings
 from tests.support.boto3_sender import ManagementApiSender
 from tests.support.servers import LiveServer, free_port
 from tests.support.snapstart import tcp_sockets
@@ -70,7 +70,7 @@ def budget(client: Any) -> tuple[float, float, str, int]:
 
 def test_every_adapter_has_a_short_budget_and_the_settings_endpoint() -> None:
     endpoint = "http://127.0.0.1:4566"
-    settings = Settings(
+    settings = PlatformSettings(
         environment="test",
         task_queue_url="https://sqs.eu-central-1.amazonaws.com/123456789012/tasks",
         task_dlq_url="https://sqs.eu-central-1.amazonaws.com/123456789012/dlq",
@@ -122,7 +122,7 @@ def test_connections_table_is_reached_at_aws_endpoint_url(moto_endpoint: str) ->
         AttributeDefinitions=[{"AttributeName": "connectionId", "AttributeType": "S"}],
         BillingMode="PAY_PER_REQUEST",
     )
-    settings = Settings(
+    settings = PlatformSettings(
         environment="test",
         connections_table="connections",
         ws_callback_url="https://abc123.execute-api.eu-west-1.amazonaws.com/prod",

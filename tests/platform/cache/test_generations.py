@@ -12,31 +12,30 @@ from typing import Any
 
 import pytest
 
-from handler.composition import open_cache_and_limits
 from handler.platform.cache.store import GENERATION_SECONDS, ResponseCache
-from handler.settings import Settings
+from handler.platform.settings import PlatformSettings
+from tests.support.platform_app import open_platform_state
 from tests.support.redis_settings import memory_or_redis_settings
 from tests.support.servers import free_port
 
 settings = pytest.fixture(params=["memory", "redis"])(memory_or_redis_settings)
 
 
-def with_caches(settings: Settings, count: int, body: Callable[..., Awaitable[Any]]) -> Any:
-    """`body(*caches)` with `count` caches opened on `settings` as the app's lifespan opens
+def with_caches(settings: PlatformSettings, count: int, body: Callable[..., Awaitable[Any]]) -> Any:
+    """`body(*caches)` with `count` caches opened on `settings` as an app's lifespan opens
     them (each with its own pool, as separate processes have; on Redis they share data)."""
 
     async def run() -> Any:
         async with AsyncExitStack() as stack:
             states = [
-                await stack.enter_async_context(open_cache_and_limits(settings))
-                for _ in range(count)
+                await stack.enter_async_context(open_platform_state(settings)) for _ in range(count)
             ]
             return await body(*(state.cache for state in states))
 
     return asyncio.run(run())
 
 
-def test_generations_start_at_zero_and_count_bumps(settings: Settings) -> None:
+def test_generations_start_at_zero_and_count_bumps(settings: PlatformSettings) -> None:
     async def body(cache: ResponseCache) -> list[Any]:
         before = await cache.generations(["users", "users:1"])
         assert await cache.bump("users") is True
@@ -49,7 +48,9 @@ def test_generations_start_at_zero_and_count_bumps(settings: Settings) -> None:
 def test_a_bump_is_seen_by_every_process_on_the_same_redis(
     redis_url: str, redis_prefix: str
 ) -> None:
-    shared = Settings(environment="test", redis_url=redis_url, redis_key_prefix=redis_prefix)
+    shared = PlatformSettings(
+        environment="test", redis_url=redis_url, redis_key_prefix=redis_prefix
+    )
 
     async def body(one: ResponseCache, other: ResponseCache) -> list[Any]:
         await one.bump("users")
@@ -61,7 +62,9 @@ def test_a_bump_is_seen_by_every_process_on_the_same_redis(
 def test_the_generation_key_expires_far_after_any_entry(redis_url: str, redis_prefix: str) -> None:
     import redis
 
-    shared = Settings(environment="test", redis_url=redis_url, redis_key_prefix=redis_prefix)
+    shared = PlatformSettings(
+        environment="test", redis_url=redis_url, redis_key_prefix=redis_prefix
+    )
 
     async def body(cache: ResponseCache) -> None:
         await cache.bump("users")
@@ -75,7 +78,7 @@ def test_the_generation_key_expires_far_after_any_entry(redis_url: str, redis_pr
 def test_with_redis_unreachable_generations_are_unknown_and_bumps_fail(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    down = Settings(
+    down = PlatformSettings(
         environment="test", redis_url=f"redis://127.0.0.1:{free_port()}/0", redis_timeout=0.2
     )
 
@@ -92,7 +95,9 @@ def test_a_generation_that_is_not_a_counter_reads_as_unknown(
 ) -> None:
     import redis
 
-    shared = Settings(environment="test", redis_url=redis_url, redis_key_prefix=redis_prefix)
+    shared = PlatformSettings(
+        environment="test", redis_url=redis_url, redis_key_prefix=redis_prefix
+    )
     with redis.Redis.from_url(redis_url) as client:
         client.set(f"{redis_prefix}cache:gen:users", b"not a number")
 

@@ -12,8 +12,8 @@ import pytest
 import redis
 from fastapi.testclient import TestClient
 
-from handler.app import create_app
-from handler.settings import Settings
+from handler.platform.settings import PlatformSettings
+from tests.support.platform_app import cache_and_limits_app, test_settings
 from tests.support.redis_settings import REDIS_TEST_TIMEOUT
 
 SECRET = "s" * 32
@@ -25,9 +25,8 @@ def store(redis_url: str) -> Any:
         yield client
 
 
-def redis_settings(redis_url: str, prefix: str, **extra: Any) -> Settings:
-    return Settings(
-        environment="test",
+def redis_settings(redis_url: str, prefix: str, **extra: Any) -> PlatformSettings:
+    return test_settings(
         redis_url=redis_url,
         redis_key_prefix=prefix,
         redis_timeout=REDIS_TEST_TIMEOUT,
@@ -36,14 +35,14 @@ def redis_settings(redis_url: str, prefix: str, **extra: Any) -> Settings:
 
 
 def test_values_are_stored_as_json(redis_url: str, redis_prefix: str, store: Any) -> None:
-    with TestClient(create_app(redis_settings(redis_url, redis_prefix))) as client:
+    with TestClient(cache_and_limits_app(redis_settings(redis_url, redis_prefix))) as client:
         body = client.get("/cached").json()
     raw = store.get(f"{redis_prefix}cache:http:GET:/cached?")
     assert json.loads(raw)["value"] == body
 
 
 def test_signed_values_carry_an_hmac(redis_url: str, redis_prefix: str, store: Any) -> None:
-    app = create_app(redis_settings(redis_url, redis_prefix, cache_secret=SECRET))
+    app = cache_and_limits_app(redis_settings(redis_url, redis_prefix, cache_secret=SECRET))
     with TestClient(app) as client:
         body = client.get("/cached").json()
         assert client.get("/cached").headers["x-cache"] == "HIT"
@@ -58,7 +57,7 @@ def test_a_forged_value_is_ignored_when_values_are_signed(
 ) -> None:
     forged = {"value": {"computed_at": 0, "value": "forged"}, "headers": []}
     store.set(f"{redis_prefix}cache:http:GET:/cached?", json.dumps(forged))
-    app = create_app(redis_settings(redis_url, redis_prefix, cache_secret=SECRET))
+    app = cache_and_limits_app(redis_settings(redis_url, redis_prefix, cache_secret=SECRET))
     with TestClient(app) as client:
         answer = client.get("/cached")
     assert answer.status_code == 200
@@ -79,7 +78,7 @@ def test_a_pickle_in_redis_is_never_unpickled(
 ) -> None:
     marker = tmp_path / "pwned"
     store.set(f"{redis_prefix}cache:http:GET:/cached?", pickle.dumps(_Exploit(marker)))
-    with TestClient(create_app(redis_settings(redis_url, redis_prefix))) as client:
+    with TestClient(cache_and_limits_app(redis_settings(redis_url, redis_prefix))) as client:
         answer = client.get("/cached")
     assert answer.status_code == 200
     assert answer.headers["x-cache"] == "MISS"

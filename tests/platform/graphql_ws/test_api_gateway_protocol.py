@@ -60,7 +60,7 @@ def ws(settings: Settings) -> ApiGatewayWebSocketDriver:
 
 
 def graphql_connect(connection_id: str, *, age: float = 0.0) -> dict[str, Any]:
-    event = connect(connection_id, client_id=None)
+    event = connect(connection_id, subject=None)
     event["requestContext"]["connectedAt"] = int((time.time() - age) * 1000)
     event["headers"]["Sec-WebSocket-Protocol"] = PROTOCOL
     event["multiValueHeaders"]["Sec-WebSocket-Protocol"] = [PROTOCOL]
@@ -187,9 +187,7 @@ def test_disconnect_forgets_the_session_and_its_subscriptions(
 def test_the_chat_keeps_working_beside_it(
     ws: ApiGatewayWebSocketDriver, settings: Settings, connections_api: ConnectionsApi
 ) -> None:
-    chat = connect("chat1", client_id=None)
-    chat["queryStringParameters"] = {"token": bearer(settings, "bob")["Authorization"][7:]}
-    assert ws(chat, LambdaContext())["statusCode"] == 200
+    assert ws(connect("chat1", subject="bob"), LambdaContext())["statusCode"] == 200
     ws(graphql_connect("g1"), LambdaContext())
     assert ws(message("chat1", "hello"), LambdaContext()) == {"statusCode": 200}
     assert connections_api.posted("chat1") == b"Client bob: hello"

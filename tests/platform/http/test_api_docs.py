@@ -15,14 +15,9 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from handler.platform.http.api_docs import install_api_docs
-from handler.settings import Settings
+from handler.platform.lambda_http.adapter import LambdaHttpAdapter
 from tests.support.events import LambdaContext, http_event
 from tests.support.processes import run_python
-
-try:
-    from handler.platform.lambda_http.adapter import LambdaHttpAdapter
-except ImportError:  # until the adapter moves into handler.platform.lambda_http (issue 9)
-    from handler.platform.lambda_adapter import LambdaHttpAdapter
 
 
 @dataclass
@@ -40,7 +35,6 @@ class Answer:
 # ("" or the stage), which the app must put in every URL it writes.
 Fetch = Callable[[str], Answer]
 ASSET_TYPES = {".js": "text/javascript", ".css": "text/css", ".png": "image/png"}
-WIRED = "create_app does not call install_api_docs yet (issue 9, item 5)"
 
 
 def docs_app() -> FastAPI:
@@ -52,12 +46,6 @@ def docs_app() -> FastAPI:
         return []
 
     return app
-
-
-def whole_app() -> FastAPI:
-    from handler.app import create_app
-
-    return create_app(Settings(environment="test"))
 
 
 @contextmanager
@@ -94,22 +82,13 @@ def lambda_fetch(app: FastAPI) -> Iterator[tuple[Fetch, str]]:
 
 @pytest.fixture(
     params=[
-        pytest.param(("own", "testclient"), id="docs-app-testclient"),
-        pytest.param(("own", "lambda"), id="docs-app-lambda-stage"),
-        pytest.param(
-            ("create_app", "testclient"),
-            id="create-app-testclient",
-        ),
-        pytest.param(
-            ("create_app", "lambda"),
-            id="create-app-lambda-stage",
-        ),
+        pytest.param("testclient", id="docs-app-testclient"),
+        pytest.param("lambda", id="docs-app-lambda-stage"),
     ]
 )
 def served(request: pytest.FixtureRequest) -> Iterator[tuple[Fetch, str]]:
-    kind, via = request.param
-    app = docs_app() if kind == "own" else whole_app()
-    with (client_fetch if via == "testclient" else lambda_fetch)(app) as fetch_and_prefix:
+    app = docs_app()
+    with (client_fetch if request.param == "testclient" else lambda_fetch)(app) as fetch_and_prefix:
         yield fetch_and_prefix
 
 

@@ -1,4 +1,5 @@
-"""`GET /cached` and `@cached`: in memory and on a real Redis, locally and on Lambda."""
+"""`@cached` (`GET /cached` of tests/platform/http/conftest.py and routes of its own): in
+memory and on a real Redis, locally and on Lambda."""
 
 from __future__ import annotations
 
@@ -8,13 +9,12 @@ import pytest
 from fastapi import Depends, FastAPI, Response
 from fastapi.testclient import TestClient
 
-from handler.app import create_app
 from handler.platform.http.cached import cached
 from handler.platform.http.deps import CacheDep
 from handler.platform.http.rate_limit import rate_limit
 from handler.platform.lambda_http.adapter import LambdaHttpAdapter
-from handler.settings import Settings
 from tests.support.events import LambdaContext, http_event
+from tests.support.platform_app import platform_app, test_settings
 from tests.support.redis_settings import memory_or_redis_settings
 from tests.support.servers import free_port
 
@@ -160,8 +160,7 @@ def test_a_bump_turns_that_generation_into_misses_and_leaves_others(app: FastAPI
 
 
 def test_unknown_generations_compute_fresh_and_store_nothing() -> None:
-    down = Settings(environment="test", redis_url=f"redis://127.0.0.1:{free_port()}/0")
-    app = create_app(down)
+    app = platform_app(test_settings(redis_url=f"redis://127.0.0.1:{free_port()}/0"))
 
     @app.get("/item")
     @cached(ttl=60, generations=lambda _: ["items"])

@@ -1,137 +1,137 @@
-"""One error shape for every error the app answers, on uvicorn and through the Lambda
-adapter: `{"error": ..., "path": ...}` plus `detail` where there is one."""
+"""One error shape for every error an app on the platform answers, in process, on uvicorn
+and through the Lambda adapter: `{"error": ..., "path": ...}` plus `detail` where there
+is one. The app is this file's own: a route per kind of error."""
 
 from __future__ import annotations
 
-import base64
-import json
-from collections.abc import Mapping
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from pydantic import BaseModel, Field
 
-from handler.app import create_app
-from handler.platform.lambda_http.adapter import LambdaHttpAdapter
-from handler.settings import Settings
-from tests.support.auth import bearer
-from tests.support.events import LambdaContext, http_event
+from handler.platform.auth.callers import AdminUser, CurrentUser, OptionalUser
+from handler.platform.http.errors import AppError
+from handler.platform.http.middleware import UnhandledErrorMiddleware
+from handler.platform.http.rate_limit import rate_limit
+from tests.support.platform_app import bearer, platform_app, test_settings
 from tests.support.servers import LiveServer
+from tests.support.transports import TRANSPORTS, Http, transport
 
-_TEST = Settings(environment="test")
-# Tokens of the development issuer, which the test apps trust (one key file for all).
+
+class Teapot(AppError):
+    status_code = 418
+
+
+class Note(BaseModel):
+    text: str = Field(min_length=1)
+
+
+def erring_app(**settings: Any) -> FastAPI:
+    app = platform_app(test_settings(**settings))
+
+    @app.get("/plain")
+    async def plain(caller: OptionalUser) -> dict[str, str]:
+        return {"caller": caller.subject if caller else ""}
+
+    @app.post("/notes", status_code=202)
+    async def notes(note: Note, caller: CurrentUser) -> dict[str, str]:
+        return {"text": note.text}
+
+    @app.post("/admin")
+    async def admin(caller: AdminUser) -> dict[str, str]:
+        return {"ok": "yes"}
+
+    @app.get("/teapot")
+    async def teapot() -> None:
+        raise Teapot("short and stout")
+
+    @app.get("/boom")
+    async def boom() -> None:
+        raise RuntimeError("this message must never reach the client")
+
+    @app.get("/limited", dependencies=[rate_limit("2/minute")])
+    async def limited() -> dict[str, str]:
+        return {"ok": "yes"}
+
+    app.add_middleware(UnhandledErrorMiddleware)
+    return app
+
+
 AS = {
-    "admin": bearer(_TEST, "root", admin=True),
-    "user": bearer(_TEST, "alice"),
+    "admin": bearer("root", admin=True),
+    "user": bearer("alice"),
     "nobody": {},
     "forged": {"Authorization": "Bearer eyJhbGciOiJub25lIn0.eyJzdWIiOiJyb290In0."},
 }
-# (method, path, body, content type) -> (status, error, has detail), sent as whom
-CASES: list[tuple[str, str, bytes | None, str | None, int, str, bool, str]] = [
-    ("GET", "/nope", None, None, 404, "Not Found", False, "nobody"),
-    ("POST", "/cached", None, None, 405, "Method Not Allowed", False, "nobody"),
-    ("POST", "/send-notification/", None, None, 422, "Validation error", True, "user"),
-    ("POST", "/send-notification/", None, None, 401, "Unauthorized", True, "nobody"),
-    ("GET", "/api/v1/users", None, None, 401, "Unauthorized", True, "forged"),
-    (
-        "POST",
-        "/api/v2/announcements",
-        b'{"text": ""}',
-        "application/json",
-        422,
-        "Validation error",
-        True,
-        "admin",
-    ),
-    (
-        "POST",
-        "/api/v2/announcements",
-        b'{"text": "hi"}',
-        "application/json",
-        403,
-        "Forbidden",
-        True,
-        "user",
-    ),
-    ("GET", "/unicorns/yolo", None, None, 418, "yolo", False, "nobody"),
-    ("GET", "/boom", None, None, 500, "Internal server error", False, "nobody"),
+JSON = {"content-type": "application/json"}
+# (method, path, body, sent as) -> (status, error, has detail)
+CASES: list[tuple[str, str, Any, str, int, str, bool]] = [
+    ("GET", "/nope", None, "nobody", 404, "Not Found", False),
+    ("POST", "/plain", None, "nobody", 405, "Method Not Allowed", False),
+    ("POST", "/notes", {"text": ""}, "user", 422, "Validation error", True),
+    ("POST", "/notes", {"text": "hi"}, "nobody", 401, "Unauthorized", True),
+    ("GET", "/plain", None, "forged", 401, "Unauthorized", True),
+    ("POST", "/admin", None, "user", 403, "Forbidden", True),
+    ("GET", "/teapot", None, "nobody", 418, "short and stout", False),
+    ("GET", "/boom", None, "nobody", 500, "Internal server error", False),
 ]
-IDS = [f"{c[4]}-{c[1]}-{c[7]}" for c in CASES]
-
-
-def headers_of(case: tuple[Any, ...]) -> dict[str, str]:
-    content_type, who = case[3], case[7]
-    return {**({"content-type": content_type} if content_type else {}), **AS[who]}
+IDS = [f"{c[4]}-{c[1]}-{c[3]}" for c in CASES]
 
 
 def check(
-    status: int,
-    body: dict[str, Any],
-    expected: tuple[Any, ...],
-    path: str,
-    headers: Mapping[str, str] | None = None,
+    status: int, body: dict[str, Any], headers: dict[str, str], case: tuple[Any, ...]
 ) -> None:
-    _, _, _, _, code, error, has_detail, _ = expected
+    _, path, _, _, code, error, has_detail = case
     assert status == code
     assert body["error"] == error
     assert body["path"].endswith(path)
     assert ("detail" in body) == has_detail
     assert set(body) <= {"error", "path", "detail"}
-    if has_detail and code == 422:
+    if code == 422:
         assert {"type", "loc", "msg"} <= set(body["detail"][0])
-    if code == 401 and headers is not None:
-        challenge = {k.lower(): v for k, v in headers.items()}["www-authenticate"]
-        assert challenge.startswith("Bearer")
+    if code == 401:
+        assert {k.lower(): v for k, v in headers.items()}["www-authenticate"].startswith("Bearer")
+
+
+@pytest.fixture(params=TRANSPORTS)
+def http(request: pytest.FixtureRequest) -> Iterator[Http]:
+    with transport(request.param, erring_app()) as call:
+        yield call
 
 
 @pytest.mark.parametrize("case", CASES, ids=IDS)
-def test_errors_have_one_shape_in_process(client: TestClient, case: tuple[Any, ...]) -> None:
-    method, path, body, *_ = case
-    response = client.request(method, path, content=body, headers=headers_of(case))
-    check(response.status_code, response.json(), case, path, response.headers)
+def test_errors_have_one_shape(http: Http, case: tuple[Any, ...]) -> None:
+    method, path, body, who, *_ = case
+    answer = http(method, path, json=body, headers=AS[who])
+    check(answer.status, answer.json(), answer.headers, case)
 
 
 @pytest.mark.parametrize("case", CASES, ids=IDS)
-def test_errors_have_one_shape_on_uvicorn(live_server: LiveServer, case: tuple[Any, ...]) -> None:
-    method, path, body, *_ = case
-    url = live_server.url + path
-    response = httpx.request(method, url, content=body, headers=headers_of(case))
-    check(response.status_code, response.json(), case, path, response.headers)
-
-
-@pytest.mark.parametrize("case", CASES, ids=IDS)
-def test_errors_have_one_shape_through_the_lambda_adapter(
-    lambda_handler: LambdaHttpAdapter, lambda_context: LambdaContext, case: tuple[Any, ...]
-) -> None:
-    method, path, body, *_ = case
-    headers = headers_of(case)
-    event = http_event("http_api_v2", method=method, path=path, body=body, headers=headers)
-    answer = lambda_handler(event, lambda_context)
-    text = answer["body"]
-    if answer.get("isBase64Encoded"):
-        text = base64.b64decode(text).decode()
-    check(answer["statusCode"], json.loads(text), case, path, answer.get("headers"))
+def test_errors_have_one_shape_on_uvicorn(case: tuple[Any, ...]) -> None:
+    method, path, body, who, *_ = case
+    with LiveServer(erring_app()) as server:
+        response = httpx.request(method, server.url + path, json=body, headers=AS[who])
+    check(response.status_code, response.json(), dict(response.headers), case)
 
 
 def test_rate_limited_and_unavailable_limiter_answer_the_same_shape() -> None:
     # An unreachable Redis and a limiter that fails closed: 503, with Retry-After.
-    settings = Settings(
-        environment="test",
-        redis_url="redis://127.0.0.1:9/0",
-        redis_timeout=0.2,
-        rate_limit_fail_open=False,
+    down = erring_app(
+        redis_url="redis://127.0.0.1:9/0", redis_timeout=0.2, rate_limit_fail_open=False
     )
-    with TestClient(create_app(settings)) as client:
+    with TestClient(down) as client:
         unavailable = client.get("/limited")
     assert unavailable.status_code == 503
     assert unavailable.json()["error"] == "Rate limiter unavailable"
     assert unavailable.json()["path"].endswith("/limited")
     assert int(unavailable.headers["retry-after"]) >= 1
 
-    with TestClient(create_app(Settings(environment="test"))) as client:
-        answers = [client.get("/limited") for _ in range(6)]
+    with TestClient(erring_app()) as client:
+        answers = [client.get("/limited") for _ in range(3)]
     limited = answers[-1]
     assert limited.status_code == 429
     assert limited.json() == {"error": "Too Many Requests", "path": "http://testserver/limited"}
@@ -148,26 +148,24 @@ def test_rate_limited_and_unavailable_limiter_answer_the_same_shape() -> None:
     ],
 )
 def test_a_body_that_is_not_utf8_is_a_client_error_not_a_crash(
-    client: TestClient, body: bytes, content_type: str | None
+    body: bytes, content_type: str | None
 ) -> None:
     headers = {"content-type": content_type} if content_type else {}
-    response = client.post(
-        "/api/v2/announcements", content=body, headers={**headers, **AS["admin"]}
-    )
+    with TestClient(erring_app()) as client:
+        response = client.post("/notes", content=body, headers={**headers, **AS["user"]})
     assert response.status_code in (400, 422)
-    answer = response.json()
-    assert answer["path"].endswith("/api/v2/announcements")
+    assert response.json()["path"].endswith("/notes")
     assert len(response.content) < 2_000, "the error echoes a bounded excerpt, never the body"
 
 
-def test_the_schema_shows_the_validation_error_shape(app: FastAPI) -> None:
-    schema = app.openapi()
+def test_the_schema_shows_the_validation_error_shape() -> None:
+    schema = erring_app().openapi()
     shape = schema["components"]["schemas"]["HTTPValidationError"]
     assert shape["required"] == ["error", "path", "detail"]
     assert shape["properties"]["detail"]["items"] == {
         "$ref": "#/components/schemas/ValidationError"
     }
-    operation = schema["paths"]["/send-notification/"]["post"]
+    operation = schema["paths"]["/notes"]["post"]
     assert operation["responses"]["422"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/HTTPValidationError"
     }

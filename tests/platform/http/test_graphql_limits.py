@@ -12,14 +12,57 @@ from typing import Any
 
 import httpx
 import pytest
+import strawberry
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from starlette.routing import Route
+from strawberry.asgi import GraphQL
 
-from handler.app import create_app
+from handler.platform.http.graphql_limits import BoundedGraphQL, GraphQLLimits
 from handler.platform.lambda_http.adapter import LambdaHttpAdapter
-from handler.settings import Settings
 from tests.support.events import LambdaContext, http_event
+from tests.support.platform_app import platform_app, test_settings
 from tests.support.servers import LiveServer
+
+
+@strawberry.type
+class User:
+    name: str
+    age: int
+
+
+@strawberry.type
+class Query:
+    @strawberry.field
+    def user(self, id: int) -> User | None:
+        return User(name="Patrick", age=100) if id == 1 else None
+
+
+def graphql_app(**fields: Any) -> FastAPI:
+    """A small app with one GraphQL schema, bounded as the settings say, and /health."""
+    settings = test_settings(**fields)
+    limits = GraphQLLimits(
+        max_body_bytes=settings.graphql_max_body_bytes,
+        max_tokens=settings.graphql_max_tokens,
+        max_depth=settings.graphql_max_depth,
+        max_aliases=settings.graphql_max_aliases,
+    )
+    schema = strawberry.Schema(query=Query, extensions=limits.extensions())
+    bounded = BoundedGraphQL(GraphQL[Any, None](schema), max_body_bytes=limits.max_body_bytes)
+    app = platform_app(settings)
+    app.router.routes.append(Route("/graphql", bounded, methods=["GET", "POST"]))
+
+    @app.get("/health")
+    async def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app
+
+
+@pytest.fixture
+def app() -> FastAPI:
+    return graphql_app()
+
 
 # Refusals take 5-50 ms here; the bound leaves room for a loaded 2-core CI machine.
 FAST = 2.0
@@ -97,7 +140,7 @@ def test_a_costly_query_is_refused_fast_on_lambda(
 
 
 def test_the_limits_are_settings() -> None:
-    app = create_app(Settings(environment="test", graphql_max_depth=2, graphql_max_aliases=0))
+    app = graphql_app(graphql_max_depth=2, graphql_max_aliases=0)
     with TestClient(app) as client:
         deep = client.post("/graphql", json={"query": nested(4)}).json()
         aliased = client.post("/graphql", json={"query": aliases(1)}).json()

@@ -1,5 +1,6 @@
-"""`GET /limited` ("5/minute") and `rate_limit`: in memory and on a real Redis,
-locally and on Lambda, keyed by the address the platform reports."""
+"""`rate_limit` (`GET /limited`, "5/minute", of tests/platform/http/conftest.py): in
+memory and on a real Redis, locally and on Lambda, keyed by the address the platform
+reports."""
 
 from __future__ import annotations
 
@@ -13,8 +14,8 @@ from fastapi.testclient import TestClient
 
 from handler.platform.http.rate_limit import client_address, rate_limit
 from handler.platform.lambda_http.adapter import LambdaHttpAdapter
-from handler.settings import Settings
 from tests.support.events import LambdaContext, http_event
+from tests.support.platform_app import test_settings
 from tests.support.redis_settings import memory_or_redis_settings
 
 # Every test here runs on both backends.
@@ -93,7 +94,7 @@ def test_a_misspelt_limit_fails_when_the_route_is_defined() -> None:
 
 def make_request(client: tuple[str, int], forwarded: list[str], hops: int) -> Request:
     app = FastAPI()
-    app.state.settings = Settings(environment="test", trusted_proxy_hops=hops)
+    app.state.settings = test_settings(trusted_proxy_hops=hops)
     headers = [(b"x-forwarded-for", value.encode()) for value in forwarded]
     scope = {"type": "http", "app": app, "client": client, "headers": headers}
     return Request(scope)

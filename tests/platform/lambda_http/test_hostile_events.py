@@ -51,7 +51,7 @@ def test_mutated_recorded_events_are_answered_and_never_raise(
 
 
 def v2(**changes: Any) -> dict[str, Any]:
-    event = http_event("http_api_v2", path="/api/v1/users")
+    event = http_event("http_api_v2", path="/items")
     for dotted, value in changes.items():
         target = event
         *parents, last = dotted.split("__")

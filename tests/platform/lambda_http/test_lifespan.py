@@ -59,7 +59,7 @@ def test_stock_mangum_reruns_the_lifespan_every_invocation(
     counter = LifespanCounter(app)
     stock = Mangum(counter)
     for _ in range(3):
-        stock(http_event("http_api_v2", path="/api/v1/users"), lambda_context)
+        stock(http_event("http_api_v2", path="/items"), lambda_context)
     assert counter.seen.count("lifespan.startup") == 3
 
 

@@ -1,66 +1,95 @@
 """Metrics on the local path: off by default, EMF lines with METRICS=emf, each counter
-emitted where its event happens, and no request-made value ever a dimension."""
+emitted where its event happens, and no request-made value ever a dimension. The app is
+a small one on the platform, metered as a user's composition root would meter it."""
 
 from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Iterator
+from typing import Any
 
 import pytest
-from fastapi import FastAPI
+from fastapi import FastAPI, HTTPException
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from handler.app import create_app
-from handler.composition import app_metrics
+from handler.platform.auth.callers import AdminUser, CurrentUser
+from handler.platform.http.deps import TasksDep
+from handler.platform.http.middleware import UnhandledErrorMiddleware
+from handler.platform.http.request_metrics import RequestMetricsMiddleware
 from handler.platform.metrics import NO_METRICS, count_auth_refusal, invocation_metrics
 from handler.platform.metrics.emf import EmfMetrics
+from handler.platform.metrics.recorder import build_metrics
 from handler.platform.realtime.ports import Sender
 from handler.platform.realtime.senders.counted import CountedSender
 from handler.platform.realtime.types import ConnectionGone, SendFailed
-from handler.settings import Settings
+from handler.platform.tasks import task
 from tests.platform.metrics.emf_lines import emf_points, named
-from tests.support.auth import bearer
+from tests.support.platform_app import bearer, cache_and_limits_app, test_settings
 
-# Queueing a task is for a signed-in caller.
-USER = bearer(Settings(environment="test"), "alice")
-
+USER = bearer("alice")
 BASE = {"service": "fastapi-serverless", "stage": "local"}
+noted: list[str] = []
 
 
-@pytest.fixture(autouse=True)
-def _fresh_metrics() -> Iterator[None]:
-    app_metrics.cache_clear()
-    yield
-    app_metrics.cache_clear()
+@task(name="test_metrics_note")
+def note(text: str) -> None:
+    noted.append(text)
 
 
-def emf_settings(**more: object) -> Settings:
-    return Settings(environment="test", metrics="emf", **more)  # type: ignore[arg-type]
+def metered_app(**fields: Any) -> FastAPI:
+    """`GET /items/{item_id}` (only item 1 exists), `POST /notes` (signed in: queues a
+    task), `POST /admin` (admins only), `/cached` and `/limited`, every one counted."""
+    settings = test_settings(**{"metrics": "emf", **fields})
+    metrics = build_metrics(
+        emf=settings.metrics_mode == "emf",
+        namespace=settings.metrics_namespace,
+        service=settings.service_name,
+        dimensions={"stage": settings.stage},
+        batched=False,
+    )
+    app = cache_and_limits_app(settings, metrics=metrics)
+
+    @app.get("/items/{item_id}")
+    async def item(item_id: int) -> dict[str, int]:
+        if item_id != 1:
+            raise HTTPException(404, "no such item")
+        return {"item": item_id}
+
+    @app.post("/notes")
+    async def notes(text: str, caller: CurrentUser, tasks: TasksDep) -> dict[str, str]:
+        return {"task_id": tasks.add_task(note, text)}
+
+    @app.post("/admin")
+    async def admin(caller: AdminUser) -> dict[str, str]:
+        return {"ok": "yes"}
+
+    app.add_middleware(UnhandledErrorMiddleware)
+    if metrics.enabled:
+        # Outside the 500 answer, so a crash counts as the 5xx the client got.
+        app.add_middleware(RequestMetricsMiddleware, metrics=metrics)
+    return app
 
 
 @pytest.fixture
 def emf_app() -> FastAPI:
-    return create_app(emf_settings())
+    return metered_app()
 
 
 def test_metrics_are_off_locally_by_default(capsys: pytest.CaptureFixture[str]) -> None:
-    settings = Settings(environment="test")
-    assert settings.metrics_mode == "off"
-    assert app_metrics(settings) is NO_METRICS
-    with TestClient(create_app(settings)) as client:
-        client.get("/api/v1/users/1")
+    assert test_settings().metrics_mode == "off"
+    with TestClient(metered_app(metrics="auto")) as client:
+        client.get("/items/1")
         client.get("/cached")
-        client.post("/send-notification/", params={"email": "a@example.com"}, headers=USER)
+        client.post("/notes", params={"text": "hi"}, headers=USER)
     assert emf_points(capsys.readouterr().out) == []
 
 
 def test_auto_turns_them_on_on_lambda_only() -> None:
-    assert Settings(aws_lambda_function_name="fn").metrics_mode == "emf"
-    assert Settings(aws_lambda_function_name="fn", metrics="off").metrics_mode == "off"
+    assert test_settings(aws_lambda_function_name="fn").metrics_mode == "emf"
+    assert test_settings(aws_lambda_function_name="fn", metrics="off").metrics_mode == "off"
 
 
 def test_requests_count_by_route_template_and_status_class(
@@ -68,28 +97,27 @@ def test_requests_count_by_route_template_and_status_class(
 ) -> None:
     with TestClient(emf_app) as client:
         capsys.readouterr()
-        assert client.get("/api/v1/users/1").status_code == 200
-        assert client.get("/api/v1/users/987654").status_code == 404
+        assert client.get("/items/1").status_code == 200
+        assert client.get("/items/987654").status_code == 404
         assert client.get("/no/such/path/42").status_code == 404
-        assert client.get("/demo/custom-error").status_code >= 400
     points = emf_points(capsys.readouterr().out)
     requests = {
         (p.dimensions["route"], p.dimensions["status_class"]) for p in named(points, "Requests")
     }
-    assert ("GET /api/v1/users/{user_id}", "2xx") in requests
-    assert ("GET /api/v1/users/{user_id}", "4xx") in requests
+    assert ("GET /items/{item_id}", "2xx") in requests
+    assert ("GET /items/{item_id}", "4xx") in requests
     assert ("unmatched", "4xx") in requests
     for point in named(points, "Requests"):
         assert (point.unit, point.namespace) == ("Count", "fastapi-serverless")
         assert {k: point.dimensions[k] for k in BASE} == BASE
     latencies = named(points, "Latency")
-    assert {p.dimensions["route"] for p in latencies} >= {"GET /api/v1/users/{user_id}"}
+    assert {p.dimensions["route"] for p in latencies} >= {"GET /items/{item_id}"}
     assert all(p.unit == "Milliseconds" and 0 < p.value < 10_000 for p in latencies)
     assert all("status_class" not in p.dimensions for p in latencies)
 
 
 def test_a_crash_counts_as_a_5xx(capsys: pytest.CaptureFixture[str]) -> None:
-    app = create_app(emf_settings())
+    app = metered_app()
 
     @app.get("/crash/{item}")
     async def crash(item: str) -> None:
@@ -132,7 +160,7 @@ def test_redis_fail_open_counts_each_request_served_without_redis(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     # A port nothing listens on: every Redis call is refused at once.
-    app = create_app(emf_settings(redis_url="redis://127.0.0.1:1/0", redis_timeout=0.2))
+    app = metered_app(redis_url="redis://127.0.0.1:1/0", redis_timeout=0.2)
     with TestClient(app) as client:
         assert client.get("/limited").status_code == 200
         assert client.get("/cached").status_code == 200
@@ -146,11 +174,11 @@ def test_in_process_tasks_are_queued_run_and_timed(
 ) -> None:
     with TestClient(emf_app) as client:
         capsys.readouterr()
-        client.post("/send-notification/", params={"email": "a@example.com"}, headers=USER)
+        client.post("/notes", params={"text": "hi"}, headers=USER)
     points = emf_points(capsys.readouterr().out)
     for name in ("TasksQueued", "TasksRun", "TaskDuration"):
         (point,) = named(points, name)
-        assert point.dimensions == {**BASE, "task": "send_email"}
+        assert point.dimensions == {**BASE, "task": "test_metrics_note"}
     assert named(points, "TaskDuration")[0].unit == "Milliseconds"
 
 
@@ -246,9 +274,9 @@ def test_no_path_value_ever_becomes_a_dimension(
 ) -> None:
     with TestClient(emf_app) as client:
         capsys.readouterr()
-        client.get(f"/api/v1/users/{user_id}")
-        client.request("BREW", f"/api/v2/users/{user_id}")
-        client.get(f"/{junk}")
+        client.get(f"/items/{user_id}")
+        client.request("BREW", f"/items/{user_id}")
+        client.get(f"/p/{junk}")  # "/" + a junk starting with "/" is no relative URL
         client.get("/cached", params={"q": junk})
     points = emf_points(capsys.readouterr().out)
     assert named(points, "Requests")
@@ -262,18 +290,18 @@ def test_no_path_value_ever_becomes_a_dimension(
 def test_auth_refusals_are_counted_by_reason(
     emf_app: FastAPI, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from handler.composition import development_issuer
+    from handler.platform.auth.development import DevelopmentIssuer
 
-    expired = development_issuer(Settings(environment="test")).issue("a", ttl=60, now=0)
+    issuer = DevelopmentIssuer(test_settings().auth_development_key)
+    expired = issuer.issue("a", ttl=60, now=0)
     with TestClient(emf_app) as client:
         capsys.readouterr()
-        assert client.post("/send-notification/", params={"email": "a@x.io"}).status_code == 401
+        assert client.post("/notes", params={"text": "x"}).status_code == 401
         bad = {"Authorization": "Bearer not.a.token"}
-        assert client.get("/api/v1/users", headers=bad).status_code == 401
+        assert client.post("/notes", params={"text": "x"}, headers=bad).status_code == 401
         old = {"Authorization": f"Bearer {expired}"}
-        assert client.get("/api/v1/users", headers=old).status_code == 401
-        denied = client.post("/api/v2/announcements", json={"text": "x"}, headers=USER)
-        assert denied.status_code == 403
+        assert client.post("/notes", params={"text": "x"}, headers=old).status_code == 401
+        assert client.post("/admin", headers=USER).status_code == 403
     points = named(emf_points(capsys.readouterr().out), "AuthRefusals")
     assert sorted(point.dimensions["reason"] for point in points) == [
         "expired",

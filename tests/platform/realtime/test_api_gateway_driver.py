@@ -17,12 +17,15 @@ from moto.apigatewaymanagementapi.models import apigatewaymanagementapi_backends
 from moto.core import DEFAULT_ACCOUNT_ID
 
 from handler.api.chat import endpoint
-from handler.composition import aws_hub, task_worker, uses_aws_websockets
+from handler.composition import aws_hub, development_issuer, task_worker, uses_aws_websockets
 from handler.platform.realtime import Connection, Hub, broadcast
 from handler.platform.realtime.drivers.api_gateway import ApiGatewayWebSocketDriver
+from handler.platform.realtime.ports import Sender
 from handler.platform.realtime.registries.dynamodb import DynamoDBRegistry
+from handler.platform.realtime.registries.memory import MemoryRegistry
 from handler.platform.realtime.types import MAX_MESSAGE_BYTES
 from handler.settings import Settings, get_settings
+from tests.support.auth import token
 from tests.support.boto3_sender import ManagementApiSender
 from tests.support.connections_api import ConnectionsApi
 from tests.support.events import LambdaContext, load_event
@@ -31,9 +34,12 @@ from tests.support.websocket_api import (
     TABLE,
     connect,
     create_connections_table,
+    dev_verifier,
     fresh,
     message,
     posted,
+    signed_in,
+    with_query,
 )
 
 REGION = "eu-west-1"
@@ -66,7 +72,14 @@ def aws_settings(api: ConnectionsApi) -> Settings:
 
 @pytest.fixture
 def ws(aws_settings: Settings) -> ApiGatewayWebSocketDriver:
-    return ApiGatewayWebSocketDriver(endpoint, lambda: aws_hub(aws_settings))
+    return ApiGatewayWebSocketDriver(
+        endpoint, lambda: aws_hub(aws_settings), verifier=dev_verifier()
+    )
+
+
+class NullSender(Sender):
+    async def send(self, connection_id: str, text: str) -> None:
+        return None
 
 
 def moto_posted(connection_id: str) -> bytes:
@@ -87,8 +100,9 @@ def call(ws: ApiGatewayWebSocketDriver, event: dict[str, Any]) -> dict[str, Any]
 
 
 def test_recorded_events_drive_the_chat(ws: ApiGatewayWebSocketDriver) -> None:
-    assert call(ws, fresh(load_event("ws_connect")))["statusCode"] == 200
-    assert call(ws, connect("conn-8", "8"))["statusCode"] == 200
+    # The recorded client signs in as 7; conn-8's token says 7 too (a name is a subject).
+    assert call(ws, signed_in(fresh(load_event("ws_connect")), "7"))["statusCode"] == 200
+    assert call(ws, connect("conn-8", "7"))["statusCode"] == 200
 
     assert call(ws, load_event("ws_default"))["statusCode"] == 200
 
@@ -115,8 +129,9 @@ def test_a_message_after_its_disconnect_reaches_the_others(ws: ApiGatewayWebSock
     assert posted("conn-1") == b"", "a closed connection is no broadcast target"
 
 
-def test_connect_stores_client_id_and_ttl_past_two_hours(ws: ApiGatewayWebSocketDriver) -> None:
-    call(ws, load_event("ws_connect"))  # as recorded: connectedAt 1721554758417 ms
+def test_connect_stores_the_subject_and_ttl_past_two_hours(ws: ApiGatewayWebSocketDriver) -> None:
+    # As recorded (connectedAt 1721554758417 ms), signed in as 7.
+    assert call(ws, signed_in(load_event("ws_connect"), "7"))["statusCode"] == 200
 
     item = stored()["WyHPAfymhcwCENw="]
     connected_at = 1721554758.417  # requestContext.connectedAt, in ms in the event
@@ -127,16 +142,51 @@ def test_connect_stores_client_id_and_ttl_past_two_hours(ws: ApiGatewayWebSocket
 
 
 @pytest.mark.parametrize(
-    ("client_id", "status"), [(None, 400), ("", 400), ("abc", 403), ("1" * 19, 403)]
+    "query",
+    [None, {"client_id": "7"}, {"token": ""}, {"token": "not-a-jwt"}, {"token": "a.b.c"}],
 )
-def test_connect_without_a_valid_client_id_is_refused(
-    ws: ApiGatewayWebSocketDriver, client_id: str | None, status: int
+def test_connect_without_a_valid_token_is_refused_401(
+    ws: ApiGatewayWebSocketDriver, query: dict[str, str] | None
 ) -> None:
-    answer = call(ws, connect("conn-x", client_id))
+    answer = call(ws, with_query(connect("conn-x", None), query))
 
-    assert answer["statusCode"] == status
-    assert "client_id" in json.loads(answer["body"])["detail"]
+    assert answer["statusCode"] == 401
+    assert json.loads(answer["body"])["error"]
     assert stored() == {}
+
+
+def test_an_expired_token_is_refused_401() -> None:
+    expired = development_issuer(Settings(environment="test")).issue("7", ttl=1, now=1000)
+    ws = ApiGatewayWebSocketDriver(
+        endpoint, lambda: Hub(MemoryRegistry(), NullSender()), verifier=dev_verifier()
+    )
+
+    answer = call(ws, with_query(connect("conn-x", None), {"token": expired}))
+
+    assert answer["statusCode"] == 401
+
+
+def test_the_client_id_parameter_names_nobody(ws: ApiGatewayWebSocketDriver) -> None:
+    event = with_query(connect("conn-1", None), {"client_id": "1"})
+    assert call(ws, signed_in(event, "alice"))["statusCode"] == 200
+
+    call(ws, message("conn-1", "hi"))
+
+    assert stored()["conn-1"]["clientId"] == {"S": "alice"}
+    assert posted("conn-1") == b"Client alice: hi"
+
+
+def test_a_token_in_the_bearer_subprotocol_signs_in(ws: ApiGatewayWebSocketDriver) -> None:
+    event = connect("conn-1", None)
+    protocols = f"chat, bearer.{token(subject='bob')}"
+    event["headers"]["Sec-WebSocket-Protocol"] = protocols
+    event["multiValueHeaders"]["Sec-WebSocket-Protocol"] = [protocols]
+
+    answer = call(ws, event)
+
+    assert answer["statusCode"] == 200
+    assert answer["headers"]["Sec-WebSocket-Protocol"] == "chat", "the token is never echoed"
+    assert stored()["conn-1"]["clientId"] == {"S": "bob"}
 
 
 def test_message_reaches_every_connection_including_the_sender(
@@ -300,7 +350,7 @@ def test_entry_module_builds_its_hub_from_the_environment(
         import handler.lambda_ws
 
         lambda_ws = importlib.reload(handler.lambda_ws)
-        answer = lambda_ws.handler(fresh(load_event("ws_connect")), LambdaContext())
+        answer = lambda_ws.handler(signed_in(fresh(load_event("ws_connect"))), LambdaContext())
         assert answer["statusCode"] == 200
         assert lambda_ws.handler(load_event("ws_default"), LambdaContext())["statusCode"] == 200
         assert posted("WyHPAfymhcwCENw=") == b"Client 7: hello"

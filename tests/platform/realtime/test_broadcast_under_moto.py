@@ -16,14 +16,14 @@ from moto.core import DEFAULT_ACCOUNT_ID
 
 from handler.composition import aws_hub, task_worker
 from handler.platform.realtime import Connection, broadcast
-from handler.settings import Settings
+from handler.platform.settings import PlatformSettings
 
 REGION = "us-east-1"
 CALLBACK_URL = f"https://abc123defg.execute-api.{REGION}.amazonaws.com/prod"
 
 
 @pytest.fixture
-def mocked_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
+def mocked_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[PlatformSettings]:
     for name, value in {
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
@@ -38,7 +38,7 @@ def mocked_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
             BillingMode="PAY_PER_REQUEST",
         )
         aws_hub.cache_clear()
-        yield Settings(
+        yield PlatformSettings(
             environment="test", connections_table="connections", ws_callback_url=CALLBACK_URL
         )
         aws_hub.cache_clear()
@@ -50,7 +50,9 @@ def posted(connection_id: str) -> bytes:
     return backend.connections[quote(connection_id, safe="")].data
 
 
-def test_a_broadcast_under_mock_aws_reaches_moto_not_the_network(mocked_aws: Settings) -> None:
+def test_a_broadcast_under_mock_aws_reaches_moto_not_the_network(
+    mocked_aws: PlatformSettings,
+) -> None:
     hub = aws_hub(mocked_aws)
     for n in (1, 2):
         asyncio.run(hub.join(Connection(f"conn-{n}=", str(n), time.time())))

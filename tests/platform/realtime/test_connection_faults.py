@@ -18,14 +18,21 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from handler.api.chat import endpoint
 from handler.composition import aws_hub
 from handler.platform.realtime.drivers.api_gateway import ApiGatewayWebSocketDriver
-from handler.settings import Settings
+from handler.platform.settings import PlatformSettings
+from tests.support.chat_endpoint import endpoint
 from tests.support.connections_api import ConnectionsApi
 from tests.support.events import LambdaContext, load_event
 from tests.support.faults import refuse
-from tests.support.websocket_api import TABLE, connect, create_connections_table, message, posted
+from tests.support.websocket_api import (
+    TABLE,
+    connect,
+    create_connections_table,
+    dev_verifier,
+    message,
+    posted,
+)
 
 REGION = "eu-west-1"
 THROTTLED = "ProvisionedThroughputExceededException"
@@ -46,17 +53,17 @@ def api(
 
 
 @pytest.fixture
-def settings(api: ConnectionsApi) -> Settings:
-    return Settings(environment="test", connections_table=TABLE, ws_callback_url=api.url)
+def settings(api: ConnectionsApi) -> PlatformSettings:
+    return PlatformSettings(environment="test", connections_table=TABLE, ws_callback_url=api.url)
 
 
 @pytest.fixture
-def ws(settings: Settings) -> ApiGatewayWebSocketDriver:
-    return ApiGatewayWebSocketDriver(endpoint, lambda: aws_hub(settings))
+def ws(settings: PlatformSettings) -> ApiGatewayWebSocketDriver:
+    return ApiGatewayWebSocketDriver(endpoint, lambda: aws_hub(settings), verifier=dev_verifier())
 
 
 @pytest.fixture
-def table(settings: Settings) -> Any:
+def table(settings: PlatformSettings) -> Any:
     """The DynamoDB client the hub's registry uses, to inject faults into."""
     return aws_hub(settings).registry.client  # type: ignore[attr-defined]
 
@@ -164,7 +171,7 @@ def add_rows(ids: list[str]) -> None:
 
 
 def test_a_gone_storm_reaches_every_live_target_once_and_deletes_every_gone_row(
-    ws: ApiGatewayWebSocketDriver, table: Any, api: ConnectionsApi, settings: Settings
+    ws: ApiGatewayWebSocketDriver, table: Any, api: ConnectionsApi, settings: PlatformSettings
 ) -> None:
     """90 % of 400 connections answer 410 at once, and 20 of their deletes are throttled
     on the way. The sender's message reaches each live connection exactly once, the

@@ -13,18 +13,18 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from handler.api.chat import endpoint
 from handler.platform.realtime import Hub
 from handler.platform.realtime.drivers.api_gateway import ApiGatewayWebSocketDriver
 from handler.platform.realtime.ports import Sender
 from handler.platform.realtime.registries.memory import MemoryRegistry
+from tests.support.chat_endpoint import endpoint
 from tests.support.events import LambdaContext, load_event
 from tests.support.hostile import hostile, json_values, mutated
-from tests.support.websocket_api import connect, message
+from tests.support.websocket_api import connect, dev_verifier, message
 
-# 400 unreadable or refused, 403 refused client id, 410 unknown connection, 413 too
-# large, 415 binary frame (docs/websockets.md).
-DOCUMENTED = {200, 400, 403, 410, 413, 415}
+# 400 unreadable or refused, 401 no valid token, 403 refused, 410 unknown connection,
+# 413 too large, 415 binary frame (docs/websockets.md).
+DOCUMENTED = {200, 400, 401, 403, 410, 413, 415}
 
 
 class NullSender(Sender):
@@ -42,7 +42,9 @@ class RecordingSender(Sender):
 
 @pytest.fixture
 def ws() -> ApiGatewayWebSocketDriver:
-    adapter = ApiGatewayWebSocketDriver(endpoint, lambda: Hub(MemoryRegistry(), NullSender()))
+    adapter = ApiGatewayWebSocketDriver(
+        endpoint, lambda: Hub(MemoryRegistry(), NullSender()), verifier=dev_verifier()
+    )
     # One connection is registered, so mutated `$default` events can reach the chat.
     assert adapter(connect("WyHPAfymhcwCENw="), LambdaContext())["statusCode"] == 200
     return adapter
@@ -91,6 +93,9 @@ CID = "WyHPAfymhcwCENw="
         (changed(connect(CID), "requestContext.identity", ["x"]), 400),
         (changed(connect(CID), "queryStringParameters", "client_id=7"), 400),
         (changed(connect(CID), "queryStringParameters", {"client_id": 7}), 400),
+        (changed(connect(CID), "queryStringParameters", {"token": 7}), 400),
+        (changed(connect(CID), "queryStringParameters", {"token": "x" * 20_000}), 401),
+        (changed(connect(CID), "queryStringParameters", None), 401),
         (changed(connect(CID), "queryStringParameters", [["client_id", "7"]]), 400),
         (changed(connect(CID), "requestContext.connectionId", "x" * 2000), 400),
         (changed(connect(CID), "requestContext.connectionId", "a/../b c"), 400),
@@ -118,7 +123,9 @@ def test_known_malformed_events(
 
 def test_a_body_that_is_not_text_is_never_broadcast() -> None:
     sender = RecordingSender()
-    ws = ApiGatewayWebSocketDriver(endpoint, lambda: Hub(MemoryRegistry(), sender))
+    ws = ApiGatewayWebSocketDriver(
+        endpoint, lambda: Hub(MemoryRegistry(), sender), verifier=dev_verifier()
+    )
     ws(connect(CID), LambdaContext())
 
     refused = ws(changed(message(CID, "x"), "body", {"text": "hi"}), LambdaContext())

@@ -9,7 +9,6 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from handler.api import chat
 from handler.platform.realtime import (
     Connection,
     ConnectionGone,
@@ -24,6 +23,7 @@ from handler.platform.realtime.endpoint import check_message
 from handler.platform.realtime.registries.dynamodb import DynamoDBRegistry, RegistryError
 from handler.platform.realtime.registries.memory import MemoryRegistry
 from handler.platform.realtime.types import CLOSED_GRACE_SECONDS, MAX_MESSAGE_BYTES
+from tests.support import chat_endpoint as chat
 
 
 class RecordingSender(Sender):

@@ -9,6 +9,7 @@ import os
 import random
 import socket
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
@@ -17,6 +18,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from handler.platform.realtime import Hub, broadcast, current_hub
 from handler.platform.realtime.types import MAX_MESSAGE_BYTES
 from handler.settings import Settings
+from tests.support.auth import socket_url, token
 from tests.support.servers import LiveServer
 
 WAIT = 10.0  # generous bound for any one expected message
@@ -27,8 +29,9 @@ def settings() -> Settings:
     return Settings(environment="test", ws_send_timeout=0.5)
 
 
-def url(server: LiveServer, client_id: object) -> str:
-    return f"ws://127.0.0.1:{server.port}/ws/{client_id}"
+def url(server: LiveServer, subject: object) -> str:
+    """The chat socket, signed in as `subject` (the name the chat gives the client)."""
+    return socket_url(f"ws://127.0.0.1:{server.port}/ws", subject=str(subject))
 
 
 async def recv(ws: ClientConnection) -> str:
@@ -71,16 +74,27 @@ def test_three_clients_each_receive_every_message(live_server: LiveServer) -> No
     asyncio.run(scenario())
 
 
-@pytest.mark.parametrize("client_id", ["abc", "1" * 19, "-1"])
-def test_invalid_client_id_is_refused_at_the_handshake(
-    live_server: LiveServer, client_id: str
+@pytest.mark.parametrize("path", ["/ws/1", "/ws?client_id=1", "/ws?token=", "/ws?token=a.b.c"])
+def test_a_socket_without_a_valid_token_is_refused_401_at_the_handshake(
+    live_server: LiveServer, path: str
 ) -> None:
     async def scenario() -> None:
         with pytest.raises(InvalidStatus) as caught:
-            async with connect(url(live_server, client_id)):
+            async with connect(f"ws://127.0.0.1:{live_server.port}{path}"):
                 pass
-        assert caught.value.response.status_code == 403
-        assert b"client_id" in caught.value.response.body
+        assert caught.value.response.status_code == 401
+        assert b"error" in caught.value.response.body
+
+    asyncio.run(scenario())
+
+
+def test_a_token_in_the_bearer_subprotocol_signs_in(live_server: LiveServer) -> None:
+    async def scenario() -> None:
+        protocols: list[Any] = ["chat", f"bearer.{token(subject='bob')}"]
+        async with connect(f"ws://127.0.0.1:{live_server.port}/ws", subprotocols=protocols) as ws:
+            assert ws.subprotocol == "chat", "the token is never echoed"
+            await ws.send("hi")
+            assert await recv(ws) == "Client bob: hi"
 
     asyncio.run(scenario())
 

@@ -20,8 +20,8 @@ import redis
 from fastapi.testclient import TestClient
 from redis.crc import key_slot
 
-from handler.app import create_app
-from handler.settings import Settings
+from handler.platform.settings import PlatformSettings
+from tests.support.platform_app import cache_and_limits_app
 
 # What the app may send: keyed GET/SET (cashews), EVALSHA/EVAL with one key and SCRIPT
 # LOAD (limits' moving window), and the connection's own PING/HELLO/CLIENT SETNAME.
@@ -91,7 +91,7 @@ def test_cache_and_limiter_commands_fit_elasticache_serverless(
 ) -> None:
     url, prefix = database_zero
     name = f"audit-{uuid.uuid4().hex[:8]}"
-    settings = Settings(
+    settings = PlatformSettings(
         environment="test",
         redis_url=url,
         redis_key_prefix=prefix,
@@ -101,7 +101,7 @@ def test_cache_and_limiter_commands_fit_elasticache_serverless(
     )
     monitor = Monitor(url)
     try:
-        with TestClient(create_app(settings)) as client:
+        with TestClient(cache_and_limits_app(settings)) as client:
             outcomes = [client.get("/cached").headers["x-cache"] for _ in range(2)]
             statuses = [client.get("/limited").status_code for _ in range(6)]
             client.get("/cached", headers={"Cache-Control": "no-cache"})
@@ -136,7 +136,7 @@ def _keys(admin: redis.Redis, args: list[str]) -> list[str]:
 )
 def test_production_refuses_a_redis_database_other_than_zero(url: str) -> None:
     with pytest.raises(ValueError, match="database 0 only"):
-        Settings(environment="production", redis_url=url)
+        PlatformSettings(environment="production", redis_url=url)
 
 
 @pytest.mark.parametrize(
@@ -149,9 +149,9 @@ def test_production_refuses_a_redis_database_other_than_zero(url: str) -> None:
     ],
 )
 def test_production_accepts_database_zero(url: str) -> None:
-    assert Settings(environment="production", redis_url=url).redis_url == url
+    assert PlatformSettings(environment="production", redis_url=url).redis_url == url
 
 
 def test_other_environments_may_use_any_database() -> None:
     # Tests and local runs share one Redis across databases (this suite uses 15).
-    assert Settings(environment="test", redis_url="redis://127.0.0.1:6379/15").redis_url
+    assert PlatformSettings(environment="test", redis_url="redis://127.0.0.1:6379/15").redis_url

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from handler.app import create_app
 from handler.platform.lambda_http.adapter import LambdaHttpAdapter
-from handler.settings import Settings
+from handler.platform.settings import PlatformSettings
 from tests.support.events import LambdaContext, http_event
+from tests.support.platform_app import cache_and_limits_app
 from tests.support.processes import child_env, printed, run_python
 from tests.support.redis_settings import memory_or_redis_settings
 
@@ -31,14 +31,14 @@ COLD_START = textwrap.dedent(
     def loaded():
         return sorted(name for name in VENDORS if name in sys.modules)
 
-    import handler.lambda_http
-    from handler.app import create_app
     from handler.platform.lambda_http.adapter import LambdaHttpAdapter
-    from handler.settings import Settings
+    from handler.platform.settings import PlatformSettings
     from tests.support.events import LambdaContext, http_event
+    from tests.support.platform_app import cache_and_limits_app
 
     seen = {"import": loaded()}
-    adapter = LambdaHttpAdapter(create_app(Settings(**json.loads(sys.argv[1]))))
+    app = cache_and_limits_app(PlatformSettings(**json.loads(sys.argv[1])))
+    adapter = LambdaHttpAdapter(app)
     seen["lifespan"] = loaded()
     answers = []
     for path in ("/cached", "/cached", "/limited"):
@@ -51,7 +51,7 @@ COLD_START = textwrap.dedent(
 )
 
 
-def cold_start(settings: Settings) -> dict[str, Any]:
+def cold_start(settings: PlatformSettings) -> dict[str, Any]:
     """A fresh Lambda environment: import, lifespan, then three requests."""
     fields = {
         "environment": "test",
@@ -65,10 +65,10 @@ def cold_start(settings: Settings) -> dict[str, Any]:
 
 
 def test_cold_start_imports_no_cache_or_limit_library_until_a_request_needs_one(
-    settings: Settings,
+    settings: PlatformSettings,
 ) -> None:
     result = cold_start(settings)
-    assert result["seen"]["import"] == [], "importing handler.lambda_http"
+    assert result["seen"]["import"] == [], "importing the platform and building the app"
     assert result["seen"]["lifespan"] == [], "entering the lifespan"
     assert {"cashews", "limits"} <= set(result["seen"]["requests"])
     (miss, miss_headers), (hit, hit_headers), (limited, limit_headers) = result["answers"]
@@ -77,8 +77,8 @@ def test_cold_start_imports_no_cache_or_limit_library_until_a_request_needs_one(
     assert limit_headers["x-ratelimit-remaining"] == "4"
 
 
-def test_first_requests_build_the_backends_on_the_local_path(settings: Settings) -> None:
-    with TestClient(create_app(settings)) as client:
+def test_first_requests_build_the_backends_on_the_local_path(settings: PlatformSettings) -> None:
+    with TestClient(cache_and_limits_app(settings)) as client:
         first = [client.get(path) for path in ("/cached", "/limited", "/cached", "/limited")]
     assert [r.status_code for r in first] == [200] * 4
     assert [first[0].headers["x-cache"], first[2].headers["x-cache"]] == ["MISS", "HIT"]
@@ -90,10 +90,10 @@ def test_first_requests_build_the_backends_on_the_local_path(settings: Settings)
 
 
 def test_a_redis_url_that_cannot_be_used_degrades_like_redis_down(
-    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
-    settings = Settings(environment="test", redis_url=BAD_URL)
-    with TestClient(create_app(settings)) as client:  # startup does not need Redis
+    settings = PlatformSettings(environment="test", redis_url=BAD_URL)
+    with TestClient(cache_and_limits_app(settings)) as client:  # startup does not need Redis
         cached = [client.get("/cached") for _ in range(2)]
         limited = client.get("/limited")
     assert [r.status_code for r in cached] == [200, 200]
@@ -101,13 +101,14 @@ def test_a_redis_url_that_cannot_be_used_degrades_like_redis_down(
     assert limited.status_code == 200, "fails open by default"
     assert limited.headers["x-ratelimit-limit"] == "5"
     assert "x-ratelimit-remaining" not in limited.headers
-    logged = capsys.readouterr().out
-    assert logged.count("redis unavailable (ValueError") == 1, "logged once; breaker open"
+    logged = [r.getMessage() for r in caplog.records if "redis unavailable" in r.getMessage()]
+    assert len(logged) == 1, "logged once; breaker open"
+    assert "redis unavailable (ValueError" in logged[0]
 
 
 def test_a_redis_url_that_cannot_be_used_fails_closed_on_lambda_when_configured() -> None:
-    settings = Settings(environment="test", redis_url=BAD_URL, rate_limit_fail_open=False)
-    handler = LambdaHttpAdapter(create_app(settings))
+    settings = PlatformSettings(environment="test", redis_url=BAD_URL, rate_limit_fail_open=False)
+    handler = LambdaHttpAdapter(cache_and_limits_app(settings))
     try:
         cached = handler(http_event("http_api_v2", path="/cached"), LambdaContext())
         limited = handler(http_event("http_api_v2", path="/limited"), LambdaContext())

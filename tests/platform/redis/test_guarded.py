@@ -5,6 +5,7 @@ Redis is not hammered."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
 import statistics
 import time
@@ -13,10 +14,10 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from handler.app import create_app
 from handler.platform.lambda_http.adapter import LambdaHttpAdapter
-from handler.settings import Settings
+from handler.platform.settings import PlatformSettings
 from tests.support.events import LambdaContext, http_event
+from tests.support.platform_app import cache_and_limits_app
 from tests.support.servers import LiveServer, burst, free_port
 
 TIMEOUT = 0.2
@@ -69,7 +70,9 @@ def timed(client: TestClient, path: str) -> tuple[float, int, dict[str, str]]:
 
 
 def baseline(path: str) -> float:
-    with TestClient(create_app(Settings(environment="test", redis_url=""))) as client:
+    with TestClient(
+        cache_and_limits_app(PlatformSettings(environment="test", redis_url=""))
+    ) as client:
         return statistics.median(timed(client, path)[0] for _ in range(5))
 
 
@@ -80,30 +83,32 @@ def assert_added_latency_bounded(elapsed: list[float], memory: float) -> None:
     assert max(elapsed) - memory < TIMEOUT + MARGIN
 
 
-def test_cached_answers_fresh_when_redis_refuses(capsys: pytest.CaptureFixture[str]) -> None:
+def test_cached_answers_fresh_when_redis_refuses(caplog: pytest.LogCaptureFixture) -> None:
     memory = baseline("/cached")
-    settings = Settings(
+    settings = PlatformSettings(
         environment="test",
         redis_url=closed_port_url(),
         redis_timeout=TIMEOUT,
         redis_backoff=30.0,  # no probe within the test however slow the machine
     )
-    with TestClient(create_app(settings)) as client:
+    with TestClient(cache_and_limits_app(settings)) as client:
         answers = [timed(client, "/cached") for _ in range(5)]
         bodies = {client.get("/cached").json()["value"] for _ in range(3)}
     assert [status for _, status, _ in answers] == [200] * 5
     assert [headers["x-cache"] for _, _, headers in answers] == ["MISS"] * 5
     assert len(bodies) == 3, "computed fresh every time"
     assert_added_latency_bounded([elapsed for elapsed, _, _ in answers], memory)
-    logged = capsys.readouterr().out
-    assert logged.count("WARNING") == 1, "one warning per outage, not one per request"
-    assert "redis unavailable (ConnectionError" in logged
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1, "one warning per outage, not one per request"
+    assert "redis unavailable (ConnectionError" in warnings[0]
 
 
 def test_limited_fails_open_by_default_when_redis_is_down() -> None:
     memory = baseline("/limited")
-    settings = Settings(environment="test", redis_url=closed_port_url(), redis_timeout=TIMEOUT)
-    with TestClient(create_app(settings)) as client:
+    settings = PlatformSettings(
+        environment="test", redis_url=closed_port_url(), redis_timeout=TIMEOUT
+    )
+    with TestClient(cache_and_limits_app(settings)) as client:
         answers = [timed(client, "/limited") for _ in range(7)]
     assert [status for _, status, _ in answers] == [200] * 7
     for _, _, headers in answers:
@@ -113,13 +118,13 @@ def test_limited_fails_open_by_default_when_redis_is_down() -> None:
 
 
 def test_limited_answers_503_when_configured_to_fail_closed() -> None:
-    settings = Settings(
+    settings = PlatformSettings(
         environment="test",
         redis_url=closed_port_url(),
         redis_timeout=TIMEOUT,
         rate_limit_fail_open=False,
     )
-    with TestClient(create_app(settings)) as client:
+    with TestClient(cache_and_limits_app(settings)) as client:
         answer = client.get("/limited")
         cached = client.get("/cached")
     assert answer.status_code == 503
@@ -133,10 +138,10 @@ def test_limited_answers_503_when_configured_to_fail_closed() -> None:
 
 def test_a_hung_redis_costs_one_timeout_then_is_left_alone(hung_redis: HungRedis) -> None:
     memory = baseline("/cached")
-    settings = Settings(
+    settings = PlatformSettings(
         environment="test", redis_url=hung_redis.url, redis_timeout=TIMEOUT, redis_backoff=30.0
     )
-    with TestClient(create_app(settings)) as client:
+    with TestClient(cache_and_limits_app(settings)) as client:
         first, status, _ = timed(client, "/cached")
         connections = hung_redis.connections()
         later = [timed(client, path) for path in ("/cached", "/limited") * 5]
@@ -152,10 +157,10 @@ def test_a_hung_redis_costs_one_timeout_then_is_left_alone(hung_redis: HungRedis
 
 
 def test_after_the_pause_one_request_probes_the_hung_redis_again(hung_redis: HungRedis) -> None:
-    settings = Settings(
+    settings = PlatformSettings(
         environment="test", redis_url=hung_redis.url, redis_timeout=TIMEOUT, redis_backoff=0.3
     )
-    with TestClient(create_app(settings)) as client:
+    with TestClient(cache_and_limits_app(settings)) as client:
         client.get("/cached")  # trips the breaker
         tripped = hung_redis.connections()
         time.sleep(0.4)  # longer than the pause: a slow machine only makes it longer
@@ -166,27 +171,29 @@ def test_after_the_pause_one_request_probes_the_hung_redis_again(hung_redis: Hun
 
 
 def test_a_burst_during_an_outage_logs_once_and_pauses_once(
-    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     """Concurrent requests all find Redis down: one trip, one warning, one pause (not a
     pause doubled per request); fail-closed answers show the pause in Retry-After."""
-    settings = Settings(
+    settings = PlatformSettings(
         environment="test",
         redis_url=closed_port_url(),
         redis_timeout=TIMEOUT,
         redis_backoff=10.0,  # per-request doubling would show 20 or 30 (the cap)
         rate_limit_fail_open=False,
     )
-    with LiveServer(create_app(settings)) as server:
+    with LiveServer(cache_and_limits_app(settings)) as server:
         answers = asyncio.run(burst(f"{server.url}/limited", 30))
     assert {answer.status_code for answer in answers} == {503}
     assert max(int(answer.headers["retry-after"]) for answer in answers) <= 10
-    assert capsys.readouterr().out.count("redis unavailable") == 1
+    assert sum("redis unavailable" in r.getMessage() for r in caplog.records) == 1
 
 
 def test_lambda_answers_when_redis_is_down(lambda_context: LambdaContext) -> None:
-    settings = Settings(environment="test", redis_url=closed_port_url(), redis_timeout=TIMEOUT)
-    adapter = LambdaHttpAdapter(create_app(settings))
+    settings = PlatformSettings(
+        environment="test", redis_url=closed_port_url(), redis_timeout=TIMEOUT
+    )
+    adapter = LambdaHttpAdapter(cache_and_limits_app(settings))
     try:
         cached = adapter(http_event("http_api_v2", path="/cached"), lambda_context)
         limited = [

@@ -11,24 +11,24 @@ import pytest
 import redis.asyncio
 from fastapi.testclient import TestClient
 
-from handler.app import create_app
 from handler.platform.redis.budget import PoolExhausted, redis_budget
 from handler.platform.redis.pool import open_redis_pool
-from handler.settings import Settings
+from handler.platform.settings import PlatformSettings
+from tests.support.platform_app import cache_and_limits_app
 from tests.support.servers import LiveServer, burst
 
 
 def test_a_burst_larger_than_the_pool_keeps_the_limit(redis_url: str, redis_prefix: str) -> None:
     """Requests beyond the pool wait for a connection; a busy pool says nothing about
     Redis's health, so the limiter never fails open for it."""
-    settings = Settings(
+    settings = PlatformSettings(
         environment="test",
         redis_url=redis_url,
         redis_key_prefix=redis_prefix,
         redis_max_connections=4,
         redis_timeout=2.0,  # generous: the wait, not this shared machine's speed, is tested
     )
-    with LiveServer(create_app(settings)) as server:
+    with LiveServer(cache_and_limits_app(settings)) as server:
         answers = asyncio.run(burst(f"{server.url}/limited", 100))
         after = httpx.get(f"{server.url}/limited")
     statuses = sorted(answer.status_code for answer in answers)
@@ -40,14 +40,14 @@ def test_a_burst_larger_than_the_pool_keeps_the_limit(redis_url: str, redis_pref
 def test_a_request_finding_no_free_connection_degrades_alone(
     redis_url: str, redis_prefix: str
 ) -> None:
-    settings = Settings(
+    settings = PlatformSettings(
         environment="test",
         redis_url=redis_url,
         redis_key_prefix=redis_prefix,
         redis_max_connections=1,
         redis_timeout=0.2,
     )
-    with TestClient(create_app(settings)) as client:
+    with TestClient(cache_and_limits_app(settings)) as client:
         assert client.get("/limited").headers["x-ratelimit-remaining"] == "4"
         pool = client.portal.call(client.app_state["app"].redis_pool.get)  # built by /limited
         held = client.portal.call(pool.get_connection)  # the one connection, busy

@@ -20,8 +20,8 @@ import httpx
 import pytest
 import redis
 
-from handler.app import create_app
-from handler.settings import Settings
+from handler.platform.settings import PlatformSettings
+from tests.support.platform_app import cache_and_limits_app
 from tests.support.redis_server import RedisServer
 from tests.support.require import require
 from tests.support.servers import LiveServer
@@ -102,7 +102,7 @@ async def burst_through_a_restart(
 @pytest.mark.parametrize("fail_open", [True, False], ids=["fail-open", "fail-closed"])
 def test_redis_killed_and_restarted_mid_burst(redis_server: RedisServer, fail_open: bool) -> None:
     prefix = f"test-{uuid.uuid4().hex[:12]}:"
-    settings = Settings(
+    settings = PlatformSettings(
         environment="test",
         redis_url=redis_server.url,
         redis_key_prefix=prefix,
@@ -110,7 +110,7 @@ def test_redis_killed_and_restarted_mid_burst(redis_server: RedisServer, fail_op
         redis_backoff=BACKOFF,
         rate_limit_fail_open=fail_open,
     )
-    with LiveServer(create_app(settings)) as live:
+    with LiveServer(cache_and_limits_app(settings)) as live:
         answers, killed, restarted = asyncio.run(burst_through_a_restart(live.url, redis_server))
 
     before = [a for a in answers if a.at + a.seconds < killed]

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import asyncio
 
-from fastapi import FastAPI
-
-from handler.api.chat import endpoint
 from handler.platform.lambda_http.adapter import LambdaHttpAdapter
 from handler.platform.realtime import Hub
 from handler.platform.realtime.drivers.api_gateway import ApiGatewayWebSocketDriver
@@ -17,7 +14,9 @@ from handler.platform.tasks.envelope import encode_task
 from handler.platform.tasks.idempotency import InMemoryPersistenceLayer
 from handler.platform.tasks.registry import TaskRegistry
 from handler.platform.tasks.worker import TaskWorker
+from tests.support.chat_endpoint import endpoint
 from tests.support.events import LambdaContext
+from tests.support.platform_app import platform_app
 from tests.support.task_queues import message, sqs_event
 
 tasks = TaskRegistry()
@@ -30,9 +29,9 @@ async def note_loop() -> None:
 
 
 def test_http_websocket_and_worker_entries_share_the_current_loop(
-    app: FastAPI, lambda_context: LambdaContext
+    lambda_context: LambdaContext,
 ) -> None:
-    http = LambdaHttpAdapter(app)
+    http = LambdaHttpAdapter(platform_app())
     try:
         ws = ApiGatewayWebSocketDriver(endpoint, lambda: Hub(MemoryRegistry(), LocalSocketSender()))
         worker = TaskWorker(persistence=InMemoryPersistenceLayer(), dead_letters=None, tasks=tasks)

@@ -13,11 +13,10 @@ import pytest
 from fastapi import APIRouter, FastAPI
 from fastapi.testclient import TestClient
 
-from handler.api.notification_tasks import OUTBOX, Email
 from handler.platform.http.deps import TasksDep
+from handler.platform.http.middleware import RequestIdMiddleware
 from handler.platform.tasks import task
-from handler.settings import Settings
-from tests.support.auth import bearer
+from tests.support.platform_app import platform_app
 from tests.support.servers import LiveServer
 
 release = threading.Event()
@@ -64,9 +63,16 @@ def _reset() -> None:
     ran.clear()
 
 
+@router.get("/health")
+async def health() -> dict[str, str]:
+    return {"status": "ok"}
+
+
 @pytest.fixture
-def local_app(app: FastAPI) -> FastAPI:
+def local_app() -> FastAPI:
+    app = platform_app()
     app.include_router(router)
+    app.add_middleware(RequestIdMiddleware)
     return app
 
 
@@ -87,21 +93,6 @@ def test_task_runs_after_the_response_is_sent(local_app: FastAPI) -> None:
         wait_for(lambda: ("done", "slow") in ran)
     started = ran[0]
     assert started[2] != int(response.json()["loop"]), "a sync task runs in a worker thread"
-
-
-def test_demo_route_sends_the_email_locally(live_server: LiveServer) -> None:
-    OUTBOX.clear()
-
-    response = httpx.post(
-        f"{live_server.url}/send-notification/",
-        params={"email": "ada@example.com"},
-        headers=bearer(Settings(environment="test"), "ada"),
-    )
-
-    assert response.status_code == 200
-    assert response.json()["message"] == "Notification sent in the background"
-    wait_for(lambda: len(OUTBOX) == 1)
-    assert OUTBOX[0] == Email(to="ada@example.com", message="some notification")
 
 
 def test_failing_task_is_logged_and_the_next_task_still_runs(

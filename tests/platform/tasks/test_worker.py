@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 
 from handler.composition import task_worker
+from handler.platform.settings import PlatformSettings
 from handler.platform.tasks.envelope import EncodedTask, encode_task
 from handler.platform.tasks.idempotency import InMemoryPersistenceLayer
 from handler.platform.tasks.registry import TaskRegistry
 from handler.platform.tasks.worker import TaskWorker
-from handler.settings import Settings
 from tests.support.events import LambdaContext
 from tests.support.task_queues import Aws, message, sqs_event
 
@@ -57,12 +57,12 @@ def encoded(func: Any, *args: Any, **kwargs: Any) -> EncodedTask:
     return encode_task(spec, args, kwargs, request_id="req-42", max_bytes=1_048_576)
 
 
-def sqs_worker(settings: Settings) -> TaskWorker:
+def sqs_worker(settings: PlatformSettings) -> TaskWorker:
     return task_worker(settings, tasks=tasks)
 
 
 def test_batch_fails_only_the_raising_task_and_dead_letters_poison(
-    aws: Aws, sqs_settings: Settings, lambda_context: LambdaContext
+    aws: Aws, sqs_settings: PlatformSettings, lambda_context: LambdaContext
 ) -> None:
     good = encoded(record, "ok")
     unknown = json.loads(encoded(record, "x").body) | {"name": "no_such_task"}
@@ -95,7 +95,7 @@ def test_batch_fails_only_the_raising_task_and_dead_letters_poison(
 
 
 def test_same_message_delivered_twice_runs_its_effect_once(
-    aws: Aws, sqs_settings: Settings, lambda_context: LambdaContext
+    aws: Aws, sqs_settings: PlatformSettings, lambda_context: LambdaContext
 ) -> None:
     task = encoded(record, "once")
     worker = sqs_worker(sqs_settings)
@@ -118,7 +118,7 @@ def test_same_message_delivered_twice_runs_its_effect_once(
 
 
 def test_failed_task_runs_again_on_redelivery(
-    aws: Aws, sqs_settings: Settings, lambda_context: LambdaContext
+    aws: Aws, sqs_settings: PlatformSettings, lambda_context: LambdaContext
 ) -> None:
     failures_left.append(1)
     body = encoded(flaky, "second time lucky").body
@@ -133,7 +133,7 @@ def test_failed_task_runs_again_on_redelivery(
 
 
 def test_async_task_is_awaited_by_the_worker(
-    aws: Aws, sqs_settings: Settings, lambda_context: LambdaContext
+    aws: Aws, sqs_settings: PlatformSettings, lambda_context: LambdaContext
 ) -> None:
     worker = sqs_worker(sqs_settings)
     body = encoded(record_async, "awaited").body
@@ -145,7 +145,7 @@ def test_async_task_is_awaited_by_the_worker(
 
 
 def test_poison_is_kept_when_the_dead_letter_queue_refuses_it(
-    aws: Aws, sqs_settings: Settings, lambda_context: LambdaContext
+    aws: Aws, sqs_settings: PlatformSettings, lambda_context: LambdaContext
 ) -> None:
     aws.sqs.delete_queue(QueueUrl=aws.dlq_url)
 
@@ -178,7 +178,7 @@ def test_in_memory_idempotency_runs_a_task_once(lambda_context: LambdaContext) -
 
 def test_worker_logs_carry_task_and_request_ids(
     aws: Aws,
-    sqs_settings: Settings,
+    sqs_settings: PlatformSettings,
     lambda_context: LambdaContext,
     caplog: pytest.LogCaptureFixture,
 ) -> None:

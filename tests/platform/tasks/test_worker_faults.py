@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 
 from handler.composition import idempotency_store
+from handler.platform.settings import PlatformSettings
 from handler.platform.tasks.envelope import encode_task
 from handler.platform.tasks.registry import TaskRegistry
 from handler.platform.tasks.worker import TaskWorker
-from handler.settings import Settings
 from tests.support.events import LambdaContext
 from tests.support.faults import refuse
 from tests.support.task_queues import Aws, message, sqs_event
@@ -55,7 +55,7 @@ def body_of(value: str, task: str = "record") -> str:
     return encode_task(tasks.get(task), (value,), {}, request_id="req-1", max_bytes=1 << 20).body
 
 
-def worker_and_table(settings: Settings) -> tuple[TaskWorker, Any]:
+def worker_and_table(settings: PlatformSettings) -> tuple[TaskWorker, Any]:
     store = idempotency_store(settings)
     worker = TaskWorker(persistence=store, dead_letters=None, tasks=tasks)
     return worker, store.client  # type: ignore[attr-defined]
@@ -72,7 +72,7 @@ def redelivered_later(worker: TaskWorker, body: str) -> dict[str, Any]:
 
 
 def test_a_throttled_start_record_leaves_the_task_for_a_retry_that_runs_it_once(
-    aws: Aws, sqs_settings: Settings
+    aws: Aws, sqs_settings: PlatformSettings
 ) -> None:
     """PutItem (the in-progress record) throttled: the task does not run and its message
     is a batch item failure, so SQS delivers it again; that delivery runs it once, and a
@@ -93,7 +93,7 @@ def test_a_throttled_start_record_leaves_the_task_for_a_retry_that_runs_it_once(
 
 
 def test_a_throttled_success_record_does_not_run_the_task_twice(
-    aws: Aws, sqs_settings: Settings, caplog: pytest.LogCaptureFixture
+    aws: Aws, sqs_settings: PlatformSettings, caplog: pytest.LogCaptureFixture
 ) -> None:
     """The task ran, then UpdateItem (its COMPLETED record) was throttled. The message is
     acknowledged, not failed: a retry would find only an expired in-progress record and run
@@ -117,7 +117,7 @@ def test_a_throttled_success_record_does_not_run_the_task_twice(
 
 
 def test_a_throttled_delete_after_a_failed_task_retries_it_later(
-    aws: Aws, sqs_settings: Settings, caplog: pytest.LogCaptureFixture
+    aws: Aws, sqs_settings: PlatformSettings, caplog: pytest.LogCaptureFixture
 ) -> None:
     """The task raised, and DeleteItem (freeing its key for the retry) was throttled: the
     message is a batch item failure; the in-progress record blocks the key until the

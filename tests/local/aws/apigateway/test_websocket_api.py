@@ -30,6 +30,7 @@ from handler.settings import get_settings
 from local.aws import topology
 from local.aws.apigateway.websocket_api import websocket_api_app
 from local.aws.lambda_.invoke import Failure, Invocation, Invoker
+from tests.support.auth import token
 from tests.support.events import load_event
 from tests.support.gateway_doubles import GATEWAY_ID, FakeFunction, InProcessFunction, fresh_entry
 from tests.support.servers import LiveServer
@@ -88,21 +89,15 @@ def test_a_refused_connect_refuses_the_handshake_with_its_status(status: int) ->
     assert fake.routes() == ["$connect"]
 
 
-def test_the_subprotocol_connect_answers_is_the_handshakes() -> None:
+def test_the_subprotocol_connect_chose_answers_the_handshake() -> None:
     def answer(event: dict[str, Any]) -> Any:
-        offered = event["headers"].get("Sec-WebSocket-Protocol", "")
-        chosen = "graphql-transport-ws" if "graphql-transport-ws" in offered else None
-        return {
-            "statusCode": 200,
-            **({"headers": {"Sec-WebSocket-Protocol": chosen}} if chosen else {}),
-        }
+        offered = event["headers"]["Sec-WebSocket-Protocol"]
+        assert offered == "chat, bearer.abc"
+        return {"statusCode": 200, "headers": {"Sec-WebSocket-Protocol": "chat"}}
 
-    with websocket_api(FakeFunction(answer)) as url:
-        offered = ["graphql-transport-ws", "other"]
-        with socket(url, subprotocols=offered) as ws:
-            assert ws.subprotocol == "graphql-transport-ws"
-        with socket(url) as ws:
-            assert ws.subprotocol is None
+    fake = FakeFunction(answer)
+    with websocket_api(fake) as url, socket(url, subprotocols=["chat", "bearer.abc"]) as ws:
+        assert ws.subprotocol == "chat"
 
 
 def test_a_failed_connect_invocation_refuses_with_502() -> None:
@@ -355,11 +350,11 @@ def test_the_real_websocket_function_chats_through_the_gateway(
             with fresh_entry("handler.lambda_ws") as lambda_ws, server:
                 entry["handler"] = lambda_ws.handler
                 with pytest.raises(InvalidStatus) as refused:
-                    socket(server.url)  # no ?client_id: the chat refuses it
-                assert refused.value.response.status_code == 400
+                    socket(server.url, "?client_id=1")  # no token: the chat refuses it
+                assert refused.value.response.status_code == 401
                 with (
-                    socket(server.url, "?client_id=1") as one,
-                    socket(server.url, "?client_id=2") as two,
+                    socket(server.url, f"?token={token(subject='1')}") as one,
+                    socket(server.url, f"?token={token(subject='2')}") as two,
                 ):
                     one.send("hi")
                     assert one.recv(timeout=5) == "Client 1: hi"

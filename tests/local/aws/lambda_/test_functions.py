@@ -50,7 +50,9 @@ def test_an_environment_inits_once_over_several_invokes() -> None:
     lines: list[str] = []
 
     async def scenario() -> list[Any]:
-        http = pool(lines, HTTP, dict(BASE_ENVIRONMENT), max_environments=1)
+        # Production refuses to start without an issuer; anonymous reads never ask it.
+        environment = {**BASE_ENVIRONMENT, "AUTH_ISSUER": "https://issuer.example.invalid/pool"}
+        http = pool(lines, HTTP, environment, max_environments=1)
         try:
             event = http_event("http_api_v2", path="/api/v1/users")
             return [await http.invoke(event) for _ in range(3)]

@@ -1,5 +1,6 @@
-"""The AWS path under moto: the HTTP Lambda sends to SQS before answering, the worker
-Lambda runs what it receives."""
+"""The demo's tasks on the AWS path under moto: the HTTP Lambda (the demo app) sends its
+notification to SQS before answering, the worker Lambda (`handler.lambda_worker`) runs
+what it receives. The SQS queue itself: tests/platform/tasks/."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
-"""Metrics and traces through the three Lambda entries with recorded events: the HTTP
-entry in a fresh interpreter (as the runtime imports it), the worker and WebSocket
-entries in this one under moto, the trace header carried by moto's SQS."""
+"""Metrics and traces through the demo's three Lambda entries with recorded events: the
+HTTP entry in a fresh interpreter (as the runtime imports it), the worker and WebSocket
+entries in this one under moto, the trace header carried by moto's SQS. The recorder
+itself, on an app of its own: tests/platform/metrics/."""
 
 from __future__ import annotations
 
