@@ -40,6 +40,7 @@ from handler.composition import (
 from handler.platform.http.access_log import AccessLogMiddleware
 from handler.platform.http.api_docs import install_api_docs
 from handler.platform.http.app_state import STATE_KEY, StartedState
+from handler.platform.http.caching_route import CachingRoute
 from handler.platform.http.errors import install_error_handlers
 from handler.platform.http.lazy import LazyApp
 from handler.platform.http.limits import RequestLimitsMiddleware
@@ -141,6 +142,8 @@ def _new_app(settings: Settings, lifespan: Any) -> FastAPI:
         redoc_url=None,
     )
     app.state.settings = settings
+    # Routes added on the app itself serve `@cached` answers too (routers set their own).
+    app.router.route_class = CachingRoute
     install_error_handlers(app)
     # Last added is outermost: the 500 answer still gets the timing and custom headers,
     # and every log line inside carries the request id.

@@ -12,14 +12,10 @@ from functools import lru_cache
 
 from pydantic import Field, SecretStr, model_validator
 
-from handler.platform.settings import (
-    ConfigError,
-    PlatformSettings,
-    load_settings,
-    refuse_short_secret,
-)
+from handler.platform import settings as platform_settings
+from handler.platform.settings import ConfigError, PlatformSettings, refuse_short_secret
 
-__all__ = ["ConfigError", "Settings", "get_settings"]
+__all__ = ["ConfigError", "Settings", "get_settings", "load_settings"]
 
 
 class Settings(PlatformSettings):
@@ -48,7 +44,13 @@ class Settings(PlatformSettings):
         return self
 
 
+def load_settings() -> Settings:
+    """`Settings()` from the environment, or `ConfigError` naming the variables at fault
+    (what a function's init does; the emulator's preflight runs it too)."""
+    return platform_settings.load_settings(Settings)
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     """The process's settings, read once; raises `ConfigError` for an invalid environment."""
-    return load_settings(Settings)
+    return load_settings()

@@ -53,5 +53,11 @@ def run(settings: Settings, *, wait_seconds: int = 20, max_polls: int | None = N
         client=client,
         log=logger.info,
     )
-    logger.info("polling %s", settings.task_queue_url)
-    asyncio.run(source.run(max_polls))
+
+    async def poll() -> None:
+        # Said once the loop runs: a Ctrl+C from then on is asyncio.run's to handle (one
+        # that lands while the loop is being built leaves a half-made loop's traceback).
+        logger.info("polling %s", settings.task_queue_url)
+        await source.run(max_polls)
+
+    asyncio.run(poll())

@@ -9,9 +9,10 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 
 from handler.platform.http.cached import cached
+from handler.platform.http.caching_route import CachingRoute
 from handler.platform.http.rate_limit import rate_limit
 
-router = APIRouter(tags=["caching"])
+router = APIRouter(tags=["caching"], route_class=CachingRoute)
 
 
 class Computed(BaseModel):

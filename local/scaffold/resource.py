@@ -130,7 +130,7 @@ EDITS: tuple[Edit, ...] = (
         "docs/configuration.md",
         r"^\| `[A-Z0-9_]+_TABLE` \|.*$",
         lambda n: (
-            f"| `{n.variable}` | empty: memory | DynamoDB table of the {n.name} resource,"
+            f"| `{n.variable}` | app | empty: memory | DynamoDB table of the {n.name} resource,"
             f" partition key `pk` (S), declared in `tables.toml` |"
         ),
     ),

@@ -11,7 +11,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from tests.bench.common import record
+from tests.bench.common import figure, record
 
 GOALS_MB = {"http": 8, "worker": 6, "ws": 6, "stream": 8}
 PANEL = "Lambda asset, zipped (MB)"
@@ -53,10 +53,10 @@ def main() -> None:
             PipBundling(asset=asset, wheels=wheels).try_bundle(str(root / name))
             size = zipped_bytes(root / name) / 1e6
             goal = f"goal <= {GOALS_MB[name]} MB: " + ("ok" if size <= GOALS_MB[name] else "OVER")
-            print(f"  {name + ' function':<52} {size:>10.2f} MB  {goal}")
+            figure(f"{name} function", size, "MB", goal)
             record(PANEL, f"{name} function", size)
         before = _one_asset_for_all(wheels, root) / 1e6
-        print(f"  {'one asset for all four (before)':<52} {before:>10.2f} MB")
+        figure("one asset for all four (before)", before, "MB")
         record(PANEL, "one asset for all (before)", before)
 
 

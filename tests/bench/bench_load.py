@@ -21,7 +21,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,24 +34,6 @@ CONNECTIONS = 32
 SECONDS = 10
 REPEATS = 3
 EMULATED_CONNECTIONS = 6
-BARE_APP = """
-from typing import Any
-
-from fastapi import FastAPI
-from pydantic import BaseModel
-
-app = FastAPI()
-
-
-class UsersV1(BaseModel):
-    version: str = "1"
-    users: list[dict[str, Any]] = []
-
-
-@app.get("/api/v1/users")
-async def list_users_v1() -> UsersV1:
-    return UsersV1()
-"""
 _UNITS = {"us": 1e-6, "ms": 1e-3, "s": 1.0}
 
 
@@ -106,23 +87,23 @@ def local_full_vs_bare() -> None:
     drop = ("AWS_", "REDIS_", "TASK_", "WS_", "CONNECTIONS_", "IDEMPOTENCY_")
     full_port, bare_port = free_port(), free_port()
     full_env = child_env(drop=drop, PORT=str(full_port))
-    with tempfile.TemporaryDirectory() as workdir:
-        Path(workdir, "bare.py").write_text(textwrap.dedent(BARE_APP))
-        bare_cmd = [sys.executable, "-m", "uvicorn", "bare:app", "--port", str(bare_port)]
-        with (
-            serving([sys.executable, "-m", "local"], port=full_port, env=full_env) as full,
-            serving(
-                bare_cmd, port=bare_port, env=child_env(drop=drop), ready=ROUTE, cwd=Path(workdir)
-            ) as bare,
-        ):
-            servers = {"full": full, "bare": bare}
-            for server in servers.values():  # warm up: imports, first requests
-                wrk(server.url + ROUTE, connections=CONNECTIONS, seconds=2)
-            runs: dict[str, list[Load]] = {name: [] for name in servers}
-            for _ in range(REPEATS):  # interleaved: a burst of load elsewhere hits both
-                for name, server in servers.items():
-                    url, pid = server.url + ROUTE, server.process.pid
-                    runs[name].append(wrk(url, connections=CONNECTIONS, seconds=SECONDS, pid=pid))
+    # The same body through the same response model, computed per request (bare_app.py).
+    bare_cmd = [
+        *(sys.executable, "-m", "uvicorn", "tests.bench.bare_app:app"),
+        *("--port", str(bare_port)),
+    ]
+    with (
+        serving([sys.executable, "-m", "local"], port=full_port, env=full_env) as full,
+        serving(bare_cmd, port=bare_port, env=child_env(drop=drop), ready=ROUTE) as bare,
+    ):
+        servers = {"full": full, "bare": bare}
+        for server in servers.values():  # warm up: imports, first requests
+            wrk(server.url + ROUTE, connections=CONNECTIONS, seconds=2)
+        runs: dict[str, list[Load]] = {name: [] for name in servers}
+        for _ in range(REPEATS):  # interleaved: a burst of load elsewhere hits both
+            for name, server in servers.items():
+                url, pid = server.url + ROUTE, server.process.pid
+                runs[name].append(wrk(url, connections=CONNECTIONS, seconds=SECONDS, pid=pid))
     print(f"  GET {ROUTE}, {CONNECTIONS} connections, {SECONDS} s x {REPEATS} each", flush=True)
     for name, label in (
         ("full", "full stack (python -m local)"),

@@ -30,6 +30,8 @@ from pathlib import Path
 import httpx
 
 from tests.bench.common import cpu_seconds, figure, show
+from tests.support.chat_clients import token
+from tests.support.cognito import sign_up_and_in
 from tests.support.processes import ROOT, child_env, serving
 from tests.support.servers import free_port
 from tests.support.stack import emulated_stack
@@ -58,12 +60,14 @@ def rss_mb(pid: int) -> float:
     return total_kb / 1024
 
 
-def run_peer(template: str, plan: Mapping[str, float]) -> dict[str, float]:
+def run_peer(template: str, plan: Mapping[str, float], tokens: list[str]) -> dict[str, float]:
+    """The soak's clients in their own process; `tokens`: the two senders' and the rest's."""
     args = [str(plan[k]) for k in ("stayers", "churners", "seconds", "rate")]
     budget = plan["seconds"] + 120  # connecting, draining: never hangs the bench
     done = subprocess.run(
         [sys.executable, "-m", "tests.bench.soak_peer", template, *args],
         cwd=ROOT,
+        env={**os.environ, "SOAK_TOKENS": ",".join(tokens)},
         capture_output=True,
         text=True,
         timeout=budget,
@@ -107,7 +111,8 @@ def soak_local() -> None:
         rss = [rss_mb(pid)]
         for _ in range(LOCAL_ROUNDS):
             cpu = cpu_seconds(pid)
-            result = run_peer(f"ws://127.0.0.1:{port}/ws/{{id}}", LOCAL)
+            tokens = [token("soak-a"), token("soak-b"), token("soak-everyone")]
+            result = run_peer(f"ws://127.0.0.1:{port}/ws?token={{token}}", LOCAL, tokens)
             cpu = cpu_seconds(pid) - cpu
             time.sleep(SETTLE)
             rss.append(rss_mb(pid))
@@ -117,12 +122,19 @@ def soak_local() -> None:
 
 def soak_emulated() -> None:
     with tempfile.TemporaryDirectory() as workdir, emulated_stack(Path(workdir)) as stack:
-        url = stack["WebSocketUrl"]
+        template = stack["WebSocketUrl"] + "?token={token}"
+        idp = stack.client("cognito-idp")
+        pool, client = stack["UserPoolId"], stack["UserPoolClientId"]
+        tokens = [
+            sign_up_and_in(idp, pool_id=pool, client_id=client, name=name).access_token
+            for name in ("soak-a", "soak-b", "soak-everyone")
+        ]
         # One client first: the WebSocket function's environments start (init) here.
-        run_peer(f"{url}?client_id={{id}}", {"stayers": 3, "churners": 0, "seconds": 2, "rate": 2})
+        warm = {"stayers": 3, "churners": 0, "seconds": 2, "rate": 2}
+        run_peer(template, warm, tokens)
         pid = _emulator_pid(stack.log)
         rss = [rss_mb(pid)]
-        result = run_peer(f"{url}?client_id={{id}}", EMULATED)
+        result = run_peer(template, EMULATED, tokens)
         time.sleep(SETTLE)
         rss.append(rss_mb(pid))
     # RSS counts the whole tree: the emulator, moto and every function environment.

@@ -29,6 +29,7 @@ from handler.platform.realtime.senders.signed_http import SignedHttpSender
 from handler.settings import Settings
 from tests.bench.common import ratio, record, show, spread
 from tests.support.boto3_sender import ManagementApiSender
+from tests.support.chat_clients import token
 from tests.support.servers import LiveServer
 
 TARGETS = 1_000
@@ -135,7 +136,9 @@ def bench_local_sockets() -> None:
     rounds = 15
     with LiveServer(_app_with_seed_route()) as server:
         base = f"ws://127.0.0.1:{server.port}"
-        peer = _peer("clients", str(TARGETS), str(rounds), f"{base}/ws", f"{base}/seed")
+        # Every client of ours signs in as "0": the chat names a sender by its token.
+        ours = f"{base}/ws/{{i}}?token={token('0')}"
+        peer = _peer("clients", str(TARGETS), str(rounds), ours, f"{base}/seed/{{i}}")
         out, _ = peer.communicate(timeout=300)
     ours, seed = json.loads(out.strip().splitlines()[-1])
     hub, loop = statistics.median(ours), statistics.median(seed)

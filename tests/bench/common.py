@@ -8,6 +8,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from tests.bench import results
+
 
 def per_call(fn: Callable[[], object], *, number: int, repeats: int = 7) -> float:
     """Median over `repeats` of the mean seconds per call over `number` calls."""
@@ -28,34 +30,43 @@ def spread(samples: list[float]) -> str:
 
 
 def show(label: str, value: float, unit: str = "us", note: str = "") -> None:
+    """A duration in seconds, printed in `unit` (us, ms, s) and kept for the JSON."""
     scale = {"us": 1e6, "ms": 1e3, "s": 1.0}[unit]
     print(f"  {label:<52} {value * scale:>10.1f} {unit}  {note}", flush=True)
+    results.add(label, value, unit, note)
 
 
 def ratio(label: str, value: float, target: str = "") -> None:
     print(f"  {label:<52} {value:>10.2f} x  {target}", flush=True)
+    results.add(label, value, "x", target)
 
 
 def per_call_interleaved(
-    fns: dict[str, Callable[[], object]], *, number: int, repeats: int = 9
+    fns: dict[str, Callable[[], object]],
+    *,
+    number: int,
+    repeats: int = 9,
+    clock: Callable[[], float] = time.perf_counter,
 ) -> dict[str, float]:
     """Like `per_call` for several functions, taking their samples in turn, so a burst of
-    load on a shared machine lands on all of them rather than on one."""
+    load on a shared machine lands on all of them rather than on one. `clock` may be
+    `time.process_time`: this process's CPU, which other processes disturb less."""
     for fn in fns.values():
         fn()
     samples: dict[str, list[float]] = {name: [] for name in fns}
     for _ in range(repeats):
         for name, fn in fns.items():
-            start = time.perf_counter()
+            start = clock()
             for _ in range(number):
                 fn()
-            samples[name].append((time.perf_counter() - start) / number)
+            samples[name].append((clock() - start) / number)
     return {name: statistics.median(values) for name, values in samples.items()}
 
 
 def figure(label: str, value: float, unit: str = "", note: str = "") -> None:
     """A figure that is not a duration (a count, MB, requests per second)."""
     print(f"  {label:<52} {value:>10.1f} {unit}  {note}", flush=True)
+    results.add(label, value, unit, note)
 
 
 def cpu_seconds(pid: int) -> float:

@@ -7,8 +7,10 @@
   the chat broadcasts to everyone as `Client N: <seq> <time>`;
 - CHURNERS clients connect, stay 0.5-2 s, leave, pause 0.1-0.5 s, and again, until the
   senders stop;
-- URL_TEMPLATE holds `{id}` for the client id (`ws://host/ws/{id}`,
-  `ws://host/prod?client_id={id}`).
+- URL_TEMPLATE holds `{token}` for the client's bearer token (`ws://host/ws?token={token}`,
+  `wss://host/prod?token={token}`). SOAK_TOKENS (environment, comma-separated) gives
+  three: the two senders' (the chat names a sender by its token's subject, and the
+  stayers tell messages apart by sender and sequence) and one every other client shares.
 
 It prints one JSON line: messages sent, deliveries expected and received by the stayers
 (expected: every message sent, since they were connected throughout), stayers the server
@@ -20,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import random
 import statistics
 import sys
@@ -83,10 +86,18 @@ async def send_loop(ws: ClientConnection, rate: float, stop: float, tally: Tally
         await asyncio.sleep(max(0.0, began + seq / rate - time.monotonic()))
 
 
-async def churn(template: str, client_id: int, stop: float, tally: Tally) -> None:
+def url_of(template: str, stayer: int | None) -> str:
+    """The URL of stayer number `stayer` (0 and 1 send), or of a churner (None)."""
+    tokens = os.environ["SOAK_TOKENS"].split(",")
+    if stayer is not None and stayer < 2:
+        return template.format(token=tokens[stayer])
+    return template.format(token=tokens[2])
+
+
+async def churn(template: str, stop: float, tally: Tally) -> None:
     while time.monotonic() < stop:
         try:
-            async with connect(template.format(id=client_id), open_timeout=10) as ws:
+            async with connect(url_of(template, None), open_timeout=10) as ws:
                 tally.churn_cycles += 1
                 hold = time.monotonic() + random.uniform(0.5, 2.0)
                 while time.monotonic() < hold:
@@ -105,15 +116,13 @@ async def soak(template: str, stayers: int, churners: int, seconds: float, rate:
     sockets: list[ClientConnection] = []
     for start in range(0, stayers, CONNECT_BATCH):
         ids = range(start, min(stayers, start + CONNECT_BATCH))
-        batch = [connect(template.format(id=1000 + i), max_queue=None) for i in ids]
+        batch = [connect(url_of(template, i), max_queue=None) for i in ids]
         sockets += await asyncio.gather(*batch)
     await asyncio.sleep(1.0)  # every stayer registered before the first message
     done = asyncio.Event()
     readers = [asyncio.create_task(stay(ws, i, tally, done)) for i, ws in enumerate(sockets)]
     stop = time.monotonic() + seconds
-    churning = [
-        asyncio.create_task(churn(template, 5000 + i, stop, tally)) for i in range(churners)
-    ]
+    churning = [asyncio.create_task(churn(template, stop, tally)) for _ in range(churners)]
     senders = sockets[:2]
     await asyncio.gather(*(send_loop(ws, rate / len(senders), stop, tally) for ws in senders))
     await asyncio.gather(*churning)

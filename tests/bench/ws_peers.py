@@ -3,8 +3,9 @@
 `python -m tests.bench.ws_peers stub DELAY`: a stand-in for API Gateway's @connections
 API on a free loopback port (printed first), answering every POST after DELAY seconds.
 `python -m tests.bench.ws_peers clients N ROUNDS URL...`: N WebSocket clients at each
-URL/{i}; in each group client 0 sends ROUNDS messages; prints, per URL, the list of
-seconds from each send until all N clients of that group received its broadcast.
+URL (a template: `{i}` is the client's number); in each group client 0 sends ROUNDS
+messages; prints, per URL, the list of seconds from each send until all N clients of that
+group received its broadcast.
 """
 
 from __future__ import annotations
@@ -49,7 +50,8 @@ async def stub(delay: float) -> None:
 async def _group(url: str, n: int) -> list[ClientConnection]:
     sockets: list[ClientConnection] = []
     for start in range(0, n, 100):  # in batches: the listen backlog is finite
-        batch = [connect(f"{url}/{i}", max_queue=None) for i in range(start, min(n, start + 100))]
+        ids = range(start, min(n, start + 100))
+        batch = [connect(url.format(i=i), max_queue=None) for i in ids]
         sockets += await asyncio.gather(*batch)
     return sockets
 

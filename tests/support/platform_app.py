@@ -28,6 +28,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
 from handler.platform.http.app_state import STATE_KEY, PlatformState
+from handler.platform.http.caching_route import CachingRoute
 from handler.platform.http.errors import AppError, install_error_handlers
 from handler.platform.metrics.recorder import NO_METRICS, Metrics
 from handler.platform.settings import PlatformSettings
@@ -60,6 +61,8 @@ def platform_app(
             yield {STATE_KEY: state}
 
     app = FastAPI(lifespan=lifespan, **options)
+    # Routes declared on the app answer `@cached` hits before solving dependencies.
+    app.router.route_class = CachingRoute
     app.state.settings = settings
     install_error_handlers(app)
     return app
@@ -154,7 +157,8 @@ def cache_and_limits_app(
 ) -> FastAPI:
     """`platform_app` with the two routes a user's API would declare on the cache and the
     limiter: `GET /cached` (`@cached(ttl=60)`: the body says when it was computed) and
-    `GET /limited` (`rate_limit("5/minute")`)."""
+    `GET /limited` (`rate_limit("5/minute")`); `GET /things` is cached under the generation
+    `things`, as a resource's listing is."""
     from handler.platform.http.cached import cached
     from handler.platform.http.rate_limit import rate_limit
 
@@ -163,6 +167,11 @@ def cache_and_limits_app(
     @app.get("/cached")
     @cached(ttl=60)
     async def cached_value() -> Computed:
+        return Computed(computed_at=time.time(), value=uuid.uuid4().hex)
+
+    @app.get("/things")
+    @cached(ttl=60, generations=["things"])
+    async def things() -> Computed:
         return Computed(computed_at=time.time(), value=uuid.uuid4().hex)
 
     @app.get("/limited", dependencies=[rate_limit("5/minute")])

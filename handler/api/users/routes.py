@@ -44,21 +44,26 @@ from handler.api.users.user_store import UserStore
 from handler.demo_state import app_state
 from handler.platform.auth.callers import CurrentUser, OptionalUser, current_user
 from handler.platform.http.cached import cached
+from handler.platform.http.caching_route import CachingRoute
 from handler.platform.http.deps import CacheDep, CursorsDep, TasksDep
 from handler.platform.http.errors import AppError, error_responses
+from handler.platform.http.hit_skip import hit_may_skip
 from handler.platform.http.rate_limit import rate_limit
 from handler.platform.pagination.cursor import MAX_CURSOR_CHARS
 
 logger = logging.getLogger(__name__)
-v1 = APIRouter(prefix="/api/v1", tags=["v1"])
-v2 = APIRouter(prefix="/api/v2", tags=["v2"])
+# CachingRoute: the GET answers are served from the cache before anything is solved.
+v1 = APIRouter(prefix="/api/v1", tags=["v1"], route_class=CachingRoute)
+v2 = APIRouter(prefix="/api/v2", tags=["v2"], route_class=CachingRoute)
 
 
+@hit_may_skip
 async def get_user_store(connection: HTTPConnection) -> UserStore:
     """The store the composition root chose (lifespan state `users`); tests override this."""
     return app_state(connection).users
 
 
+@hit_may_skip
 async def get_users(
     store: Annotated[UserStore, Depends(get_user_store)], cache: CacheDep, cursors: CursorsDep
 ) -> UsersService:
@@ -111,16 +116,12 @@ class UsersV2(BaseModel):
     meta: Meta
 
 
-def _listings(_: Mapping[str, Any]) -> list[str]:
-    return [LISTINGS]
-
-
 def _one_user(arguments: Mapping[str, Any]) -> list[str]:
     return [user_generation(arguments["user_id"])]
 
 
 @v1.get("/users", responses=error_responses(400, 422, 503))
-@cached(ttl=CACHE_SECONDS, generations=_listings)
+@cached(ttl=CACHE_SECONDS, generations=[LISTINGS])
 async def list_users_v1(
     users: UsersDep,
     viewer: OptionalUser,
@@ -137,7 +138,7 @@ async def list_users_v1(
 
 
 @v2.get("/users", responses=error_responses(400, 422, 503))
-@cached(ttl=CACHE_SECONDS, generations=_listings)
+@cached(ttl=CACHE_SECONDS, generations=[LISTINGS])
 async def list_users_v2(
     users: UsersDep, viewer: OptionalUser, limit: Limit = DEFAULT_PAGE, cursor: Cursor = None
 ) -> UsersV2:

@@ -33,6 +33,7 @@ from handler.platform.auth.identity import Identity
 from handler.platform.http.app_state import PlatformState, state_of
 from handler.platform.http.error_docs import declare_errors, declare_security, openapi_error
 from handler.platform.http.errors import AppError
+from handler.platform.http.hit_skip import hit_may_skip
 from handler.platform.metrics.recorder import count_auth_refusal
 
 if TYPE_CHECKING:
@@ -96,7 +97,8 @@ def bearer_of(connection: HTTPConnection) -> str | None:
     return token
 
 
-bearer_token = BearerToken()
+# Without Authorization (the only requests a shared cache answers) these give None.
+bearer_token = hit_may_skip(BearerToken())
 
 
 def verifier_of(connection: HTTPConnection) -> Callable[[], TokenVerifier]:
@@ -108,6 +110,7 @@ def _refused(connection: HTTPConnection, reason: str) -> None:
     count_auth_refusal(state_of(connection, PlatformState).metrics, reason)
 
 
+@hit_may_skip
 async def optional_user(
     request: Request, token: Annotated[str | None, Depends(bearer_token)]
 ) -> Identity | None:

@@ -6,12 +6,14 @@ and a value that fails the check reads as a miss.
 
 Invalidation is by generations, not by deleting keys: an entry's key can name the
 current generation of what it was computed from (`generations(["users"])`), and a write
-starts a new one (`bump("users")`, one INCR). Every process reads the generation from the
-shared store on every lookup, so after a bump nobody, anywhere, reads the old entries;
+starts a new one (`bump("users")`, one INCR). Every process reads the generations from the
+shared store on every lookup (one MGET), so after a bump nobody, anywhere, reads the old entries;
 they expire with their TTL. No key listing, no multi-key delete, no per-process state.
 
-Only single-key GET, SET and INCR (cashews' one-key Lua script when it sets the expiry)
-reach Redis, so the plain client works on ElastiCache Serverless (cluster mode, database 0).
+Only GET, SET, INCR (cashews' one-key Lua script when it sets the expiry) and the MGET of
+a lookup's generations reach Redis. Every generation key carries the hash tag `{gen}`, so
+that MGET stays in one slot: the plain client works on ElastiCache Serverless (cluster
+mode, database 0).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from handler.platform.metrics.names import CACHE_OUTCOMES, REDIS_FAIL_OPEN, CacheOutcome
@@ -113,24 +116,52 @@ class ResponseCache:
             self._failed_open()
             return
 
-    async def generations(self, names: Sequence[str]) -> list[int] | None:
-        """The current generation of each name (0 before its first bump); None when the
-        store cannot say, and then the caller must neither read nor store an entry."""
-        found: list[int] = []
-        for name in names:
-            read = _generation_read(self._generation_key(name))
+    async def lookup(self, key: str, names: Sequence[str], *, read: bool = True) -> Lookup:
+        """`key` under the current generations of `names` (`key#users=3,users:5=1`) and,
+        when `read`, the value stored there: one guarded call, one MGET and one GET on
+        Redis. The key is None when the generations cannot be read: then nothing may be
+        read or stored."""
+        generation_keys = [self._generation_key(name) for name in names]
+
+        async def find(cache: Cache) -> Lookup:
+            full = key
+            if generation_keys:
+                current = _counters(names, await cache.get_many(*generation_keys))
+                if current is None:
+                    return Lookup(None)
+                full = f"{key}#{','.join(f'{n}={v}' for n, v in zip(names, current, strict=True))}"
+            if not read:
+                return Lookup(full)
             try:
-                value = await self.guarded.call(read)
-            except BackendUnavailable:
-                self._failed_open()
-                return None
-            except bad_value_errors():
-                return None
-            if value is not None and not isinstance(value, int):
-                logger.warning("cache generation %s holds %r, not a counter", name, value)
-                return None
-            found.append(value or 0)
-        return found
+                return Lookup(full, await cache.get(self.prefix + full))
+            except backend_errors():
+                raise  # Redis failing: the guard's to judge
+            except bad_value_errors() as exc:
+                logger.warning("cached value for %s rejected (%s); recomputing", full, repr(exc))
+                return Lookup(full)
+
+        try:
+            return await self.guarded.call(find)
+        except BackendUnavailable:
+            self._failed_open()
+        except bad_value_errors():
+            pass
+        # Without generations the answer may still be stored (a later call may succeed).
+        return Lookup(None if names else key)
+
+    async def generations(self, names: Sequence[str]) -> list[int] | None:
+        """The current generation of each name (0 before its first bump), read in one
+        round trip (MGET); None when the store cannot say, and then the caller must
+        neither read nor store an entry."""
+        keys = [self._generation_key(name) for name in names]
+        try:
+            values = await self.guarded.call(lambda cache: cache.get_many(*keys))
+        except BackendUnavailable:
+            self._failed_open()
+            return None
+        except bad_value_errors():
+            return None
+        return _counters(names, values)
 
     async def bump(self, *names: str) -> bool:
         """Start a new generation of each name, for every process at once. False when the
@@ -146,11 +177,25 @@ class ResponseCache:
         return done
 
     def _generation_key(self, name: str) -> str:
-        return f"{self.prefix}gen:{name}"
+        # One hash tag for every generation: a lookup's MGET stays in one slot (cluster
+        # mode, ElastiCache Serverless), whichever names it reads.
+        return f"{self.prefix}{{gen}}:{name}"
 
 
-def _generation_read(key: str) -> Callable[[Cache], Awaitable[Any]]:
-    return lambda cache: cache.get(key)
+@dataclass(frozen=True, slots=True)
+class Lookup:
+    key: str | None  # None: the generations are unknown
+    value: Any = None  # what is stored under `key` (None: nothing, or not read)
+
+
+def _counters(names: Sequence[str], values: Sequence[Any]) -> list[int] | None:
+    found: list[int] = []
+    for name, value in zip(names, values, strict=True):
+        if value is not None and type(value) is not int:
+            logger.warning("cache generation %s holds %r, not a counter", name, value)
+            return None
+        found.append(value or 0)
+    return found
 
 
 def _generation_bump(key: str) -> Callable[[Cache], Awaitable[Any]]:

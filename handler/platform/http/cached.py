@@ -1,206 +1,173 @@
 """`@cached(ttl=60)`: cache a route's answer in the shared `ResponseCache`.
 
-The decorator wraps the endpoint, not the route: dependencies (auth, rate limits) still
-run on every request, and a hit goes through the route's response model like a miss.
+    router = APIRouter(route_class=CachingRoute)
 
-- Key: method, path and the query string with its parameters sorted.
+    @router.get("/users")
+    @cached(ttl=30, generations=["users"])
+    async def list_users(...) -> Users: ...
+
+What is stored is what the client received: the encoded body and the endpoint's headers
+(`handler.platform.cache.answers`). A hit sends those bytes again, without the endpoint,
+the response model or the encoder. The route's class (`CachingRoute`,
+`handler.platform.http.caching_route`) does the lookup; this decorator marks the
+endpoint and, when the lookup needs the endpoint's validated arguments, does it once they
+are known.
+
+- Key: method, path and the query string with its parameters sorted by name.
 - `Cache-Control: no-cache` skips the read (the fresh answer is stored);
   `no-store` skips both.
 - A request with `Authorization` skips both, as RFC 9111 §3.5 asks of a shared cache:
   its answer may be for that caller only (an owner sees the user's email). Anonymous
   answers are the ones shared.
 - Never stored: answers that set a cookie, statuses other than 200, streaming bodies.
-- Stored with the body: only the headers the endpoint itself set. Dependencies share
-  FastAPI's sub-response and run again on a hit (their headers, e.g. `X-RateLimit-*`, are
-  fresh then); per-request and per-caller headers are never stored (`_PER_REQUEST`).
+- Stored with the body: only the headers the endpoint itself set; per-request and
+  per-caller headers never (`answers.per_request`).
+- Dependencies: guards (`dependencies=[...]` on the route or its routers, and any
+  dependency not marked `hit_may_skip`) run on every request, and their headers
+  (`X-RateLimit-*`) are fresh on a hit. When every dependency of a route is marked
+  `hit_may_skip` (it only feeds the endpoint), a hit skips them too: it is answered
+  before FastAPI solves them.
 - `X-Cache: HIT | MISS | BYPASS` tells which happened.
-- Invalidation: `generations=` names what the answer was computed from, as a function of
-  the endpoint's validated arguments, e.g. `lambda args: [f"users:{args['user_id']}"]`.
-  The key then carries each name's current generation, and a write that calls
-  `cache.bump("users:5")` makes the old answers unreachable for the whole fleet. When the
-  generations cannot be read (Redis down), the answer is computed fresh and not stored.
+- Invalidation: `generations=` names what the answer was computed from: a list of names,
+  or a function of the endpoint's validated arguments, e.g.
+  `lambda args: [f"users:{args['user_id']}"]`. The key then carries each name's current
+  generation (read in one round trip), and a write that calls `cache.bump("users:5")`
+  makes the old answers unreachable for the whole fleet. When the generations cannot be
+  read (Redis down), the answer is computed fresh and not stored.
 """
 
 from __future__ import annotations
 
-import base64
 import functools
-import hashlib
 import inspect
-from collections import Counter
+import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, TypeVar, get_type_hints
-from urllib.parse import parse_qsl, urlencode
 
 from fastapi import Request, Response
-from fastapi.encoders import jsonable_encoder
 from starlette.concurrency import run_in_threadpool
 
+from handler.platform.cache.answers import RawHeaders, decode_answer
 from handler.platform.cache.store import ResponseCache
-from handler.platform.http.deps import CacheDep
 from handler.platform.metrics.names import CacheOutcome
 
+logger = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])
 Generations = Callable[[Mapping[str, Any]], Iterable[str]]
-MAX_KEY_QUERY = 200
-# Headers that describe one request or one caller, never the cached answer: replaying
-# them would show a stale count, a foreign id or a wrong length.
-_PER_REQUEST = frozenset(
-    {
-        "set-cookie",
-        "content-length",
-        "retry-after",
-        "x-request-id",
-        "x-process-time",
-        "x-cache",
-        "ratelimit",
-        "ratelimit-policy",
-    }
-)
-_PER_REQUEST_PREFIXES = ("x-ratelimit-", "ratelimit-")
+PLAN = "__response_cache__"  # the attribute of a cached endpoint that holds its plan
+PENDING = "fastapi_serverless.cache"  # the scope key of one request's `Pending`
 
 
-def cached(ttl: float | timedelta, *, generations: Generations | None = None) -> Callable[[F], F]:
+@dataclass(frozen=True)
+class CachePlan:
+    """What `@cached` decided once, when the route was defined."""
+
+    ttl: float
+    names: tuple[str, ...] | None  # fixed generations, known before any argument
+    generations: Generations | None  # or computed from the validated arguments
+
+
+@dataclass(slots=True)
+class Pending:
+    """One request's cache work, shared by the route (`CachingRoute`) and the endpoint."""
+
+    store: ResponseCache
+    base_key: str
+    read: bool  # False with `Cache-Control: no-cache`
+    key: str | None = None  # the base key plus the generations, once read
+    outcome: CacheOutcome | None = None
+    # The headers the dependencies had set before the endpoint ran (not stored).
+    before: RawHeaders = field(default_factory=list)
+
+    async def resolve(self, names: Sequence[str]) -> tuple[bytes, RawHeaders] | None:
+        """Read the generations of `names` (setting `key`) and, unless `no-cache`, the
+        answer stored under that key. `key` stays None when the generations cannot be
+        read: then nothing may be read or stored."""
+        found = await self.store.lookup(self.base_key, names, read=self.read)
+        self.key = found.key
+        return None if found.value is None else decode_answer(found.value)
+
+
+class HitResponse(Response):
+    """A stored answer, sent as it was received: no rendering, no header parsing."""
+
+    def __init__(self, body: bytes, raw_headers: RawHeaders) -> None:
+        self.status_code = 200
+        self.body = body
+        self.background = None
+        self.raw_headers = [
+            *raw_headers,
+            (b"content-length", str(len(body)).encode("latin-1")),
+        ]
+
+
+def cached(
+    ttl: float | timedelta, *, generations: Generations | Iterable[str] | None = None
+) -> Callable[[F], F]:
     seconds = ttl.total_seconds() if isinstance(ttl, timedelta) else float(ttl)
     if seconds <= 0:
         raise ValueError(f"cache ttl must be positive, got {ttl!r}")
-
-    def decorate(endpoint: F) -> F:
-        call = _as_async(endpoint)
-        signature, request_name, response_name = _with_extra_params(endpoint)
-        ours = {n for n in (request_name, response_name) if n.startswith("_cache_")}
-
-        @functools.wraps(endpoint)
-        async def wrapper(*args: Any, _cache_store: ResponseCache, **kwargs: Any) -> Any:
-            request, response = kwargs[request_name], kwargs[response_name]
-            own = {k: v for k, v in kwargs.items() if k not in ours}
-            compute = functools.partial(call, *args, **own)
-            names = list(generations(own)) if generations else []
-            return await _serve(_cache_store, request, response, seconds, compute, names=names)
-
-        wrapper.__signature__ = signature  # type: ignore[attr-defined]
-        return wrapper  # type: ignore[return-value]
-
-    return decorate
+    if generations is None or callable(generations):
+        plan = CachePlan(seconds, () if generations is None else None, generations)
+    else:
+        plan = CachePlan(seconds, tuple(generations), None)
+    return functools.partial(_decorate, plan=plan)  # type: ignore[return-value]
 
 
-async def _serve(
-    store: ResponseCache,
-    request: Request,
-    sub_response: Response,
-    ttl: float,
-    compute: Callable[[], Awaitable[Any]],
-    *,
-    names: Sequence[str] = (),
-) -> Any:
-    directives = _cache_control(request)
-    if "no-store" in directives or "authorization" in request.headers:
-        return _mark(await compute(), sub_response, "BYPASS", store)
-    key = request_key(request)
-    if names:
-        current = await store.generations(names)
-        if current is None:  # unknown generations: a stored entry could be stale
-            return _mark(await compute(), sub_response, "BYPASS", store)
-        key += "#" + ",".join(f"{name}={value}" for name, value in zip(names, current, strict=True))
-    if "no-cache" not in directives:
-        entry = await store.get(key)
-        if isinstance(entry, dict):
-            return _mark(_restore(entry, sub_response), sub_response, "HIT", store)
-    # What the dependencies put on the shared sub-response before the endpoint ran.
-    before = list(sub_response.raw_headers)
-    result = await compute()
-    entry = _entry(result, sub_response, before)
-    if entry is None:
-        return _mark(result, sub_response, "BYPASS", store)
-    await store.set(key, entry, ttl)
-    return _mark(result, sub_response, "MISS", store)
+def _decorate(endpoint: Callable[..., Any], *, plan: CachePlan) -> Callable[..., Any]:
+    call = _as_async(endpoint)
+    signature, request_name, response_name = _with_extra_params(endpoint)
+    ours = tuple(n for n in (request_name, response_name) if n.startswith("_cache_"))
+
+    @functools.wraps(endpoint)
+    async def wrapper(*args: Any, **kwargs: Any) -> Any:
+        request: Request = kwargs[request_name]
+        sub_response: Response = kwargs[response_name]
+        for name in ours:
+            del kwargs[name]
+        pending = request.scope.get(PENDING, _NOT_ROUTED)
+        if pending is None:  # the route decided: bypass
+            return await call(*args, **kwargs)
+        if pending is _NOT_ROUTED:
+            _warn_not_routed(endpoint)
+            return await call(*args, **kwargs)
+        if pending.key is None:
+            names = plan.names if plan.names is not None else list(plan.generations(kwargs))  # type: ignore[misc]
+            found = await pending.resolve(names)
+            if pending.key is None:
+                pending.outcome = "BYPASS"
+                return await call(*args, **kwargs)
+            if found is not None:
+                pending.outcome = "HIT"
+                body, headers = found
+                # FastAPI adds the dependencies' headers only to answers it builds.
+                return HitResponse(body, [*headers, *sub_response.raw_headers])
+        pending.before = list(sub_response.raw_headers)
+        pending.outcome = "MISS"
+        return await call(*args, **kwargs)
+
+    wrapper.__signature__ = signature  # type: ignore[attr-defined]
+    setattr(wrapper, PLAN, plan)
+    return wrapper
 
 
-def request_key(request: Request) -> str:
-    query = urlencode(sorted(parse_qsl(request.url.query, keep_blank_values=True)))
-    if len(query) > MAX_KEY_QUERY:
-        query = hashlib.sha256(query.encode()).hexdigest()
-    return f"http:{request.method}:{request.url.path}?{query}"
+_NOT_ROUTED: Any = object()
 
 
-def _cache_control(request: Request) -> set[str]:
-    header = request.headers.get("cache-control", "")
-    return {part.split("=")[0].strip().lower() for part in header.split(",")}
+@functools.cache
+def _warn_not_routed(endpoint: Callable[..., Any]) -> None:
+    logger.warning(
+        "@cached on %s does nothing: its router needs route_class=CachingRoute "
+        "(handler.platform.http.caching_route)",
+        endpoint.__qualname__,
+    )
 
 
-def _entry(
-    result: Any, sub_response: Response, before: list[tuple[bytes, bytes]]
-) -> dict[str, Any] | None:
-    """What to store, or None when this answer must not be cached."""
-    if isinstance(result, Response):
-        body = getattr(result, "body", None)
-        if result.status_code != 200 or not isinstance(body, bytes):
-            return None
-        headers = _headers(result.raw_headers)
-        if headers is None:
-            return None
-        return {"response": base64.b64encode(body).decode(), "headers": headers}
-    # A dependency's cookie still makes the answer per caller.
-    if sub_response.status_code not in (None, 200) or _sets_cookie(before):
-        return None
-    headers = _headers(_added(before, sub_response.raw_headers))
-    if headers is None:
-        return None
-    return {"value": jsonable_encoder(result), "headers": headers}
-
-
-def _added(
-    before: list[tuple[bytes, bytes]], after: list[tuple[bytes, bytes]]
-) -> list[tuple[bytes, bytes]]:
-    """The headers in `after` that were not in `before` (each pair counted once)."""
-    remaining = Counter(before)
-    added = []
-    for pair in after:
-        if remaining[pair]:
-            remaining[pair] -= 1
-        else:
-            added.append(pair)
-    return added
-
-
-def _sets_cookie(raw_headers: list[tuple[bytes, bytes]]) -> bool:
-    return any(name.lower() == b"set-cookie" for name, _ in raw_headers)
-
-
-def _headers(raw_headers: list[tuple[bytes, bytes]]) -> list[list[str]] | None:
-    if _sets_cookie(raw_headers):
-        return None
-    decoded = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in raw_headers]
-    return [[name, value] for name, value in decoded if not _per_request(name)]
-
-
-def _per_request(name: str) -> bool:
-    lowered = name.lower()
-    return lowered in _PER_REQUEST or lowered.startswith(_PER_REQUEST_PREFIXES)
-
-
-def _restore(entry: dict[str, Any], sub_response: Response) -> Any:
-    # Filtered again: entries stored before the filter existed (or by another version).
-    headers = [
-        (k.encode("latin-1"), v.encode("latin-1"))
-        for k, v in entry.get("headers", [])
-        if not _per_request(k)
-    ]
-    if "response" in entry:
-        response = Response(base64.b64decode(entry["response"]))
-        response.raw_headers.extend(headers)
-        return response
-    sub_response.raw_headers.extend(headers)
-    return entry.get("value")
-
-
-def _mark(result: Any, sub_response: Response, outcome: CacheOutcome, store: ResponseCache) -> Any:
-    store.record(outcome)
-    # FastAPI copies the sub-response's headers only onto answers it builds itself.
-    target = result if isinstance(result, Response) else sub_response
-    target.headers["X-Cache"] = outcome
-    return result
+def plan_of(endpoint: Callable[..., Any]) -> CachePlan | None:
+    plan: CachePlan | None = getattr(endpoint, PLAN, None)
+    return plan
 
 
 def _as_async(endpoint: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
@@ -210,9 +177,9 @@ def _as_async(endpoint: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
 
 
 def _with_extra_params(endpoint: Callable[..., Any]) -> tuple[inspect.Signature, str, str]:
-    """The endpoint's signature (annotations resolved in its module) plus the Request,
-    Response and store we need; FastAPI injects one Request and one Response per
-    endpoint, so the endpoint's own are reused when it declares them."""
+    """The endpoint's signature (annotations resolved in its module) plus the Request and
+    Response we need; FastAPI injects one Request and one Response per endpoint, so the
+    endpoint's own are reused when it declares them."""
     hints = get_type_hints(endpoint, include_extras=True)
     signature = inspect.signature(endpoint)
     params = [
@@ -226,9 +193,6 @@ def _with_extra_params(endpoint: Callable[..., Any]) -> tuple[inspect.Signature,
         names[name] = mine[0] if mine else name
         if not mine:
             params.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=kind))
-    params.append(
-        inspect.Parameter("_cache_store", inspect.Parameter.KEYWORD_ONLY, annotation=CacheDep)
-    )
     return (
         signature.replace(
             parameters=params, return_annotation=hints.get("return", signature.return_annotation)

@@ -28,6 +28,7 @@ from starlette.requests import HTTPConnection
 from handler.platform.cache.store import ResponseCache
 from handler.platform.http.app_state import PlatformState, state_of
 from handler.platform.http.error_docs import declare_errors, openapi_error
+from handler.platform.http.hit_skip import hit_may_skip
 from handler.platform.pagination.cursor import CursorCodec
 from handler.platform.ratelimit.limiter import RateLimiter
 from handler.platform.realtime.hub import Hub
@@ -61,21 +62,26 @@ def settings_dependency(kind: type[P]) -> Callable[[HTTPConnection], Awaitable[P
         # Async: FastAPI would run a sync dependency in its threadpool (see the docstring).
         return settings_of(connection, kind)
 
-    return settings
+    # Reading settings has no side effect: a cache hit may answer without it.
+    return hit_may_skip(settings)
 
 
+@hit_may_skip
 async def get_cache(connection: HTTPConnection) -> ResponseCache:
     return state_of(connection, PlatformState).cache
 
 
+@hit_may_skip
 async def get_rate_limiter(connection: HTTPConnection) -> RateLimiter:
     return state_of(connection, PlatformState).rate_limiter
 
 
+@hit_may_skip
 async def get_cursors(connection: HTTPConnection) -> CursorCodec:
     return state_of(connection, PlatformState).cursors
 
 
+@hit_may_skip
 async def get_hub(connection: HTTPConnection) -> Hub:
     return state_of(connection, PlatformState).realtime
 

@@ -95,8 +95,8 @@ class LambdaHttpAdapter:
             problem = scope_problem(scope)
             if problem is None:
                 scope["state"] = self._lifespan.state.copy()
+                # Writes text only (path, root_path): the checked scope stays fit.
                 apply_stage_prefix(scope, event)
-                problem = scope_problem(scope)
         except Exception as exc:
             return f"malformed {name} event: {_short(exc)}"
         if problem is not None:
@@ -136,7 +136,10 @@ class LambdaHttpAdapter:
 def _utf8_headers(answer: dict[str, Any]) -> dict[str, Any]:
     """The answer with every header value valid UTF-8: an HTTP header is latin-1, and a
     byte that is not UTF-8 would make Mangum's conversion raise."""
-    return {**answer, "headers": [(name, _utf8(value)) for name, value in answer["headers"]]}
+    headers = answer["headers"]
+    if all(value.isascii() for _, value in headers):
+        return answer  # the usual case: nothing to convert
+    return {**answer, "headers": [(name, _utf8(value)) for name, value in headers]}
 
 
 def _utf8(value: bytes) -> bytes:

@@ -24,31 +24,38 @@ async def run_http_cycle(app: ASGIApp, scope: dict[str, Any], body: bytes) -> di
     status: int | None = None
     headers: list[Any] = []
     chunks: list[bytes] = []
-    complete = asyncio.Event()
+    complete = False
+    # Made only if the app waits for the disconnect (few do): no Event per invocation.
+    disconnect: asyncio.Future[None] | None = None
     request: Message | None = {"type": "http.request", "body": body, "more_body": False}
 
     async def receive() -> Message:
-        nonlocal request
+        nonlocal request, disconnect
         if request is not None:
             message, request = request, None
             return message
-        await complete.wait()  # the client "disconnects" once the answer is whole
+        if not complete:  # the client "disconnects" once the answer is whole
+            if disconnect is None:
+                disconnect = asyncio.get_running_loop().create_future()
+            await asyncio.shield(disconnect)
         return {"type": "http.disconnect"}
 
     async def send(message: Message) -> None:
-        nonlocal status, headers
+        nonlocal status, headers, complete
         if message["type"] == "http.response.start":
             status, headers = message["status"], list(message.get("headers", []))
         elif message["type"] == "http.response.body" and status is not None:
             chunks.append(message.get("body", b""))
             if not message.get("more_body", False):
-                complete.set()
+                complete = True
+                if disconnect is not None and not disconnect.done():
+                    disconnect.set_result(None)
 
     try:
         await app(scope, receive, send)
     except Exception:
         logger.exception("%s %s failed", scope["method"], scope["path"])
-    if status is None or not complete.is_set():
+    if status is None or not complete:
         response = {
             "status": 500,
             "headers": [(b"content-type", b"application/json")],

@@ -14,6 +14,7 @@ from functools import cached_property
 from typing import Any
 
 from mangum.handlers import ALB, APIGateway, HTTPGateway, LambdaAtEdge
+from mangum.handlers.utils import get_server_and_port, strip_api_gateway_path
 
 
 def _scope_once(source: type) -> type:
@@ -31,10 +32,44 @@ def _alb_scope(self: Any) -> dict[str, Any]:
     return scope
 
 
+def _http_api_scope(self: Any) -> dict[str, Any]:
+    """Mangum's scope of an HTTP API event, for payload 2.0 (every HTTP API invocation)
+    built in one pass, with its header pairs as tuples, as servers give them; the same
+    keys and values as Mangum's (tests/platform/lambda_http check both)."""
+    event = self.event
+    if event["version"] != "2.0":
+        scope: dict[str, Any] = HTTPGateway.scope.fget(self)  # type: ignore[attr-defined]
+        return scope
+    http = event["requestContext"]["http"]
+    headers = {k.lower(): v for k, v in event.get("headers", {}).items()}
+    if event.get("cookies"):
+        headers["cookie"] = "; ".join(event["cookies"])
+    return {
+        "type": "http",
+        "method": http["method"],
+        "http_version": "1.1",
+        "headers": [(k.encode(), v.encode()) for k, v in headers.items()],
+        "path": strip_api_gateway_path(
+            http["path"], api_gateway_base_path=self.config["api_gateway_base_path"]
+        ),
+        "raw_path": None,
+        "root_path": "",
+        "scheme": headers.get("x-forwarded-proto", "https"),
+        "query_string": event.get("rawQueryString", "").encode(),
+        "server": get_server_and_port(headers),
+        "client": (http["sourceIp"], 0),
+        "asgi": {"version": "3.0", "spec_version": "2.0"},
+        "aws.event": event,
+        "aws.context": self.context,
+    }
+
+
 TrustedALB = type("ALB", (ALB,), {"scope": cached_property(_alb_scope)})
+HttpApi = type("HTTPGateway", (HTTPGateway,), {"scope": cached_property(_http_api_scope)})
 EVENT_SOURCES = [
     TrustedALB,
-    *(_scope_once(source) for source in (HTTPGateway, APIGateway, LambdaAtEdge)),
+    HttpApi,
+    *(_scope_once(source) for source in (APIGateway, LambdaAtEdge)),
 ]
 
 

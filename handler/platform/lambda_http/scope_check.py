@@ -38,12 +38,11 @@ def scope_problem(scope: Mapping[str, Any]) -> str | None:
 def _headers_problem(headers: Any) -> str | None:
     if not isinstance(headers, list | tuple):
         return "headers must be a list of name-value pairs"
+    # A plain loop of exact type checks: this runs on every invocation, over every header.
     for pair in headers:
-        if (
-            not isinstance(pair, list | tuple)
-            or len(pair) != 2
-            or not all(isinstance(part, bytes) for part in pair)
-        ):
+        if type(pair) is not tuple and type(pair) is not list:
+            return f"each header must be a text name and a text value, not {_shown(pair)}"
+        if len(pair) != 2 or type(pair[0]) is not bytes or type(pair[1]) is not bytes:
             return f"each header must be a text name and a text value, not {_shown(pair)}"
     return None
 

@@ -71,7 +71,7 @@ def test_the_generation_key_expires_far_after_any_entry(redis_url: str, redis_pr
 
     with_caches(shared, 1, body)
     with redis.Redis.from_url(redis_url) as client:
-        ttl = client.ttl(f"{redis_prefix}cache:gen:users")
+        ttl = client.ttl(f"{redis_prefix}cache:{{gen}}:users")
     assert GENERATION_SECONDS - 60 < ttl <= GENERATION_SECONDS
 
 
@@ -99,7 +99,7 @@ def test_a_generation_that_is_not_a_counter_reads_as_unknown(
         environment="test", redis_url=redis_url, redis_key_prefix=redis_prefix
     )
     with redis.Redis.from_url(redis_url) as client:
-        client.set(f"{redis_prefix}cache:gen:users", b"not a number")
+        client.set(f"{redis_prefix}cache:{{gen}}:users", b"not a number")
 
     async def body(cache: ResponseCache) -> Any:
         return await cache.generations(["users"])

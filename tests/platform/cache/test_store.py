@@ -37,8 +37,10 @@ def redis_settings(redis_url: str, prefix: str, **extra: Any) -> PlatformSetting
 def test_values_are_stored_as_json(redis_url: str, redis_prefix: str, store: Any) -> None:
     with TestClient(cache_and_limits_app(redis_settings(redis_url, redis_prefix))) as client:
         body = client.get("/cached").json()
-    raw = store.get(f"{redis_prefix}cache:http:GET:/cached?")
-    assert json.loads(raw)["value"] == body
+    raw = store.get(f"{redis_prefix}cache:answer:GET:/cached?")
+    headers, stored_body = json.loads(raw)
+    assert json.loads(stored_body) == body
+    assert ["content-type", "application/json"] in headers
 
 
 def test_signed_values_carry_an_hmac(redis_url: str, redis_prefix: str, store: Any) -> None:
@@ -46,17 +48,17 @@ def test_signed_values_carry_an_hmac(redis_url: str, redis_prefix: str, store: A
     with TestClient(app) as client:
         body = client.get("/cached").json()
         assert client.get("/cached").headers["x-cache"] == "HIT"
-    raw: bytes = store.get(f"{redis_prefix}cache:http:GET:/cached?")
+    raw: bytes = store.get(f"{redis_prefix}cache:answer:GET:/cached?")
     signature, payload = raw.split(b"_", 1)
     assert signature.startswith(b"sha256:")
-    assert json.loads(payload)["value"] == body
+    assert json.loads(json.loads(payload)[1]) == body
 
 
 def test_a_forged_value_is_ignored_when_values_are_signed(
     redis_url: str, redis_prefix: str, store: Any
 ) -> None:
-    forged = {"value": {"computed_at": 0, "value": "forged"}, "headers": []}
-    store.set(f"{redis_prefix}cache:http:GET:/cached?", json.dumps(forged))
+    forged = [[["content-type", "application/json"]], '{"computed_at": 0, "value": "forged"}']
+    store.set(f"{redis_prefix}cache:answer:GET:/cached?", json.dumps(forged))
     app = cache_and_limits_app(redis_settings(redis_url, redis_prefix, cache_secret=SECRET))
     with TestClient(app) as client:
         answer = client.get("/cached")
@@ -77,7 +79,7 @@ def test_a_pickle_in_redis_is_never_unpickled(
     redis_url: str, redis_prefix: str, store: Any, tmp_path: Path
 ) -> None:
     marker = tmp_path / "pwned"
-    store.set(f"{redis_prefix}cache:http:GET:/cached?", pickle.dumps(_Exploit(marker)))
+    store.set(f"{redis_prefix}cache:answer:GET:/cached?", pickle.dumps(_Exploit(marker)))
     with TestClient(cache_and_limits_app(redis_settings(redis_url, redis_prefix))) as client:
         answer = client.get("/cached")
     assert answer.status_code == 200

@@ -11,6 +11,7 @@ from __future__ import annotations
 import shlex
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from urllib.parse import urlsplit
@@ -23,9 +24,10 @@ from redis.crc import key_slot
 from handler.platform.settings import PlatformSettings
 from tests.support.platform_app import cache_and_limits_app
 
-# What the app may send: keyed GET/SET (cashews), EVALSHA/EVAL with one key and SCRIPT
-# LOAD (limits' moving window), and the connection's own PING/HELLO/CLIENT SETNAME.
-ALLOWED = {"GET", "SET", "EVALSHA", "EVAL", "SCRIPT", "PING", "CLIENT", "HELLO"}
+# What the app may send: keyed GET/SET (cashews), MGET of a lookup's generations (one
+# hash tag: one slot), EVALSHA/EVAL with one key and SCRIPT LOAD (limits' moving window),
+# and the connection's own PING/HELLO/CLIENT SETNAME.
+ALLOWED = {"GET", "MGET", "SET", "EVALSHA", "EVAL", "SCRIPT", "PING", "CLIENT", "HELLO"}
 
 
 class Monitor:
@@ -42,6 +44,10 @@ class Monitor:
         self.stopped = threading.Event()
         self.thread = threading.Thread(target=self._read, daemon=True)
         self.thread.start()
+        # Commands sent before the server answers MONITOR would go unseen.
+        deadline = time.monotonic() + 5
+        while "+OK" not in self.lines and time.monotonic() < deadline:
+            time.sleep(0.005)
 
     def _read(self) -> None:
         buffer = b""
@@ -61,6 +67,11 @@ class Monitor:
         self.stopped.set()
         self.thread.join(timeout=5)
         self.sock.close()
+
+    def commands_of_any(self, prefix: str) -> list[list[str]]:
+        """The commands on keys under `prefix`, whichever connection sent them."""
+        commands = [shlex.split(line.split("]", 1)[1]) for line in self.lines if "]" in line]
+        return [args for args in commands if any(a.startswith(prefix) for a in args[1:])]
 
     def commands_of(self, client_name: str) -> list[list[str]]:
         """The commands sent by connections that named themselves `client_name`."""
@@ -105,14 +116,16 @@ def test_cache_and_limiter_commands_fit_elasticache_serverless(
             outcomes = [client.get("/cached").headers["x-cache"] for _ in range(2)]
             statuses = [client.get("/limited").status_code for _ in range(6)]
             client.get("/cached", headers={"Cache-Control": "no-cache"})
+            # Generations: a listing's, read by MGET.
+            outcomes += [client.get("/things").headers["x-cache"] for _ in range(2)]
     finally:
         monitor.stop()
-    assert outcomes == ["MISS", "HIT"]
+    assert outcomes == ["MISS", "HIT"] * 2
     assert statuses == [200] * 5 + [429]
 
     sent = monitor.commands_of(name)
     names = {args[0].upper() for args in sent}
-    assert {"GET", "SET", "EVALSHA"} <= names, f"the audit saw the traffic: {names}"
+    assert {"GET", "MGET", "SET", "EVALSHA"} <= names, f"the audit saw the traffic: {names}"
     assert names <= ALLOWED, f"unexpected commands: {names - ALLOWED}"
     assert "SELECT" not in names, "database 0: no SELECT"
     with redis.Redis.from_url(url) as admin:
@@ -155,3 +168,27 @@ def test_production_accepts_database_zero(url: str) -> None:
 def test_other_environments_may_use_any_database() -> None:
     # Tests and local runs share one Redis across databases (this suite uses 15).
     assert PlatformSettings(environment="test", redis_url="redis://127.0.0.1:6379/15").redis_url
+
+
+def test_a_cache_hit_is_one_mget_and_one_get(database_zero: tuple[str, str]) -> None:
+    """A lookup reads all its generations in one round trip, then the entry: two
+    commands per hit, whatever the number of generations."""
+    url, prefix = database_zero
+    name = f"hit-{uuid.uuid4().hex[:8]}"
+    settings = PlatformSettings(
+        environment="test",
+        redis_url=url,
+        redis_key_prefix=prefix,
+        service_name=name,
+        redis_timeout=2.0,
+    )
+    with TestClient(cache_and_limits_app(settings)) as client:
+        assert client.get("/things").headers["x-cache"] == "MISS"
+        monitor = Monitor(url)
+        try:
+            assert client.get("/things").headers["x-cache"] == "HIT"
+        finally:
+            monitor.stop()
+    sent = [args for args in monitor.commands_of_any(prefix)]
+    assert [args[0].upper() for args in sent] == ["MGET", "GET"], sent
+    assert sent[0][1:] == [f"{prefix}cache:{{gen}}:things"]
