@@ -26,6 +26,7 @@ from handler.api import (
     health,
     notifications,
     stream,
+    subscription_routes,
 )
 from handler.api.users import routes as users
 from handler.composition import (
@@ -199,6 +200,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(announcements.router)
     app.include_router(notifications.router)
     app.include_router(caching.router)
+    app.include_router(subscription_routes.router)
     if settings.is_development and not settings.auth_issuer:
         from handler.platform.auth.development_routes import development_router
 

@@ -20,11 +20,13 @@ from handler.settings import Settings
 
 if TYPE_CHECKING:
     from handler.api.users.user_store import UserStore
+    from handler.platform.graphql_ws.protocol import GraphQLWsProtocol
 
 
 @dataclass(frozen=True, kw_only=True)
 class AppState(PlatformState):
     users: UserStore
+    subscriptions: GraphQLWsProtocol  # graphql-transport-ws on this server's /graphql
 
 
 def app_state(connection: HTTPConnection) -> AppState:

@@ -13,7 +13,9 @@ from handler.api import (  # noqa: F401 - importing registers their tasks
     announcement_tasks,
     notification_tasks,
 )
-from handler.composition import app_metrics, configure_logs, task_worker
+from handler.composition import app_metrics, aws_publisher, configure_logs, task_worker
+from handler.platform.graphql_ws import publish_task  # noqa: F401 - registers its task
+from handler.platform.graphql_ws.publishing import install_publishing
 from handler.platform.metrics.names import COLD_START
 from handler.platform.runtime.logs import bind_lambda_context
 from handler.platform.tasks.log_context import install_task_log_filter
@@ -29,6 +31,7 @@ def worker() -> TaskWorker:
     settings = get_settings()
     configure_logs(settings)
     install_task_log_filter()
+    install_publishing(aws_publisher(settings))  # None without SUBSCRIPTIONS_TABLE
     return task_worker(settings)
 
 

@@ -12,6 +12,7 @@ with init_phase():
     from handler.api.chat import endpoint
     from handler.composition import (
         app_metrics,
+        aws_graphql_ws,
         aws_hub,
         configure_logs,
         require_issuer,
@@ -28,5 +29,7 @@ with init_phase():
         endpoint,
         lambda: aws_hub(get_settings()),
         verifier=lambda: token_verifier(get_settings()),
+        # graphql-transport-ws beside the chat, when SUBSCRIPTIONS_TABLE is set.
+        graphql=lambda: aws_graphql_ws(get_settings()),
     )
     handler = invocation_metrics(adapter, app_metrics(get_settings()), function="ws")

@@ -62,6 +62,33 @@ _POWERTOOLS_UTILITIES = tuple(
         "validation",
     )
 )
+# strawberry's web integrations, servers and tools: the WebSocket function and the worker
+# only check and execute subscriptions (handler.platform.graphql_ws.operations).
+_STRAWBERRY_WEB = tuple(
+    f"strawberry/{name}"
+    for name in (
+        "aiohttp",
+        "asgi",
+        "chalice",
+        "channels",
+        "cli",
+        "codegen",
+        "codemods",
+        "django",
+        "ext",
+        "fastapi",
+        "flask",
+        "http",
+        "litestar",
+        "pydantic",
+        "quart",
+        "sanic",
+        "schema_codegen",
+        "static",
+        "subscriptions",
+        "test",
+    )
+)
 FUNCTIONS: dict[str, FunctionAsset] = {
     asset.name: asset
     for asset in (
@@ -82,9 +109,13 @@ FUNCTIONS: dict[str, FunctionAsset] = {
             ),
             unused=_POWERTOOLS_UTILITIES,
         ),
-        FunctionAsset("worker", (*_COMMON, *_AWS)),
-        # $connect checks the bearer token (handler.platform.auth).
-        FunctionAsset("ws", (*_COMMON, *_AWS, "pyjwt[crypto]")),
+        # GraphQL subscriptions are executed by the worker (strawberry, graphql-core).
+        FunctionAsset("worker", (*_COMMON, *_AWS, "strawberry-graphql"), unused=_STRAWBERRY_WEB),
+        # $connect checks the bearer token (handler.platform.auth); `subscribe` checks the
+        # operation against the schema.
+        FunctionAsset(
+            "ws", (*_COMMON, *_AWS, "pyjwt[crypto]", "strawberry-graphql"), unused=_STRAWBERRY_WEB
+        ),
         # uvicorn alone, not its `standard` extra: Lambda hands an environment one request
         # at a time, so uvloop and httptools (4.9 MB zipped) buy nothing there, and
         # watchfiles, websockets, PyYAML are for reloading, sockets and YAML log configs.

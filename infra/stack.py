@@ -29,7 +29,7 @@ from infra.streaming import Streaming
 from infra.tables import AppTables
 from infra.tasks import IDEMPOTENCY_ACTIONS, MAX_MESSAGE_BYTES, Tasks
 from infra.users import Users
-from infra.websockets import WebSockets
+from infra.websockets import PUBLISH_ACTIONS, SUBSCRIPTION_ACTIONS, WebSockets
 
 SERVICE_NAME = "fastapi-serverless"
 # The app's metrics namespace (Settings.metrics_namespace's default): the dashboard reads it.
@@ -209,6 +209,9 @@ class ServerlessStack(Stack):
             sender.function.add_environment("CONNECTIONS_TABLE", table.table_name)
             sender.function.add_environment("WS_CALLBACK_URL", self.websockets.callback_url)
             self.websockets.grant_send(sender)
+        # GraphQL subscriptions: the WebSocket function keeps them, the worker publishes.
+        self.websockets.grant_subscriptions(self.websockets.function, SUBSCRIPTION_ACTIONS)
+        self.websockets.grant_subscriptions(self.tasks.worker, PUBLISH_ACTIONS)
         worker.add_environment("TASK_DLQ_URL", self.tasks.dead_letter_queue.queue_url)
         worker.add_environment("IDEMPOTENCY_TABLE", self.tasks.idempotency_table.table_name)
         self.tasks.dead_letter_queue.grant_send_messages(worker)
@@ -238,6 +241,7 @@ class ServerlessStack(Stack):
             "tables": {
                 **self.tables.tables,
                 "connections": self.websockets.connections_table,
+                "subscriptions": self.websockets.subscriptions_table,
                 "idempotency": self.tasks.idempotency_table,
             },
         }

@@ -34,6 +34,38 @@ def ttl_table(
     )
 
 
+def keyed_ttl_table(
+    scope: Construct,
+    id: str,
+    *,
+    partition_key: str,
+    sort_key: str,
+    ttl_attribute: str,
+    index: tuple[str, str],
+) -> dynamodb.Table:
+    """`ttl_table` with a sort key and one global secondary index (name, partition key;
+    every attribute projected), for rows read by another key than their own."""
+    table = dynamodb.Table(
+        scope,
+        id,
+        partition_key=dynamodb.Attribute(name=partition_key, type=dynamodb.AttributeType.STRING),
+        sort_key=dynamodb.Attribute(name=sort_key, type=dynamodb.AttributeType.STRING),
+        billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+        time_to_live_attribute=ttl_attribute,
+        point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+            point_in_time_recovery_enabled=True
+        ),
+        removal_policy=RemovalPolicy.DESTROY,
+    )
+    name, key = index
+    table.add_global_secondary_index(
+        index_name=name,
+        partition_key=dynamodb.Attribute(name=key, type=dynamodb.AttributeType.STRING),
+        projection_type=dynamodb.ProjectionType.ALL,
+    )
+    return table
+
+
 class AppTables(Construct):
     """The tables `tables.toml` declares (infra.app_tables): `tables` by name.
 

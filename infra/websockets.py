@@ -1,6 +1,7 @@
 """WebSocket API ($connect/$disconnect/$default -> `handler.lambda_ws.handler`), its stage
-named after the deployment stage (`dev`, `prod`), and the connections table (partition key
-`connectionId`, TTL on `ttl`)."""
+named after the deployment stage (`dev`, `prod`), the connections table (partition key
+`connectionId`, TTL on `ttl`) and the GraphQL subscriptions table (partition key
+`connectionId`, sort key `sk`, index `byTopic` on `topic`, TTL on `ttl`)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from constructs import Construct
 
 from infra.functions import AppFunction
 from infra.nag import acknowledge
-from infra.tables import ttl_table
+from infra.tables import keyed_ttl_table, ttl_table
 
 ROUTES = ("$connect", "$disconnect", "$default")
 THROTTLE = apigwv2.ThrottleSettings(rate_limit=500, burst_limit=1000)
@@ -26,6 +27,18 @@ CONNECTION_ACTIONS = (
     "dynamodb:DeleteItem",
     "dynamodb:Scan",
 )
+# What handler.platform.graphql_ws.dynamodb_store calls: the WebSocket function keeps
+# sessions and subscriptions; the worker reads them by topic and drops gone connections.
+SUBSCRIPTION_ACTIONS = (
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:Query",
+    "dynamodb:BatchWriteItem",
+)
+PUBLISH_ACTIONS = ("dynamodb:Query", "dynamodb:BatchWriteItem")
+TOPIC_INDEX = ("byTopic", "topic")
 
 
 class WebSockets(Construct):
@@ -43,6 +56,14 @@ class WebSockets(Construct):
         super().__init__(scope, id)
         self.connections_table = ttl_table(
             self, "ConnectionsTable", partition_key="connectionId", ttl_attribute="ttl"
+        )
+        self.subscriptions_table = keyed_ttl_table(
+            self,
+            "SubscriptionsTable",
+            partition_key="connectionId",
+            sort_key="sk",
+            ttl_attribute="ttl",
+            index=TOPIC_INDEX,
         )
         self.function = AppFunction(
             self,
@@ -94,6 +115,20 @@ class WebSockets(Construct):
             "ManageConnections on this API's one stage only: connection ids are minted by API"
             " Gateway at run time, and senders both post to and delete connections (two"
             " methods), so the ARN cannot name them in advance.",
+        )
+
+    def grant_subscriptions(self, function: AppFunction, actions: tuple[str, ...]) -> None:
+        """The subscriptions table and its topic index: `actions` and its name."""
+        table = self.subscriptions_table
+        function.function.add_environment("SUBSCRIPTIONS_TABLE", table.table_name)
+        table.grant(function.function, *actions)
+        stack = Stack.of(self)
+        table_id = stack.resolve(stack.get_logical_id(table.node.default_child))  # type: ignore[arg-type]
+        acknowledge(
+            function.role,
+            f"IAM5[Resource::<{table_id}.Arn>/index/*]",
+            "The subscriptions table's own indexes (one: byTopic, which a publish queries);"
+            " CDK grants a table's indexes as index/*.",
         )
 
     def _acknowledge(self) -> None:

@@ -1,4 +1,5 @@
-"""The announcement task: a broadcast to every WebSocket client, run by the task system.
+"""The announcement task: a broadcast to every chat client and an event to the GraphQL
+`announcement` subscriptions, run by the task system.
 
 No FastAPI here: the worker Lambda imports this module alone. On AWS the worker runs
 outside the VPC, so it reaches the @connections API that the HTTP function (in the VPC,
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import logging
 
+from handler.platform.graphql_ws.publishing import publish
 from handler.platform.realtime import broadcast
 from handler.platform.tasks import task
 
@@ -24,3 +26,4 @@ async def broadcast_announcement(text: str) -> None:
     logger.info(
         "announcement: %d sent, %d gone, %d failed", result.sent, result.gone, result.failed
     )
+    await publish("announcement", {"text": text})  # `subscription { announcement { text } }`

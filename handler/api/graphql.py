@@ -8,17 +8,19 @@ on the first GraphQL request, not during a Lambda cold start.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
+from graphql import GraphQLError, OperationType
+from graphql.language import OperationDefinitionNode
 from starlette.requests import Request
 from starlette.responses import Response
 from strawberry.asgi import GraphQL
 from strawberry.extensions import MaskErrors, SchemaExtension
 from strawberry.types import ExecutionContext
 
+from handler.api.subscriptions import Subscription
 from handler.api.users.graphql_types import Mutation, Query
 from handler.platform.auth.callers import bearer_of, identity_of
 from handler.platform.http.graphql_limits import GraphQLLimits
@@ -46,6 +48,25 @@ class Schema(strawberry.Schema):
             if not _is_internal(error):
                 logger.info("GraphQL request refused: %s", error.message)
         super().process_errors(unexpected, execution_context)
+
+
+class SubscriptionsOverWebSockets(SchemaExtension):
+    """The schema shows the subscriptions (introspection, GraphiQL), but an HTTP request
+    cannot hold one: it is answered with a GraphQL error naming the socket, before
+    validation, instead of running a resolver that has no event."""
+
+    def on_validate(self) -> Iterator[None]:
+        context = self.execution_context
+        document = context.graphql_document
+        subscribes = document is not None and any(
+            isinstance(node, OperationDefinitionNode)
+            and node.operation is OperationType.SUBSCRIPTION
+            for node in document.definitions
+        )
+        if subscribes and context.pre_execution_errors is None:
+            detail = "subscribe over a WebSocket (graphql-transport-ws) at this URL"
+            context.pre_execution_errors = [GraphQLError(detail)]
+        yield
 
 
 # GraphiQL is strawberry's page, and its scripts come from unpkg.com: without internet the
@@ -82,8 +103,13 @@ def build_graphql_app(
     """In development: GraphiQL and full error messages. Elsewhere: no IDE, and an
     unexpected resolver error answers "Unexpected error." (strawberry still logs it).
     `limits`: strawberry's token, depth and alias limits (the app always passes them)."""
-    extensions: list[Callable[[], SchemaExtension]] = [*limits.extensions()] if limits else []
+    extensions: list[Callable[[], SchemaExtension]] = [SubscriptionsOverWebSockets]
+    extensions += limits.extensions() if limits else []
     if not graphiql:
         extensions.append(lambda: MaskErrors(should_mask_error=_is_internal))
-    schema = Schema(query=query, mutation=mutation, extensions=extensions)
+    # The subscriptions are served over WebSockets (handler.api.subscription_routes);
+    # here they are in the schema that introspection and GraphiQL show.
+    schema = Schema(
+        query=query, mutation=mutation, subscription=Subscription, extensions=extensions
+    )
     return GraphQLApp(schema, graphql_ide="graphiql" if graphiql else None)

@@ -30,8 +30,8 @@ The platform's parts take `PlatformSettings` (any app's settings will do); the d
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -55,6 +55,13 @@ from handler.composition.socket_hubs import (
     uses_aws_websockets,
     websocket_backend,
 )
+from handler.composition.subscription_backends import (
+    aws_graphql_ws,
+    aws_publisher,
+    graphql_operations,
+    local_subscriptions,
+    subscriptions_backend,
+)
 from handler.composition.task_backends import (
     dead_letters,
     idempotency_backend,
@@ -69,19 +76,25 @@ from handler.platform.settings import PlatformSettings
 from handler.settings import Settings
 
 if TYPE_CHECKING:
+    from handler.composition.subscription_backends import LocalSubscriptions
     from handler.demo_state import AppState
+    from handler.platform.realtime.fanout import Fanout
 
 __all__ = [
     "app_metrics",
+    "aws_graphql_ws",
     "aws_hub",
+    "aws_publisher",
     "configure_logs",
     "cursor_codec",
     "dead_letters",
     "describe",
     "development_issuer",
     "fanout_backend",
+    "graphql_operations",
     "idempotency_store",
     "local_hub",
+    "local_subscriptions",
     "open_app_state",
     "open_cache_and_limits",
     "open_fanout",
@@ -112,6 +125,7 @@ def describe(settings: Settings) -> str:
         "limits": cache_backend(settings),
         "tasks": task_backend(settings),
         "websockets": _websockets(settings),
+        "subscriptions": subscriptions_backend(settings),
         "idempotency": idempotency_backend(settings),
         "users": users_backend(settings),
         "identity": identity_backend(settings),
@@ -122,6 +136,26 @@ def describe(settings: Settings) -> str:
 def _websockets(settings: Settings) -> str:
     backend = websocket_backend(settings)
     return f"{backend}+redis" if fanout_backend(settings) == "redis" else backend
+
+
+@contextmanager
+def _local_publishing(
+    settings: Settings, subscriptions: LocalSubscriptions, fanout: Fanout
+) -> Iterator[None]:
+    """Events published in this process: through the worker's publisher when the settings
+    name a subscriptions table, else on this process's fan-out (the lifespan's, Redis
+    between processes with REDIS_URL), whose listener in each process delivers them to
+    that server's own subscriptions (each server process hears each event once)."""
+    from handler.platform.graphql_ws.publishing import (
+        CHANNEL,
+        FanoutPublishing,
+        installed_publishing,
+    )
+
+    fanout.listen(CHANNEL, subscriptions.publisher.deliver_message)
+    publisher = aws_publisher(settings)
+    with installed_publishing(publisher or FanoutPublishing(fanout)):
+        yield
 
 
 @asynccontextmanager
@@ -148,6 +182,8 @@ async def open_app_state(settings: Settings) -> AsyncIterator[AppState]:
         stack.push_async_callback(hub.sender.close)
         reach = aws_hub(settings) if uses_aws_websockets(settings) else hub
         stack.enter_context(installed_hub(reach))
+        subscriptions = local_subscriptions(settings, hub)
+        stack.enter_context(_local_publishing(settings, subscriptions, fanout))
         state = AppState(
             started_at=time.time(),
             task_queue=queue,
@@ -161,6 +197,7 @@ async def open_app_state(settings: Settings) -> AsyncIterator[AppState]:
             token_verifier=partial(token_verifier, settings),
             metrics=app_metrics(settings),
             users=user_store(settings),
+            subscriptions=subscriptions.protocol,
         )
         if settings.snap_start:
             from handler.platform.runtime.snapstart import register_snapshot_hooks

@@ -69,6 +69,7 @@ class PlatformSettings(BaseSettings):
     task_dlq_url: str = ""
     connections_table: str = ""
     ws_callback_url: str = ""
+    subscriptions_table: str = ""
     idempotency_table: str = ""
     aws_endpoint_url: str = ""
 
@@ -76,6 +77,10 @@ class PlatformSettings(BaseSettings):
     # target is dropped (local socket) or the post given up (@connections).
     ws_send_concurrency: int = Field(default=64, ge=1, le=512)
     ws_send_timeout: float = Field(default=5.0, gt=0.0, le=60.0)
+    # graphql-transport-ws: how long a socket may wait before `connection_init` (4408).
+    graphql_ws_init_timeout: float = Field(default=3.0, gt=0.0, le=60.0)
+    # Subscriptions one graphql-transport-ws connection may hold (each is a stored row).
+    graphql_ws_max_subscriptions: int = Field(default=100, ge=1, le=10_000)
 
     # Background tasks (handler.platform.tasks). SQS takes messages up to 1 MiB (256 KiB
     # before 2025); lower this if the queue's MaximumMessageSize is set lower.
@@ -186,6 +191,8 @@ class PlatformSettings(BaseSettings):
         # Local sockets with a shared table would delete other processes' connections.
         if bool(self.connections_table) != bool(self.ws_callback_url):
             raise ValueError("set CONNECTIONS_TABLE and WS_CALLBACK_URL together, or neither")
+        if self.subscriptions_table and not self.ws_callback_url:
+            raise ValueError("SUBSCRIPTIONS_TABLE needs WS_CALLBACK_URL (events go through it)")
         return self
 
 

@@ -105,6 +105,7 @@ class Emulator:
         """Each function's variables, as the stack sets them, with local values."""
         sockets = {
             "CONNECTIONS_TABLE": resources.table(topology.CONNECTIONS_TABLE),
+            "SUBSCRIPTIONS_TABLE": resources.table(topology.SUBSCRIPTIONS_TABLE),
             "WS_CALLBACK_URL": callback_url,
         }
         tables = {

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from local.aws.cognito import UserPool, create_user_pool
 from local.aws.topology import REGION, STACK_NAME, TABLES, TASK_QUEUE, QueueSpec, TableSpec
@@ -145,13 +145,29 @@ def _queue_arn(sqs: SQSClient, url: str) -> str:
 
 
 def create_table(dynamodb: DynamoDBClient, name: str, spec: TableSpec) -> str:
-    """As infra/ creates `spec` (tables.py `ttl_table`, users.py): on demand, one string
-    partition key, TTL when the spec has one, point-in-time recovery."""
+    """As infra/ creates `spec` (tables.py `ttl_table`, `keyed_ttl_table`, users.py): on
+    demand, string keys, the GSI when the spec has one, TTL when it has one,
+    point-in-time recovery."""
+    keys: list[tuple[str, Literal["HASH", "RANGE"]]] = [(spec.partition_key, "HASH")]
+    if spec.sort_key:
+        keys.append((spec.sort_key, "RANGE"))
+    attributes = [key for key, _ in keys] + ([spec.index[1]] if spec.index else [])
+    extra: dict[str, Any] = {}
+    if spec.index is not None:
+        index_name, index_key = spec.index
+        extra["GlobalSecondaryIndexes"] = [
+            {
+                "IndexName": index_name,
+                "KeySchema": [{"AttributeName": index_key, "KeyType": "HASH"}],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ]
     dynamodb.create_table(
         TableName=name,
-        AttributeDefinitions=[{"AttributeName": spec.partition_key, "AttributeType": "S"}],
-        KeySchema=[{"AttributeName": spec.partition_key, "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": a, "AttributeType": "S"} for a in attributes],
+        KeySchema=[{"AttributeName": key, "KeyType": kind} for key, kind in keys],
         BillingMode="PAY_PER_REQUEST",
+        **extra,
     )
     if spec.ttl_attribute is not None:
         dynamodb.update_time_to_live(

@@ -94,6 +94,7 @@ WORKER = FunctionSpec(
             *BASE_ENVIRONMENT,
             STAGE_VARIABLE,
             "CONNECTIONS_TABLE",
+            "SUBSCRIPTIONS_TABLE",
             "WS_CALLBACK_URL",
             "TASK_DLQ_URL",
             "IDEMPOTENCY_TABLE",
@@ -111,6 +112,7 @@ WEBSOCKET = FunctionSpec(
             *BASE_ENVIRONMENT,
             STAGE_VARIABLE,
             "CONNECTIONS_TABLE",
+            "SUBSCRIPTIONS_TABLE",
             "WS_CALLBACK_URL",
             *AUTH_ENVIRONMENT,
             *app_table_variables("websocket"),
@@ -158,8 +160,10 @@ TASK_QUEUE = QueueSpec()
 @dataclass(frozen=True)
 class TableSpec:
     name: str  # the emulator's table name
-    partition_key: str  # a string (S) attribute; none of the stack's tables has a sort key
+    partition_key: str  # a string (S) attribute, as every key here
     ttl_attribute: str | None = None  # None: rows never expire
+    sort_key: str | None = None
+    index: tuple[str, str] | None = None  # one GSI: (name, partition key), ALL projected
 
 
 def app_table_spec(table: AppTable) -> TableSpec:
@@ -168,11 +172,24 @@ def app_table_spec(table: AppTable) -> TableSpec:
 
 CONNECTIONS_TABLE = TableSpec("connections", partition_key="connectionId", ttl_attribute="ttl")
 IDEMPOTENCY_TABLE = TableSpec("idempotency", partition_key="id", ttl_attribute="expiration")
+# GraphQL subscriptions (infra/websockets.py): sessions and subscriptions, read by topic.
+SUBSCRIPTIONS_TABLE = TableSpec(
+    "subscriptions",
+    partition_key="connectionId",
+    ttl_attribute="ttl",
+    sort_key="sk",
+    index=("byTopic", "topic"),
+)
 # tables.toml: the app's tables, each with the variable that names it.
 APP_TABLE_SPECS = {table.variable: app_table_spec(table) for table in APP_TABLES}
 # users, their email items and the id counter, all under `pk`.
 USERS_TABLE = APP_TABLE_SPECS["USERS_TABLE"]
-TABLES = (CONNECTIONS_TABLE, IDEMPOTENCY_TABLE, *APP_TABLE_SPECS.values())
+TABLES = (
+    CONNECTIONS_TABLE,
+    SUBSCRIPTIONS_TABLE,
+    IDEMPOTENCY_TABLE,
+    *APP_TABLE_SPECS.values(),
+)
 
 
 @dataclass(frozen=True)

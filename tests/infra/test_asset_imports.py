@@ -40,6 +40,7 @@ PLACEHOLDERS = {
     "TASK_QUEUE_URL": f"https://sqs.{REGION}.amazonaws.com/123456789012/tasks",
     "TASK_DLQ_URL": f"https://sqs.{REGION}.amazonaws.com/123456789012/tasks-dlq",
     "CONNECTIONS_TABLE": "connections",
+    "SUBSCRIPTIONS_TABLE": "subscriptions",
     "IDEMPOTENCY_TABLE": "idempotency",
     # The app's tables, as tables.toml declares them (USERS_TABLE, ...).
     **{table.variable: table.name for table in APP_TABLES},
@@ -81,19 +82,26 @@ FIRST_USE = {
     "worker": """
         import handler.lambda_worker as entry
         entry.worker()  # the task runner: idempotency on DynamoDB, the hub, dead letters
+        from handler.composition import aws_publisher
+        from handler.settings import get_settings
+        aws_publisher(get_settings()).operations()  # the subscription schema (strawberry)
         from handler.platform.aws.clients import aws_client
         for service in ("sqs", "dynamodb", "apigatewaymanagementapi"):
             aws_client(service)
     """,
     "ws": """
         import handler.lambda_ws
-        from handler.composition import aws_hub
+        from handler.composition import aws_graphql_ws, aws_hub
         from handler.settings import get_settings
         aws_hub(get_settings()).registry.client
         from handler.composition import token_verifier
         token_verifier(get_settings())  # PyJWT and cryptography, from this asset
         import jwt.algorithms
         assert jwt.algorithms.has_crypto
+        # `subscribe` checks the operation against the schema (strawberry, graphql-core).
+        checked = aws_graphql_ws(get_settings()).operations().prepare(
+            "subscription { userCreated { id } }", {}, None)
+        assert not isinstance(checked, list), checked
     """,
     "stream": """
         import uvicorn

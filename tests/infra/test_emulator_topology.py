@@ -70,18 +70,27 @@ def test_the_task_queue_and_its_redrive_match(resources: dict[str, Any]) -> None
     assert resources[dlq_id]["Properties"]["MaximumMessageSize"] == queue.max_message_bytes
 
 
-def test_the_tables_have_the_same_keys_and_ttl(resources: dict[str, Any]) -> None:
+def test_the_tables_have_the_same_keys_indexes_and_ttl(resources: dict[str, Any]) -> None:
     tables = {
         (
             tuple((key["AttributeName"], key["KeyType"]) for key in props["KeySchema"]),
-            tuple((a["AttributeName"], a["AttributeType"]) for a in props["AttributeDefinitions"]),
+            tuple(sorted(a["AttributeName"] for a in props["AttributeDefinitions"])),
+            tuple(
+                (index["IndexName"], index["KeySchema"][0]["AttributeName"])
+                for index in props.get("GlobalSecondaryIndexes", [])
+            ),
             props.get("TimeToLiveSpecification", {}).get("AttributeName"),
         )
         for props in (r["Properties"] for r in of_type(resources, "AWS::DynamoDB::Table").values())
     }
-    # One string partition key each (services.create_table makes exactly that), no sort key.
+    # String keys (moto_server.create_table makes exactly those), GSIs with ALL projected.
     assert tables == {
-        (((t.partition_key, "HASH"),), ((t.partition_key, "S"),), t.ttl_attribute)
+        (
+            ((t.partition_key, "HASH"),) + (((t.sort_key, "RANGE"),) if t.sort_key else ()),
+            tuple(sorted(a for a in (t.partition_key, t.sort_key, *(t.index or ())[1:]) if a)),
+            (t.index,) if t.index else (),
+            t.ttl_attribute,
+        )
         for t in topology.TABLES
     }
 

@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 OPERATIONS = ROOT / "docs" / "operations.md"
 FUNCTIONS = ("http", "worker", "ws", "stream")
 # The app's tables (tables.toml), then the platform's.
-TABLES = (*(table.name for table in APP_TABLES), "connections", "idempotency")
+TABLES = (*(table.name for table in APP_TABLES), "connections", "subscriptions", "idempotency")
 EXPECTED = {
     "dead-letters",
     "oldest-task",

@@ -84,7 +84,8 @@ def test_connections_table_grants_name_what_the_registry_calls(
     (table_id,) = [
         key
         for key, value in of_type(resources, "AWS::DynamoDB::Table").items()
-        if value["Properties"]["KeySchema"][0]["AttributeName"] == "connectionId"
+        if value["Properties"]["KeySchema"]
+        == [{"AttributeName": "connectionId", "KeyType": "HASH"}]
     ]
     for name in ("ws", "worker"):
         _, props = function(resources, name)
@@ -101,6 +102,62 @@ def test_connections_table_grants_name_what_the_registry_calls(
             "dynamodb:Scan",
             "dynamodb:UpdateItem",
         ]
+
+
+def _subscriptions_table(resources: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    (found,) = [
+        (key, value["Properties"])
+        for key, value in of_type(resources, "AWS::DynamoDB::Table").items()
+        if len(value["Properties"]["KeySchema"]) == 2
+        and value["Properties"]["KeySchema"][0]["AttributeName"] == "connectionId"
+    ]
+    return found
+
+
+def test_subscriptions_table_is_keyed_for_a_query_by_topic(resources: dict[str, Any]) -> None:
+    _, props = _subscriptions_table(resources)
+    assert props["KeySchema"] == [
+        {"AttributeName": "connectionId", "KeyType": "HASH"},
+        {"AttributeName": "sk", "KeyType": "RANGE"},
+    ]
+    assert props["GlobalSecondaryIndexes"] == [
+        {
+            "IndexName": "byTopic",
+            "KeySchema": [{"AttributeName": "topic", "KeyType": "HASH"}],
+            "Projection": {"ProjectionType": "ALL"},
+        }
+    ]
+    assert props["BillingMode"] == "PAY_PER_REQUEST"
+    assert props["TimeToLiveSpecification"] == {"AttributeName": "ttl", "Enabled": True}
+
+
+def test_subscriptions_grants_name_what_the_store_calls(resources: dict[str, Any]) -> None:
+    table_id, _ = _subscriptions_table(resources)
+    expected = {
+        "ws": [
+            "dynamodb:BatchWriteItem",
+            "dynamodb:DeleteItem",
+            "dynamodb:GetItem",
+            "dynamodb:PutItem",
+            "dynamodb:Query",
+            "dynamodb:UpdateItem",
+        ],
+        "worker": ["dynamodb:BatchWriteItem", "dynamodb:Query"],
+        "http": [],
+        "stream": [],
+    }
+    for name, granted_actions in expected.items():
+        _, props = function(resources, name)
+        statements = [
+            statement
+            for statement in statements_of_role(resources, role_of(props))
+            if table_id in str(statement["Resource"])
+        ]
+        assert sorted(a for s in statements for a in actions(s)) == granted_actions, name
+        for statement in statements:  # the table and its index
+            assert "/index/*" in str(statement["Resource"])
+        variables = props.get("Environment", {}).get("Variables", {})
+        assert ("SUBSCRIPTIONS_TABLE" in variables) == bool(granted_actions), name
 
 
 def test_callback_url_is_the_stage_management_endpoint(resources: dict[str, Any]) -> None:

@@ -96,7 +96,8 @@ def test_startup_names_every_backend_and_the_address_and_refusals_are_not_errors
     assert len(startup) == 1, output
     assert startup[0].endswith(
         "startup (development): cache=memory limits=memory tasks=in-process"
-        f" websockets=local idempotency=memory users=memory identity=development; serving http://127.0.0.1:{port}"
+        " websockets=local subscriptions=memory idempotency=memory users=memory"
+        f" identity=development; serving http://127.0.0.1:{port}"
     )
     assert " ERROR " not in output, output
     assert "Traceback" not in output, output

@@ -1,6 +1,7 @@
 """A stand-in for API Gateway's @connections API: a real HTTP server on a loopback port.
 
-It records every `POST /{stage}/@connections/{id}`, checks its SigV4 signature against
+It records every `POST /{stage}/@connections/{id}` (and every `DELETE`, in `deleted`: the
+id is gone from then on), checks its SigV4 signature against
 the credentials it is given (recomputed with botocore's signer, as API Gateway would),
 and answers as API Gateway does: 200, 410 `GoneException` for ids in `gone`, 429
 `LimitExceededException` for ids in `throttled`, and one 500 first for ids in `flaky`;
@@ -49,6 +50,7 @@ class ConnectionsApi:
         self.flaky: set[str] = set()
         self.slow: set[str] = set()
         self.posts: dict[str, list[Post]] = defaultdict(list)
+        self.deleted: list[str] = []
         self.requests: dict[str, int] = defaultdict(int)
         self.lock = threading.Lock()
 
@@ -65,12 +67,16 @@ class ConnectionsApi:
         self.server.shutdown()
         self.server.server_close()
 
-    def answer(self, path: str, headers: dict[str, str], body: bytes) -> tuple[int, str]:
+    def answer(  # noqa: PLR0911 - one return per answer API Gateway gives
+        self, path: str, headers: dict[str, str], body: bytes, method: str = "POST"
+    ) -> tuple[int, str]:
         prefix = f"/{STAGE}/@connections/"
         if not path.startswith(prefix):
             return 404, "NotFoundException"
         connection_id = unquote(path[len(prefix) :])
-        post = Post(path, headers, body, self._verify(path, headers, body))
+        post = Post(path, headers, body, self._verify(path, headers, body, method))
+        if method == "DELETE":
+            return self._delete(connection_id, post)
         with self.lock:
             self.requests[connection_id] += 1
             slow = connection_id in self.slow
@@ -89,7 +95,20 @@ class ConnectionsApi:
             self.posts[connection_id].append(post)
         return 200, ""
 
-    def _verify(self, path: str, headers: dict[str, str], body: bytes) -> bool | None:
+    def _delete(self, connection_id: str, post: Post) -> tuple[int, str]:
+        """DeleteConnection: API Gateway closes the socket; the id is gone from then on."""
+        with self.lock:
+            if post.signature_ok is False:
+                return 403, "InvalidSignatureException"
+            if connection_id in self.gone:
+                return 410, "GoneException"
+            self.deleted.append(connection_id)
+            self.gone.add(connection_id)
+        return 204, ""
+
+    def _verify(
+        self, path: str, headers: dict[str, str], body: bytes, method: str = "POST"
+    ) -> bool | None:
         if self.credentials is None:
             return None
         lowered = {k.lower(): v for k, v in headers.items()}
@@ -98,7 +117,7 @@ class ConnectionsApi:
         if "host" not in signed or "x-amz-date" not in signed:
             return False
         request = AWSRequest(
-            method="POST",
+            method=method,
             url=f"http://{lowered['host']}{path}",
             data=body,
             headers={name: lowered[name] for name in signed if name in lowered},
@@ -119,8 +138,14 @@ def _handler_for(api: ConnectionsApi) -> type[BaseHTTPRequestHandler]:
         protocol_version = "HTTP/1.1"  # keep-alive, as API Gateway
 
         def do_POST(self) -> None:
+            self._answer("POST")
+
+        def do_DELETE(self) -> None:
+            self._answer("DELETE")
+
+        def _answer(self, method: str) -> None:
             body = self.rfile.read(int(self.headers.get("content-length") or 0))
-            status, error = api.answer(self.path, dict(self.headers.items()), body)
+            status, error = api.answer(self.path, dict(self.headers.items()), body, method)
             payload = f'{{"message": "{error}"}}'.encode() if error else b""
             self.send_response(status)
             if error:

@@ -25,8 +25,8 @@ in the context (GraphQL is mounted as a plain ASGI route, outside FastAPI's depe
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 import strawberry
@@ -144,6 +144,19 @@ def _service(info: Info[Any, Any]) -> UsersService:
     return UsersService(state.users, state.cache, state.cursors)
 
 
+@asynccontextmanager
+async def _tasks(info: Info[Any, Any]) -> AsyncIterator[Tasks]:
+    """The request's `Tasks`, as `TasksDep` gives a route: flushed before the answer."""
+    request = _request(info)
+    background = BackgroundTasks()
+    max_bytes = app_settings(request).task_max_message_bytes
+    tasks = Tasks(app_state(request).task_queue, background, max_message_bytes=max_bytes)
+    yield tasks
+    await tasks.flush()
+    # Run after the answer is sent (in-process tasks); strawberry attaches it.
+    info.context["response"].background = background
+
+
 async def _check_create_limit(request: Request, caller: Identity) -> None:
     from limits import parse
 
@@ -189,13 +202,8 @@ class Mutation:
         with _said_in_graphql():
             await _check_create_limit(request, caller)  # first: every attempt counts
             new = models.NewUser(name=name, email=email, age=age)
-            background = BackgroundTasks()
-            max_bytes = app_settings(request).task_max_message_bytes
-            tasks = Tasks(app_state(request).task_queue, background, max_message_bytes=max_bytes)
-            user = await _service(info).create(new, tasks, by=caller)
-            await tasks.flush()  # before the answer, as TasksDep does
-        # Run after the answer is sent (in-process tasks); strawberry attaches it.
-        info.context["response"].background = background
+            async with _tasks(info) as tasks:
+                user = await _service(info).create(new, tasks, by=caller)
         return User.of(user, caller)
 
     @strawberry.mutation
@@ -216,7 +224,9 @@ class Mutation:
             changes = models.UserChanges(
                 **{k: v for k, v in sent.items() if v is not strawberry.UNSET}
             )
-            user = await _service(info).update(id, changes, expected_version=version, by=caller)
+            async with _tasks(info) as tasks:
+                service = _service(info)
+                user = await service.update(id, changes, tasks, expected_version=version, by=caller)
         return User.of(user, caller)
 
     @strawberry.mutation

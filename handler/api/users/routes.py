@@ -200,6 +200,7 @@ async def update_user(
     *,
     caller: CurrentUser,
     users: UsersDep,
+    tasks: TasksDep,
     request: Request,
     response: Response,
 ) -> UserView:
@@ -207,7 +208,7 @@ async def update_user(
     (428 without it; 412 when the user changed since that ETag, with the current one in
     `ETag`)."""
     expected = expected_version(request.headers.get("if-match"), required=True)
-    user = await users.update(user_id, changes, expected_version=expected, by=caller)
+    user = await users.update(user_id, changes, tasks, expected_version=expected, by=caller)
     response.headers["ETag"] = user.etag
     return UserView.of(user, caller)
 

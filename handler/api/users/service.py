@@ -15,7 +15,9 @@ REST routes and GraphQL resolvers both call it, so the rules cannot drift apart:
   raise `NotOwner` unless the caller owns the user or is an admin (the owner never
   changes, so reading it before the write leaves no race).
 - Side effects of a create: the welcome email and the `User <name> joined` announcement,
-  added to the request's `Tasks` (sent before the response; SQS on AWS).
+  added to the request's `Tasks` (sent before the response; SQS on AWS); every create
+  and update also publishes a GraphQL subscription event (`userCreated`, `userChanged`
+  filtered by the user's id: handler.api.subscriptions) through a task.
 
 No FastAPI here; it only needs the request's `Tasks` handle.
 """
@@ -24,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from handler.api.announcement_tasks import broadcast_announcement
 from handler.api.notification_tasks import send_email
@@ -32,6 +35,7 @@ from handler.api.users.models import MAX_ID, NewUser, User, UserChanges
 from handler.api.users.user_store import UserStore
 from handler.platform.auth.identity import Identity
 from handler.platform.cache.store import ResponseCache
+from handler.platform.graphql_ws.publish_task import publish_subscription_event
 from handler.platform.pagination.cursor import CursorCodec, InvalidCursor
 from handler.platform.tasks.request_tasks import Tasks
 
@@ -44,6 +48,15 @@ CURSOR_SCOPE = "users"  # a cursor of another listing (another scope) is refused
 CREATE_LIMIT = "10/minute"
 CREATE_LIMIT_SCOPE = "users:create"
 DEFAULT_PAGE, MAX_PAGE = 20, 100
+
+
+# GraphQL subscription topics (handler.api.subscriptions: a topic is the field's name).
+USER_CREATED, USER_CHANGED = "userCreated", "userChanged"
+
+
+def user_event(user: User) -> dict[str, Any]:
+    """A user as the subscriptions' `UserEvent` reads it (no email: see there)."""
+    return {"id": user.id, "name": user.name, "age": user.age, "version": user.version}
 
 
 def user_generation(user_id: int) -> str:
@@ -74,14 +87,24 @@ class UsersService:
             user = await self.store.create(new, owner=by.subject)
         tasks.add_task(send_email, user.email, message=f"Welcome, {user.name}!")
         tasks.add_task(broadcast_announcement, f"User {user.name} joined")
+        tasks.add_task(publish_subscription_event, USER_CREATED, user_event(user))
         return user
 
     async def update(
-        self, user_id: int, changes: UserChanges, *, expected_version: int | None, by: Identity
+        self,
+        user_id: int,
+        changes: UserChanges,
+        tasks: Tasks,
+        *,
+        expected_version: int | None,
+        by: Identity,
     ) -> User:
         await self._check_owner(user_id, by)
         async with self._invalidating(LISTINGS, user_generation(user_id)):
-            return await self.store.update(user_id, changes, expected_version=expected_version)
+            user = await self.store.update(user_id, changes, expected_version=expected_version)
+        event = user_event(user)
+        tasks.add_task(publish_subscription_event, USER_CHANGED, event, {"id": user.id})
+        return user
 
     async def delete(self, user_id: int, *, expected_version: int | None, by: Identity) -> None:
         await self._check_owner(user_id, by)

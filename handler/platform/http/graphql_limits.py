@@ -7,134 +7,33 @@ event loop (one ~1 MB query of aliased fields ran 10-17 s without them).
   not UTF-8 answers 400 (strawberry's `json.loads` would guess UTF-16 and raise: a 500),
   and strawberry's own plain-text refusals (bad JSON, unsupported content type, ...)
   are rewritten in the app's one error shape.
-- `GraphQLLimits.extensions()` are strawberry's own validation extensions:
-  `MaxTokensLimiter` stops graphql-core's parser after `max_tokens` tokens (which also
-  bounds the quadratic overlapping-fields validation), `QueryDepthLimiter` and
-  `MaxAliasesLimiter` refuse a parsed query before it runs. Their refusals are GraphQL
-  errors (`{"data": null, "errors": [{"message": ...}]}`), as clients expect.
-- One gap in them is closed here: both walk every fragment spread anew, so a 750-byte
-  query whose fragments each spread the next one twice took them 3 s (18 levels; 40 would
-  take days). `ExpandedFieldsLimiter` counts the fields a query selects once its
-  fragments are expanded, each fragment counted once (linear), and refuses the query
-  before any validation rule runs when that passes `max_tokens`: no query can select
-  more fields than it could spell out within the token limit.
+- `GraphQLLimits` (`handler.platform.graphql_ws.cost_limits`, re-exported here) holds
+  the token, depth, alias and expanded-fields limits; subscriptions are checked with the
+  same ones.
 
 Imported only when the first GraphQL request builds the GraphQL app (strawberry is heavy).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from functools import partial
-from typing import TYPE_CHECKING
-
-from graphql import GraphQLError
-from graphql.language import (
-    DocumentNode,
-    FieldNode,
-    FragmentDefinitionNode,
-    FragmentSpreadNode,
-    InlineFragmentNode,
-)
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from strawberry.extensions import (
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    QueryDepthLimiter,
-    SchemaExtension,
-)
 
+from handler.platform.graphql_ws.cost_limits import (
+    ExpandedFieldsLimiter,
+    FragmentCycle,
+    GraphQLLimits,
+    expanded_fields,
+)
 from handler.platform.http.limits import send_error
 
-if TYPE_CHECKING:
-    from collections.abc import Iterator
-
-    from graphql.language import SelectionSetNode
-
-
-@dataclass(frozen=True)
-class GraphQLLimits:
-    max_body_bytes: int
-    max_tokens: int
-    max_depth: int
-    max_aliases: int
-
-    def extensions(self) -> list[Callable[[], SchemaExtension]]:
-        """Factories: strawberry builds each extension anew per request."""
-        return [
-            partial(MaxTokensLimiter, max_token_count=self.max_tokens),
-            partial(ExpandedFieldsLimiter, max_fields=self.max_tokens),
-            partial(QueryDepthLimiter, max_depth=self.max_depth),
-            partial(MaxAliasesLimiter, max_alias_count=self.max_aliases),
-        ]
-
-
-class ExpandedFieldsLimiter(SchemaExtension):
-    """Refuses a query that selects more than `max_fields` fields once its fragments are
-    expanded, before validation (see the module docstring for why)."""
-
-    def __init__(self, max_fields: int) -> None:
-        self.max_fields = max_fields
-
-    def on_validate(self) -> Iterator[None]:
-        context = self.execution_context
-        document = context.graphql_document
-        if document is not None and context.pre_execution_errors is None:
-            try:
-                count = expanded_fields(document, self.max_fields)
-            except FragmentCycle as cycle:
-                count, problem = self.max_fields + 1, str(cycle)
-            else:
-                problem = (
-                    f"the query selects over {self.max_fields} fields once its fragments"
-                    " are expanded"
-                )
-            if count > self.max_fields:
-                # Set before validation runs: strawberry then skips validation.
-                context.pre_execution_errors = [GraphQLError(problem)]
-        yield
-
-
-class FragmentCycle(ValueError):
-    def __init__(self, name: str) -> None:
-        super().__init__(f"Cannot spread fragment '{name}' within itself.")
-
-
-def expanded_fields(document: DocumentNode, limit: int) -> int:
-    """How many fields the document's operations select with fragments expanded; stops
-    counting past `limit`; raises `FragmentCycle`. Each fragment is counted once."""
-    fragments = {
-        node.name.value: node
-        for node in document.definitions
-        if isinstance(node, FragmentDefinitionNode)
-    }
-    counted: dict[str, int] = {}
-
-    def count(selections: SelectionSetNode | None, spreading: frozenset[str]) -> int:
-        total = 0
-        for node in selections.selections if selections else ():
-            if isinstance(node, FieldNode):
-                total += 1 + count(node.selection_set, spreading)
-            elif isinstance(node, InlineFragmentNode):
-                total += count(node.selection_set, spreading)
-            elif isinstance(node, FragmentSpreadNode):
-                name = node.name.value
-                if name in spreading:
-                    raise FragmentCycle(name)
-                if name not in counted and name in fragments:
-                    counted[name] = count(fragments[name].selection_set, spreading | {name})
-                total += counted.get(name, 0)
-            if total > limit:
-                break
-        return total
-
-    total = 0
-    for node in document.definitions:
-        if not isinstance(node, FragmentDefinitionNode):
-            total += count(getattr(node, "selection_set", None), frozenset())
-    return total
+__all__ = [
+    "BoundedGraphQL",
+    "ExpandedFieldsLimiter",
+    "FragmentCycle",
+    "GraphQLLimits",
+    "expanded_fields",
+]
 
 
 class BoundedGraphQL:

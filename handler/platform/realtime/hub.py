@@ -107,19 +107,25 @@ class Hub:
 
         Raises `MessageRefused` for text too large to post (every target would fail)."""
         check_size(text, "the message to send")
+        return await self.send_each((target.connection_id, text) for target in targets)
+
+    async def send_each(self, messages: Iterable[tuple[str, str]]) -> BroadcastResult:
+        """Send each (connection id, text), `concurrency` at a time: one text per target
+        (GraphQL subscriptions: the same result under each subscriber's operation id).
+        The caller checks the sizes."""
         result = BroadcastResult()
-        batch = list(targets)
-        pending: Iterator[Connection] = iter(batch)
+        batch = list(messages)
+        pending: Iterator[tuple[str, str]] = iter(batch)
 
         async def worker() -> None:
             # Pulling from a shared iterator is safe: `next` never awaits.
-            for target in pending:
-                outcome = await self.send(target.connection_id, text)
+            for connection_id, text in pending:
+                outcome = await self.send(connection_id, text)
                 if outcome is Delivery.SENT:
                     result.sent += 1
                 elif outcome is Delivery.GONE:
                     result.gone += 1
-                    result.gone_ids.append(target.connection_id)
+                    result.gone_ids.append(connection_id)
                 else:
                     result.failed += 1
 

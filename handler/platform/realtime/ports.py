@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 
-from handler.platform.realtime.types import Connection
+from handler.platform.realtime.types import Connection, SendFailed
 
 
 class ConnectionRegistry(ABC):
@@ -45,6 +45,11 @@ class Sender(ABC):
 
     @abstractmethod
     async def send(self, connection_id: str, text: str) -> None: ...
+
+    async def hang_up(self, connection_id: str) -> None:
+        """End the connection from the server's side (API Gateway: `DELETE @connections`).
+        A gone connection is not an error; the default cannot hang up and says so."""
+        raise SendFailed(connection_id, "this sender cannot close connections")
 
     async def close(self) -> None:
         """Release pools and sockets; the default has nothing to release."""

@@ -108,7 +108,7 @@ def test_each_write_bumps_the_listings_and_the_users_own(
     service: UsersService, cache: Generations
 ) -> None:
     run(service.create(NewUser(name="New", email="new@example.com", age=1), tasks(), by=ALICE))
-    run(service.update(2, UserChanges(age=9), expected_version=1, by=ALICE))
+    run(service.update(2, UserChanges(age=9), tasks(), expected_version=1, by=ALICE))
     run(service.delete(3, expected_version=None, by=ALICE))
     assert cache.bumped == [("users",), ("users", "users:2"), ("users", "users:3")]
 
@@ -127,10 +127,20 @@ def test_a_create_queues_the_welcome_email_and_the_announcement(service: UsersSe
         service.create(NewUser(name="Gary", email="gary@example.com", age=4), handle, by=ALICE)
     )
     queued = [(task.envelope.name, task.envelope.args) for task in handle.pending]
+    event = {"id": user.id, "name": "Gary", "age": 4, "version": 1}
     assert queued == [
         ("send_email", [user.email]),
         ("broadcast_announcement", ["User Gary joined"]),
+        ("publish_subscription_event", ["userCreated", event]),
     ]
+
+
+def test_an_update_publishes_user_changed_filtered_by_its_id(service: UsersService) -> None:
+    handle = tasks()
+    user = run(service.update(2, UserChanges(age=9), handle, expected_version=1, by=ALICE))
+    queued = [(t.envelope.name, t.envelope.args) for t in handle.pending]
+    event = {"id": 2, "name": user.name, "age": 9, "version": 2}
+    assert queued == [("publish_subscription_event", ["userChanged", event, {"id": 2}])]
 
 
 def test_a_user_belongs_to_its_creator_and_only_it_or_an_admin_changes_it(
@@ -142,15 +152,21 @@ def test_a_user_belongs_to_its_creator_and_only_it_or_an_admin_changes_it(
     assert mine.owner == "alice"
     before = list(cache.bumped)
     with pytest.raises(NotOwner):
-        run(service.update(mine.id, UserChanges(age=2), expected_version=None, by=BOB))
+        run(service.update(mine.id, UserChanges(age=2), tasks(), expected_version=None, by=BOB))
     with pytest.raises(NotOwner):
         run(service.delete(mine.id, expected_version=None, by=BOB))
     assert cache.bumped == before  # refused before the store: nothing changed, nothing bumped
     assert (
-        run(service.update(mine.id, UserChanges(age=3), expected_version=None, by=ALICE)).age == 3
+        run(
+            service.update(mine.id, UserChanges(age=3), tasks(), expected_version=None, by=ALICE)
+        ).age
+        == 3
     )
     assert (
-        run(service.update(mine.id, UserChanges(age=4), expected_version=None, by=ADMIN)).age == 4
+        run(
+            service.update(mine.id, UserChanges(age=4), tasks(), expected_version=None, by=ADMIN)
+        ).age
+        == 4
     )
     run(service.delete(mine.id, expected_version=None, by=ADMIN))
     with pytest.raises(UserNotFound):

@@ -29,7 +29,8 @@ def resources(services: tuple[MotoServices, Resources]) -> Resources:
 def test_moto_listens_on_loopback_only(resources: Resources) -> None:
     assert resources.endpoint_url.startswith("http://127.0.0.1:")
     app_tables = {table.name for table in APP_TABLES}
-    assert {spec.name for spec in TABLES} == {"connections", "idempotency", *app_tables}
+    names = {spec.name for spec in TABLES}
+    assert names == {"connections", "subscriptions", "idempotency", *app_tables}
 
 
 def test_task_queue_has_the_stack_settings_and_redrives_to_the_dlq(resources: Resources) -> None:
@@ -57,9 +58,20 @@ def test_tables_are_on_demand_with_a_string_key_and_their_ttl(
     name = resources.table(spec)
     dynamodb = dynamodb_client(resources.endpoint_url)
     table = dynamodb.describe_table(TableName=name)["Table"]
-    key = spec.partition_key
-    assert table["KeySchema"] == [{"AttributeName": key, "KeyType": "HASH"}]
-    assert table["AttributeDefinitions"] == [{"AttributeName": key, "AttributeType": "S"}]
+    keys = [{"AttributeName": spec.partition_key, "KeyType": "HASH"}]
+    if spec.sort_key:
+        keys.append({"AttributeName": spec.sort_key, "KeyType": "RANGE"})
+    assert table["KeySchema"] == keys
+    named = (spec.partition_key, spec.sort_key, spec.index[1] if spec.index else None)
+    attributes = sorted(name for name in named if name is not None)
+    assert sorted(a["AttributeName"] for a in table["AttributeDefinitions"]) == attributes
+    assert {a["AttributeType"] for a in table["AttributeDefinitions"]} == {"S"}
+    indexes = [(i["IndexName"], i["KeySchema"]) for i in table.get("GlobalSecondaryIndexes", [])]
+    assert indexes == (
+        [(spec.index[0], [{"AttributeName": spec.index[1], "KeyType": "HASH"}])]
+        if spec.index
+        else []
+    )
     assert table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
     ttl = dynamodb.describe_time_to_live(TableName=name)["TimeToLiveDescription"]
     if spec.ttl_attribute is None:

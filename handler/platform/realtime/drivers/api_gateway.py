@@ -7,6 +7,12 @@ subprotocols without one),
 `$default` runs the message handler, `$disconnect` forgets the connection; any other
 route key is logged and answered 400. Nothing here builds the HTTP app (cold start).
 
+With `graphql` (the graphql-transport-ws protocol), a `$connect` that offers that
+subprotocol opens a GraphQL session instead of a chat connection (the token travels in
+`connection_init`), and each `$default` goes to the protocol when the connection has a
+session, to the chat otherwise. The protocol closes a connection with `DELETE
+@connections` (API Gateway has no way to send a close code: the code is logged).
+
 `__call__` never raises, whatever JSON value it is given: an event it cannot read (no
 request context, a connection id that is not a short token, a query, identity or body of
 the wrong type) answers 400 `bad_event` with one WARNING line; only a failure of ours
@@ -24,10 +30,23 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from handler.platform.realtime.endpoint import UNAVAILABLE, Dispatcher, WebSocketEndpoint
+from handler.platform.graphql_ws.protocol import GraphQLWsProtocol, Link
+from handler.platform.graphql_ws.subscription_store import StoreError
+from handler.platform.realtime.endpoint import (
+    TTL_MARGIN_SECONDS,
+    UNAVAILABLE,
+    Dispatcher,
+    WebSocketEndpoint,
+)
 from handler.platform.realtime.handshake import offered
 from handler.platform.realtime.hub import Hub
-from handler.platform.realtime.types import ConnectRequest, MessageRefused, Refused, RegistryError
+from handler.platform.realtime.types import (
+    MAX_CONNECTION_SECONDS,
+    ConnectRequest,
+    MessageRefused,
+    Refused,
+    RegistryError,
+)
 from handler.platform.runtime.event_loop import environment_loop
 from handler.platform.runtime.logs import bind_lambda_context
 
@@ -62,10 +81,13 @@ class ApiGatewayWebSocketDriver:
         hub_factory: Callable[[], Hub],
         *,
         verifier: Callable[[], TokenVerifier] | None = None,
+        graphql: Callable[[], GraphQLWsProtocol | None] | None = None,
     ) -> None:
         self.endpoint = endpoint
         self._hub_factory = hub_factory
         self._verifier = verifier
+        self._graphql_factory = graphql
+        self._graphql: GraphQLWsProtocol | None = None
         self._dispatcher: Dispatcher | None = None
         self.loop = environment_loop()
         self._routes: dict[str, Callable[[dict[str, Any], str], Awaitable[Response]]] = {
@@ -80,6 +102,12 @@ class ApiGatewayWebSocketDriver:
             hub = self._hub_factory()
             self._dispatcher = Dispatcher(self.endpoint, hub, verifier=self._verifier)
         return self._dispatcher
+
+    @property
+    def graphql(self) -> GraphQLWsProtocol | None:
+        if self._graphql is None and self._graphql_factory is not None:
+            self._graphql = self._graphql_factory()
+        return self._graphql
 
     def __call__(self, event: Any, context: Any) -> Response:
         bind_lambda_context(context)
@@ -97,7 +125,7 @@ class ApiGatewayWebSocketDriver:
         except BadEvent as exc:
             logger.warning("%s event refused: %s", _shown(route_key), exc)
             return _answer(400, "bad_event", str(exc))
-        except RegistryError as exc:
+        except (RegistryError, StoreError) as exc:
             # DynamoDB throttled or unreachable: the client's to retry, not a bug of ours.
             logger.warning("%s for %s: %s", route_key, connection_id, exc)
             return _answer(503, UNAVAILABLE, "the connection store is unavailable; try again")
@@ -107,6 +135,11 @@ class ApiGatewayWebSocketDriver:
 
     async def _connect(self, event: dict[str, Any], connection_id: str) -> Response:
         request, connected_at = _connect_request(event, connection_id)
+        graphql = self.graphql
+        if graphql is not None and graphql.subprotocol in request.protocols:
+            ttl = int(connected_at + MAX_CONNECTION_SECONDS + TTL_MARGIN_SECONDS)
+            await graphql.opened(connection_id, connected_at=connected_at, ttl=ttl)
+            return {"statusCode": 200, "headers": {"Sec-WebSocket-Protocol": graphql.subprotocol}}
         try:
             connection = await self.dispatcher.accept(
                 request, connected_at=connected_at, expires=True
@@ -123,15 +156,43 @@ class ApiGatewayWebSocketDriver:
         return {"statusCode": 200, "headers": {"Sec-WebSocket-Protocol": protocol}}
 
     async def _message(self, event: dict[str, Any], connection_id: str) -> Response:
+        body = _body(event)
+        graphql = self.graphql
+        if graphql is not None:
+            link = _GatewayLink(connection_id, self.dispatcher.hub)
+            if await graphql.received(link, body):
+                return {"statusCode": 200}
         try:
-            await self.dispatcher.receive(connection_id, _body(event))
+            await self.dispatcher.receive(connection_id, body)
         except MessageRefused as exc:
             return _answer(exc.status_code, exc.code, exc.detail)
         return {"statusCode": 200}
 
     async def _disconnect(self, event: dict[str, Any], connection_id: str) -> Response:
+        if self.graphql is not None:
+            await self.graphql.closed(connection_id)  # none of its rows: one empty Query
         await self.dispatcher.disconnect(connection_id)
         return {"statusCode": 200}
+
+
+class _GatewayLink(Link):
+    """The protocol's hold on an API Gateway connection: posts through the hub; a close
+    is `DELETE @connections` (the client sees API Gateway close the socket, not the
+    protocol's code, which is logged)."""
+
+    def __init__(self, connection_id: str, hub: Hub) -> None:
+        self.connection_id = connection_id
+        self.hub = hub
+
+    async def send(self, text: str) -> None:
+        await self.hub.send(self.connection_id, text)
+
+    async def close(self, code: int, reason: str) -> None:
+        logger.info("closing %s (graphql-ws %d: %s)", self.connection_id, code, reason)
+        try:
+            await self.hub.sender.hang_up(self.connection_id)
+        except Exception:  # the session is dropped already; the TTL ends the rest
+            logger.exception("could not close %s", self.connection_id)
 
 
 def _route_key(event: Any) -> str:

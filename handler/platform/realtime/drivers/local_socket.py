@@ -1,5 +1,6 @@
-"""Local sockets: the sender that writes to Starlette WebSockets, and the driver that turns
-one real socket into the same connect/message/disconnect events API Gateway delivers."""
+"""Local sockets: the sender that writes to Starlette WebSockets, and the drivers that turn
+one real socket into the same events API Gateway delivers: `serve_socket` for a
+`Dispatcher` (the chat), `serve_graphql_socket` for the graphql-transport-ws protocol."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING
 from starlette.responses import JSONResponse
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from handler.platform.graphql_ws.protocol import GraphQLWsProtocol, Link
 from handler.platform.realtime.handshake import offered
 from handler.platform.realtime.ports import Sender
 from handler.platform.realtime.types import (
@@ -154,3 +156,64 @@ async def _deny(websocket: WebSocket, exc: Refused) -> None:
         )
     except RuntimeError:  # a server without the denial-response extension: close (HTTP 403)
         await websocket.close(code=1008, reason=exc.reason)
+
+
+class _SocketLink(Link):
+    """The protocol's hold on one local socket: sends through the sender (its lock and
+    timeout), closes with the protocol's code."""
+
+    def __init__(self, connection_id: str, websocket: WebSocket, sender: LocalSocketSender):
+        self.connection_id = connection_id
+        self.websocket = websocket
+        self.sender = sender
+        self.closed = False
+
+    async def send(self, text: str) -> None:
+        try:
+            await self.sender.send(self.connection_id, text)
+        except ConnectionGone:
+            self.closed = True
+
+    async def close(self, code: int, reason: str) -> None:
+        self.closed = True
+        self.sender.detach(self.connection_id)
+        with contextlib.suppress(WebSocketDisconnect, RuntimeError, OSError):
+            await self.websocket.close(code=code, reason=reason)
+
+
+async def serve_graphql_socket(
+    websocket: WebSocket, protocol: GraphQLWsProtocol, sender: LocalSocketSender
+) -> None:
+    """Drive the graphql-transport-ws `protocol` over one real socket (local `/graphql`).
+    A handshake that does not offer the subprotocol is refused 400."""
+    _, _, protocols = offered({}, websocket.scope.get("subprotocols") or ())
+    if protocol.subprotocol not in protocols:
+        await _deny(websocket, Refused(400, f"offer the {protocol.subprotocol} subprotocol"))
+        return
+    connection_id = uuid.uuid4().hex
+    await protocol.opened(connection_id, connected_at=time.time(), ttl=None)
+    socket = sender.attach(connection_id, websocket)
+    link = _SocketLink(connection_id, websocket, sender)
+    timer: asyncio.Task[None] | None = None
+    try:
+        async with socket.lock:
+            await websocket.accept(subprotocol=protocol.subprotocol)
+        timer = asyncio.create_task(_init_timer(protocol, link))
+        with contextlib.suppress(WebSocketDisconnect):
+            while not link.closed:
+                message = await websocket.receive()
+                if message["type"] == "websocket.disconnect":
+                    return
+                text = message.get("text")
+                await protocol.received(link, text if text is not None else message.get("bytes"))
+    finally:
+        if timer is not None:
+            timer.cancel()
+        sender.detach(connection_id)
+        await protocol.closed(connection_id)
+
+
+async def _init_timer(protocol: GraphQLWsProtocol, link: _SocketLink) -> None:
+    await asyncio.sleep(protocol.init_timeout)
+    if not link.closed:
+        await protocol.init_expired(link)

@@ -34,5 +34,8 @@ class CountedSender(Sender):
             raise
         self.metrics.count(CONNECTION_POSTS_SENT)
 
+    async def hang_up(self, connection_id: str) -> None:
+        await self.sender.hang_up(connection_id)
+
     async def close(self) -> None:
         await self.sender.close()

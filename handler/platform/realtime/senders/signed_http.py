@@ -90,18 +90,30 @@ class SignedHttpSender(Sender):
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(self._pool, self._post, connection_id, text)
 
-    def _post(self, connection_id: str, text: str) -> None:
+    async def hang_up(self, connection_id: str) -> None:
+        """`DELETE @connections/{id}`: API Gateway closes the socket (a 410 is fine)."""
+        loop = asyncio.get_running_loop()
+        try:
+            await loop.run_in_executor(self._pool, self._post, connection_id, None)
+        except ConnectionGone:
+            return
+
+    def _post(self, connection_id: str, text: str | None) -> None:
+        """POST `text` to the connection; None: DELETE it."""
         resource = f"/@connections/{quote(connection_id, safe='')}"
         path = self._path + resource
+        method = "POST" if text is not None else "DELETE"
         try:
-            body = text.encode()
-            request = self._signed_request(self.endpoint_url + resource, body)
+            body = text.encode() if text is not None else b""
+            request = self._signed_request(self.endpoint_url + resource, body, method)
         except (UnicodeEncodeError, BotoCoreError) as exc:  # a lone surrogate; no credentials
             raise SendFailed(connection_id, type(exc).__name__) from None
         headers = dict(request.headers.items())
         for attempt in range(1, self.attempts + 1):
             try:
-                status, error = self._answer_of(request) or self._exchange(path, body, headers)
+                status, error = self._answer_of(request, method) or self._exchange(
+                    method, path, body, headers
+                )
             except urllib3.exceptions.ReadTimeoutError:
                 raise SendFailed(connection_id, "ReadTimeoutError") from None
             except urllib3.exceptions.HTTPError as exc:
@@ -119,25 +131,28 @@ class SignedHttpSender(Sender):
                 continue
             raise SendFailed(connection_id, (error or f"HTTP {status}").partition(":")[0])
 
-    def _answer_of(self, request: AWSPreparedRequest) -> tuple[int, str | None] | None:
+    def _answer_of(self, request: AWSPreparedRequest, method: str) -> tuple[int, str | None] | None:
         """The answer of a `before-send` handler (moto, a stub), or None: send it."""
         assert self._events is not None  # noqa: S101 - set with the signing identity
+        operation = "PostToConnection" if method == "POST" else "DeleteConnection"
         _, response = self._events.emit_until_response(
-            "before-send.apigatewaymanagementapi.PostToConnection", request=request
+            f"before-send.apigatewaymanagementapi.{operation}", request=request
         )
         if response is None:
             return None
         return response.status_code, response.headers.get("x-amzn-ErrorType")
 
-    def _exchange(self, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, str | None]:
+    def _exchange(
+        self, method: str, path: str, body: bytes, headers: dict[str, str]
+    ) -> tuple[int, str | None]:
         response = self._host.urlopen(
-            "POST", path, body=body, headers=headers, retries=False, redirect=False
+            method, path, body=body, headers=headers, retries=False, redirect=False
         )
         return response.status, response.headers.get("x-amzn-ErrorType")
 
-    def _signed_request(self, url: str, body: bytes) -> AWSPreparedRequest:
+    def _signed_request(self, url: str, body: bytes, method: str = "POST") -> AWSPreparedRequest:
         credentials, region = self._signing_identity()
-        request = AWSRequest(method="POST", url=url, data=body)
+        request = AWSRequest(method=method, url=url, data=body)
         SigV4Auth(credentials, "execute-api", region).add_auth(request)
         return request.prepare()
 
