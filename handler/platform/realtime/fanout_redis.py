@@ -92,8 +92,9 @@ class RedisFanout(Fanout):
         self._kept_here = 0
 
     def listen(self, channel: str, listener: Listener) -> None:
+        # Registering connects nothing: a process without sockets has nobody to deliver
+        # to. The first socket's `ready()` (or the first publish) starts the subscriber.
         super().listen(channel, listener)
-        self._spawn()
 
     async def ready(self) -> None:
         """Start the subscriber if need be; return once its first attempt is over
