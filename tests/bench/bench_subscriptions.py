@@ -17,9 +17,8 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import AsyncGenerator, Mapping
+from collections.abc import AsyncGenerator
 from functools import partial
-from typing import Any
 
 import strawberry
 
@@ -32,6 +31,7 @@ from handler.platform.realtime import Hub
 from handler.platform.realtime.registries.memory import MemoryRegistry
 from handler.platform.realtime.senders.signed_http import SignedHttpSender
 from tests.bench.common import record, show, spread
+from tests.support.counted_operations import CountedOperations
 
 TARGETS = 1_000
 POST_DELAY = 0.020
@@ -61,26 +61,12 @@ class BenchSubscription:
         yield Tick(**event(info))
 
 
-class Counted(Operations):
-    executions = 0
-
-    async def execute(
-        self,
-        query: str,
-        variables: Mapping[str, Any],
-        operation_name: str | None,
-        payload: Mapping[str, Any],
-    ) -> dict[str, Any]:
-        self.executions += 1
-        return await super().execute(query, variables, operation_name, payload)
-
-
-def _operations() -> Counted:
+def _operations() -> CountedOperations:
     schema = strawberry.Schema(query=BenchQuery, subscription=BenchSubscription)
-    return Counted(schema._schema, limits=LIMITS)
+    return CountedOperations(Operations(schema._schema, limits=LIMITS))
 
 
-def _store(operations: Counted, *, distinct: bool) -> MemorySubscriptionStore:
+def _store(operations: CountedOperations, *, distinct: bool) -> MemorySubscriptionStore:
     store = MemorySubscriptionStore()
     query = "subscription($p: String!) { ticked { id name label(prefix: $p) } }"
     for i in range(TARGETS):
@@ -92,11 +78,11 @@ def _store(operations: Counted, *, distinct: bool) -> MemorySubscriptionStore:
     return store
 
 
-def _same(operations: Counted) -> Counted:
+def _same(operations: CountedOperations) -> CountedOperations:
     return operations
 
 
-def _publish(publisher: Publisher, operations: Counted) -> tuple[float, int]:
+def _publish(publisher: Publisher, operations: CountedOperations) -> tuple[float, int]:
     operations.executions = 0
     started = time.perf_counter()
     outcome = asyncio.run(publisher.deliver("ticked", {"id": 1, "name": "Patrick"}))

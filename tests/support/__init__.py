@@ -30,6 +30,8 @@
   and `lose_answer` (botocore sends a request the service already took again);
 - `snapstart`: a SnapStart life cycle simulated with a fork (`python -m
   tests.support.snapstart`), and `tcp_sockets` (this process's connections to some ports);
+- `counted_operations`: `CountedOperations`, a subscription schema's operations counting
+  each execution (the publish tests and the subscriptions bench);
 - `require`: skip, or fail under `REQUIRE_*=1`, when Redis, node or chromium is missing;
 - `browser`: `chromium()`, the headless Debian chromium through Playwright;
 - `hostile`: hypothesis strategies for hostile input (`json_values`, `mutated`) and the

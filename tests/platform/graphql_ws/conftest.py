@@ -3,8 +3,7 @@ schema and index), and a schema's `Operations` that counts its executions."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from typing import Any
+from collections.abc import Iterator
 
 import boto3
 import pytest
@@ -13,9 +12,9 @@ from moto import mock_aws
 from handler.composition import graphql_operations
 from handler.platform.graphql_ws.dynamodb_store import DynamoDBSubscriptionStore
 from handler.platform.graphql_ws.memory_store import MemorySubscriptionStore
-from handler.platform.graphql_ws.operations import Operations
 from handler.platform.graphql_ws.subscription_store import SubscriptionStore
 from handler.settings import Settings
+from tests.support.counted_operations import CountedOperations
 
 SUBSCRIPTIONS_TABLE = "subscriptions"
 REGION = "eu-west-1"
@@ -60,24 +59,6 @@ def store(request: pytest.FixtureRequest) -> SubscriptionStore:
         return MemorySubscriptionStore()
     request.getfixturevalue("moto_aws")
     return DynamoDBSubscriptionStore(SUBSCRIPTIONS_TABLE, client=boto3.client("dynamodb"))
-
-
-class CountedOperations(Operations):
-    """The demo's subscription schema, counting `execute` calls."""
-
-    def __init__(self, operations: Operations) -> None:
-        super().__init__(operations.schema, limits=operations.limits, mask_errors=True)
-        self.executions = 0
-
-    async def execute(
-        self,
-        query: str,
-        variables: Mapping[str, Any],
-        operation_name: str | None,
-        payload: Mapping[str, Any],
-    ) -> dict[str, Any]:
-        self.executions += 1
-        return await super().execute(query, variables, operation_name, payload)
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from handler.platform.graphql_ws.subscription_store import (
 from handler.platform.realtime import Hub, Sender
 from handler.platform.realtime.registries.memory import MemoryRegistry
 from handler.platform.realtime.types import ConnectionGone
-from tests.platform.graphql_ws.conftest import CountedOperations
+from tests.support.counted_operations import CountedOperations
 
 
 class Recorder(Sender):

@@ -20,8 +20,8 @@ from handler.platform.graphql_ws.publishing import (
 from handler.platform.realtime import Hub
 from handler.platform.realtime.fanout import InProcessFanout
 from handler.platform.realtime.registries.memory import MemoryRegistry
-from tests.platform.graphql_ws.conftest import CountedOperations
 from tests.platform.graphql_ws.test_publisher import Recorder, subscribe
+from tests.support.counted_operations import CountedOperations
 
 QUERY = "subscription { announcement { text } }"
 
