@@ -5,7 +5,7 @@ AWS adapter. Everything else receives adapters and never reads settings to choos
 
 | part        | local                        | AWS (setting)                                   |
 |-------------|------------------------------|-------------------------------------------------|
-| cache       | cashews `mem://`             | cashews on Redis (REDIS_URL)                    |
+| cache       | a bounded in-memory LRU      | Redis (REDIS_URL)                               |
 | limits      | `limits` memory storage      | `limits` on the same Redis (REDIS_URL)          |
 | tasks       | in-process, after the answer | SQS (TASK_QUEUE_URL)                            |
 | websockets  | this server's sockets        | DynamoDB + @connections (CONNECTIONS_TABLE,     |

@@ -52,7 +52,6 @@ async def open_cache_and_limits(settings: PlatformSettings) -> AsyncIterator[Cac
         metrics = app_metrics(settings)
         cache = await stack.enter_async_context(
             open_cache(
-                redis_url=settings.redis_url,
                 key_prefix=settings.redis_key_prefix,
                 redis_timeout=settings.redis_timeout,
                 secret=settings.cache_secret.get_secret_value(),
@@ -85,7 +84,7 @@ def shared_redis_pool(settings: PlatformSettings) -> OnFirstUse[RedisPool]:
 
         return open_redis_pool(
             settings.redis_url,
-            socket_timeout=settings.redis_timeout,
+            connect_timeout=settings.redis_timeout,
             max_connections=settings.redis_max_connections,
             client_name=settings.service_name,
         )

@@ -94,7 +94,7 @@ async def open_platform_state(
 
         return open_redis_pool(
             settings.redis_url,
-            socket_timeout=settings.redis_timeout,
+            connect_timeout=settings.redis_timeout,
             max_connections=settings.redis_max_connections,
             client_name=settings.service_name,
         )
@@ -106,7 +106,6 @@ async def open_platform_state(
             breaker = Breaker("redis", backoff=settings.redis_backoff)
         cache = await stack.enter_async_context(
             open_cache(
-                redis_url=settings.redis_url,
                 key_prefix=settings.redis_key_prefix,
                 redis_timeout=settings.redis_timeout,
                 secret=settings.cache_secret.get_secret_value(),

@@ -1,29 +1,36 @@
-"""The response cache store: cashews on `mem://` locally, on the shared Redis on AWS.
+"""The response cache store: in memory locally, on the shared Redis on AWS.
 
 Values are JSON, never pickle: a value read from Redis can at worst be wrong, never run
-code. With CACHE_SECRET set, each value also carries an HMAC-SHA256 of its key and bytes,
-and a value that fails the check reads as a miss.
+code. With CACHE_SECRET set, each value also carries an HMAC-SHA256 of its key and bytes
+(`sha256:<hex>_<json>`), checked in constant time; a value that fails the check reads as
+a miss.
 
 Invalidation is by generations, not by deleting keys: an entry's key can name the
 current generation of what it was computed from (`generations(["users"])`), and a write
 starts a new one (`bump("users")`, one INCR). Every process reads the generations from the
-shared store on every lookup (one MGET), so after a bump nobody, anywhere, reads the old entries;
-they expire with their TTL. No key listing, no multi-key delete, no per-process state.
+shared store on every lookup (one MGET), so after a bump nobody, anywhere, reads the old
+entries; they expire with their TTL. No key listing, no multi-key delete.
 
-Only GET, SET, INCR (cashews' one-key Lua script when it sets the expiry) and the MGET of
-a lookup's generations reach Redis. Every generation key carries the hash tag `{gen}`, so
-that MGET stays in one slot: the plain client works on ElastiCache Serverless (cluster
-mode, database 0).
+A lookup reads the generations and the entry in one round trip: it asks for the entry
+under the generations this process saw last for those names (a guess, kept per process),
+in the same pipeline as the MGET that tells the truth. The guess is only trusted when
+the MGET confirms it; after a bump it is wrong once, and a second GET reads the right
+entry. Every generation key carries the hash tag `{gen}`, so the MGET stays in one slot
+(ElastiCache Serverless is cluster mode). The backends are `handler.platform.cache.backends`.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from handler.platform.cache.backends import CacheBackend, MemoryBackend
 from handler.platform.metrics.names import CACHE_OUTCOMES, REDIS_FAIL_OPEN, CacheOutcome
 from handler.platform.metrics.recorder import NO_METRICS, Metrics
 from handler.platform.redis.breaker import Breaker
@@ -31,33 +38,27 @@ from handler.platform.redis.first_use import BackendUnavailable, OnFirstUse
 from handler.platform.redis.guarded import GuardedBackend
 
 if TYPE_CHECKING:
-    from cashews import Cache
-    from redis.asyncio import ConnectionPool
-
     from handler.platform.redis.pool import RedisPool
 
 logger = logging.getLogger(__name__)
-MEMORY_ITEMS = 10_000
 # A generation counter lives this long after its first bump. Far above any entry's TTL, so
 # when it expires (and reads 0 again) no entry stored under the old 0 can still be alive.
 GENERATION_SECONDS = 24 * 3600
+# How many sets of names a process remembers the generations of (a guess, see above).
+GUESSES = 1024
+_DIGEST = b"sha256"
 
 
-# Functions, not module constants: cashews and redis are imported on first use only, and
-# these run only once the backend exists (so they import nothing new).
 def backend_errors() -> tuple[type[BaseException], ...]:
-    """Redis (or the way to it) failing; these open the breaker."""
-    from cashews.exceptions import CacheBackendInteractionError
+    """Redis (or the way to it) failing; these open the breaker. A function, not a
+    constant: redis-py is imported only once Redis is in use, and this runs only then."""
     from redis.exceptions import RedisError
 
-    return (CacheBackendInteractionError, RedisError, OSError, TimeoutError)
+    return (RedisError, OSError, TimeoutError)
 
 
-def bad_value_errors() -> tuple[type[BaseException], ...]:
-    """A value that is there but unusable: bad signature, not JSON, not UTF-8."""
-    from cashews.exceptions import CacheError
-
-    return (CacheError, ValueError)
+class BadValue(ValueError):
+    """A stored value we did not store: unsigned or badly signed, not JSON, not UTF-8."""
 
 
 class ResponseCache:
@@ -71,17 +72,20 @@ class ResponseCache:
 
     def __init__(
         self,
-        cache: OnFirstUse[Cache],
+        backend: OnFirstUse[CacheBackend],
         *,
         prefix: str,
         timeout: float,
+        secret: str = "",
         breaker: Breaker | None = None,
         metrics: Metrics = NO_METRICS,
     ) -> None:
         self.prefix = prefix
         self.metrics = metrics
+        self._secret = secret.encode()
+        self._guesses: dict[tuple[str, ...], list[int]] = {}
         self.guarded = GuardedBackend(
-            cache,
+            backend,
             timeout=timeout,
             breaker=breaker or Breaker("cache"),
             backend_errors=backend_errors,
@@ -100,54 +104,56 @@ class ResponseCache:
         self.metrics.count(REDIS_FAIL_OPEN, component="cache")
 
     async def get(self, key: str) -> Any | None:
+        full = self.prefix + key
         try:
-            return await self.guarded.call(lambda cache: cache.get(self.prefix + key))
+            raw = await self.guarded.call(lambda backend: backend.get(full))
         except BackendUnavailable:
             self._failed_open()
             return None
-        except bad_value_errors() as exc:
-            logger.warning("cached value for %s rejected (%s); recomputing", key, repr(exc))
-            return None
+        return self._decoded(full, raw)
 
     async def set(self, key: str, value: Any, ttl: float) -> None:
+        full = self.prefix + key
+        encoded = self._encoded(full, value)
         try:
-            await self.guarded.call(lambda cache: cache.set(self.prefix + key, value, expire=ttl))
+            await self.guarded.call(lambda backend: backend.set(full, encoded, ttl))
         except BackendUnavailable:
             self._failed_open()
-            return
 
     async def lookup(self, key: str, names: Sequence[str], *, read: bool = True) -> Lookup:
         """`key` under the current generations of `names` (`key#users=3,users:5=1`) and,
-        when `read`, the value stored there: one guarded call, one MGET and one GET on
-        Redis. The key is None when the generations cannot be read: then nothing may be
-        read or stored."""
+        when `read`, the value stored there: one guarded call and, on Redis, one round
+        trip (MGET and GET in a pipeline) unless a bump made this process's guess stale.
+        The key is None when the generations cannot be read: then nothing may be read or
+        stored."""
+        if not names:
+            return Lookup(key, await self.get(key) if read else None)
+        remembered = tuple(names)
         generation_keys = [self._generation_key(name) for name in names]
+        guess = self._guesses.get(remembered) if read else None
 
-        async def find(cache: Cache) -> Lookup:
-            full = key
-            if generation_keys:
-                current = _counters(names, await cache.get_many(*generation_keys))
-                if current is None:
-                    return Lookup(None)
-                full = f"{key}#{','.join(f'{n}={v}' for n, v in zip(names, current, strict=True))}"
-            if not read:
-                return Lookup(full)
-            try:
-                return Lookup(full, await cache.get(self.prefix + full))
-            except backend_errors():
-                raise  # Redis failing: the guard's to judge
-            except bad_value_errors() as exc:
-                logger.warning("cached value for %s rejected (%s); recomputing", full, repr(exc))
-                return Lookup(full)
+        async def find(backend: CacheBackend) -> tuple[list[int] | None, bytes | None]:
+            if guess is None:
+                counters, raw = await backend.get_many(generation_keys), None
+            else:
+                counters, raw = await backend.get_many_and(
+                    generation_keys, self.prefix + _entry_key(key, names, guess)
+                )
+            current = _counters(names, counters)
+            if current is not None and read and current != guess:
+                raw = await backend.get(self.prefix + _entry_key(key, names, current))
+            return current, raw
 
         try:
-            return await self.guarded.call(find)
+            current, raw = await self.guarded.call(find)
         except BackendUnavailable:
             self._failed_open()
-        except bad_value_errors():
-            pass
-        # Without generations the answer may still be stored (a later call may succeed).
-        return Lookup(None if names else key)
+            return Lookup(None)
+        if current is None:
+            return Lookup(None)
+        self._remember(remembered, current)
+        full = _entry_key(key, names, current)
+        return Lookup(full, self._decoded(self.prefix + full, raw) if read else None)
 
     async def generations(self, names: Sequence[str]) -> list[int] | None:
         """The current generation of each name (0 before its first bump), read in one
@@ -155,11 +161,9 @@ class ResponseCache:
         neither read nor store an entry."""
         keys = [self._generation_key(name) for name in names]
         try:
-            values = await self.guarded.call(lambda cache: cache.get_many(*keys))
+            values = await self.guarded.call(lambda backend: backend.get_many(keys))
         except BackendUnavailable:
             self._failed_open()
-            return None
-        except bad_value_errors():
             return None
         return _counters(names, values)
 
@@ -170,7 +174,7 @@ class ResponseCache:
         done = True
         for name in names:
             try:
-                await self.guarded.call(_generation_bump(self._generation_key(name)))
+                await self.guarded.call(_bump(self._generation_key(name)))
             except BackendUnavailable as exc:
                 logger.error("cache generation %s not bumped (%s): stale up to its TTL", name, exc)
                 done = False
@@ -181,6 +185,49 @@ class ResponseCache:
         # mode, ElastiCache Serverless), whichever names it reads.
         return f"{self.prefix}{{gen}}:{name}"
 
+    def _remember(self, names: tuple[str, ...], counters: list[int]) -> None:
+        # Bounded: per-item names (`users:5`) would otherwise grow without end. Forgetting
+        # costs one more round trip on the next lookup, nothing else.
+        if len(self._guesses) >= GUESSES and names not in self._guesses:
+            self._guesses.clear()
+        self._guesses[names] = counters
+
+    def _encoded(self, key: str, value: Any) -> bytes:
+        payload = json.dumps(value, separators=(",", ":")).encode()
+        if not self._secret:
+            return payload
+        return _DIGEST + b":" + self._signature(key, payload) + b"_" + payload
+
+    def _decoded(self, key: str, raw: bytes | None) -> Any | None:
+        """The value stored under `key`, None when nothing is, or when what is there is
+        not a value of ours (logged; the caller recomputes)."""
+        if raw is None:
+            return None
+        try:
+            return json.loads(self._verified(key, raw))
+        except ValueError as exc:  # BadValue, JSONDecodeError, UnicodeDecodeError
+            logger.warning("cached value for %s rejected (%s); recomputing", key, repr(exc))
+            return None
+
+    def _verified(self, key: str, raw: bytes) -> bytes:
+        if not self._secret:
+            return raw
+        signed, sep, payload = raw.partition(b"_")
+        digest, _, signature = signed.partition(b":")
+        if not sep or digest != _DIGEST:
+            raise BadValue("not signed")
+        if not hmac.compare_digest(signature, self._signature(key, payload)):
+            raise BadValue("bad signature")
+        return payload
+
+    def _signature(self, key: str, payload: bytes) -> bytes:
+        return hmac.new(self._secret, key.encode() + payload, hashlib.sha256).hexdigest().encode()
+
+
+def _entry_key(key: str, names: Sequence[str], counters: Sequence[int]) -> str:
+    versions = ",".join(f"{n}={v}" for n, v in zip(names, counters, strict=True))
+    return f"{key}#{versions}"
+
 
 @dataclass(frozen=True, slots=True)
 class Lookup:
@@ -188,34 +235,26 @@ class Lookup:
     value: Any = None  # what is stored under `key` (None: nothing, or not read)
 
 
-def _counters(names: Sequence[str], values: Sequence[Any]) -> list[int] | None:
+def _counters(names: Sequence[str], values: Sequence[bytes | None]) -> list[int] | None:
     found: list[int] = []
     for name, value in zip(names, values, strict=True):
-        if value is not None and type(value) is not int:
-            logger.warning("cache generation %s holds %r, not a counter", name, value)
+        if value is None:
+            found.append(0)
+        elif value.isdigit():
+            found.append(int(value))
+        else:
+            logger.warning("cache generation %s holds %r, not a counter", name, value[:40])
             return None
-        found.append(value or 0)
     return found
 
 
-def _generation_bump(key: str) -> Callable[[Cache], Awaitable[Any]]:
-    return lambda cache: cache.incr(key, expire=GENERATION_SECONDS)
-
-
-class _SharedPool:
-    """Hands cashews the environment's pool instead of letting it build its own."""
-
-    def __init__(self, pool: ConnectionPool) -> None:
-        self.pool = pool
-
-    def from_url(self, url: str, **kwargs: Any) -> ConnectionPool:
-        return self.pool
+def _bump(key: str) -> Callable[[CacheBackend], Awaitable[int]]:
+    return lambda backend: backend.incr(key, GENERATION_SECONDS)
 
 
 @asynccontextmanager
 async def open_cache(
     *,
-    redis_url: str = "",
     key_prefix: str = "",
     redis_timeout: float,
     secret: str = "",
@@ -223,44 +262,27 @@ async def open_cache(
     breaker: Breaker | None = None,
     metrics: Metrics = NO_METRICS,
 ) -> AsyncIterator[ResponseCache]:
-    """A `ResponseCache` whose cashews backend is built by its first get or set: on
-    `redis_url` through `pool` when a pool is given, in memory otherwise. `secret`
-    (empty: none) signs every value; keys start with `{key_prefix}cache:`."""
-    async with OnFirstUse(lambda: _open_cashews(redis_url, secret, pool)) as backend:
+    """A `ResponseCache` whose backend is built by its first get or set: on the Redis of
+    `pool` when a pool is given (the environment's, shared with the limiter), in memory
+    otherwise. `secret` (empty: none) signs every value; keys start with
+    `{key_prefix}cache:`."""
+    async with OnFirstUse(lambda: _open_backend(pool)) as backend:
         yield ResponseCache(
             backend,
             prefix=f"{key_prefix}cache:",
             timeout=redis_timeout,
+            secret=secret,
             breaker=breaker,
             metrics=metrics,
         )
 
 
 @asynccontextmanager
-async def _open_cashews(
-    redis_url: str, secret: str, pool: OnFirstUse[RedisPool] | None
-) -> AsyncIterator[Cache]:
-    """A dedicated cashews `Cache` (not the global one: apps and tests share no state)."""
-    from cashews import Cache
+async def _open_backend(pool: OnFirstUse[RedisPool] | None) -> AsyncIterator[CacheBackend]:
+    if pool is None:
+        yield MemoryBackend()
+        return
+    from handler.platform.cache.redis_backend import RedisBackend
 
-    cache = Cache(name="http")
-    # JSON in memory too, so local runs reject the values Redis would reject.
-    serializer: dict[str, Any] = {
-        "pickle_type": "json",
-        "secret": secret or None,
-        "digestmod": "sha256",
-    }
-    if pool is not None:
-        cache.setup(
-            redis_url,
-            suppress=False,  # errors reach ResponseCache, which owns the policy
-            connection_pool_class=_SharedPool(await pool.get()),
-            **serializer,
-        )
-    else:
-        cache.setup("mem://", size=MEMORY_ITEMS, **serializer)
-    await cache.init()
-    try:
-        yield cache
-    finally:
-        await cache.close()
+    # The client owns nothing: the pool is closed with the lifespan, not here.
+    yield RedisBackend(await pool.get())

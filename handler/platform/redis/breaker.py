@@ -101,7 +101,7 @@ class Breaker:
         self._generation += 1
         self._probing = False
         self._open_until = self._clock() + pause
-        cause = exc.__cause__ or exc  # vendor wrappers (cashews, limits) carry no detail
+        cause = exc.__cause__ or exc  # wrappers (limits, redis-py) name no cause
         # One line per trip, not per request: a down Redis must not flood the logs.
         logger.warning(
             "%s unavailable (%s: %s); skipping it for %.1f s",

@@ -29,7 +29,7 @@ waiting_for_pool: ContextVar[bool] = ContextVar("waiting_for_pool", default=Fals
 
 class PoolExhausted(Exception):
     """No pooled connection came free in time. Deliberately not a RedisError: the
-    vendor wrappers (cashews, limits) pass it through and callers never mistake it for
+    vendor code (limits, redis-py) passes it through and callers never mistake it for
     Redis being down."""
 
 

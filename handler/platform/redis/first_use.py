@@ -1,7 +1,7 @@
 """Backends built on first use, not at import or lifespan startup.
 
-The cache and the rate limiter import their vendor libraries (cashews, limits, redis:
-~100 ms together) only when a request first needs them, so a cold start that serves
+The cache and the rate limiter import their vendor libraries (limits, redis: ~80 ms
+together) only when a request first needs them, so a cold start that serves
 other routes never pays for them.
 """
 

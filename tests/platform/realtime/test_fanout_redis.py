@@ -47,7 +47,7 @@ async def processes(
         found = []
         for _ in range(count):
             pool: OnFirstUse[RedisPool] = OnFirstUse(
-                lambda: open_redis_pool(url, socket_timeout=REDIS_TEST_TIMEOUT, max_connections=4)
+                lambda: open_redis_pool(url, connect_timeout=REDIS_TEST_TIMEOUT, max_connections=4)
             )
             await stack.enter_async_context(pool)
             fanout = RedisFanout(pool, prefix=prefix, timeout=REDIS_TEST_TIMEOUT, **options)
@@ -110,7 +110,9 @@ def test_nothing_connects_until_a_listener_or_a_publish_needs_it(
 ) -> None:
     async def scenario() -> None:
         pool: OnFirstUse[RedisPool] = OnFirstUse(
-            lambda: open_redis_pool(redis_url, socket_timeout=REDIS_TEST_TIMEOUT, max_connections=4)
+            lambda: open_redis_pool(
+                redis_url, connect_timeout=REDIS_TEST_TIMEOUT, max_connections=4
+            )
         )
         async with pool, RedisFanout(pool, prefix=prefix, timeout=REDIS_TEST_TIMEOUT) as idle:
             await asyncio.sleep(0.1)

@@ -100,7 +100,8 @@ def test_cached_answers_fresh_when_redis_refuses(caplog: pytest.LogCaptureFixtur
     assert_added_latency_bounded([elapsed for elapsed, _, _ in answers], memory)
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warnings) == 1, "one warning per outage, not one per request"
-    assert "redis unavailable (ConnectionError" in warnings[0]
+    # The root cause is named: the refused connection, not a wrapper around it.
+    assert "redis unavailable (ConnectionRefusedError" in warnings[0]
 
 
 def test_limited_fails_open_by_default_when_redis_is_down() -> None:

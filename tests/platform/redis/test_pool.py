@@ -72,7 +72,7 @@ def test_waiting_in_vain_for_a_connection_is_pool_exhausted_not_a_timeout(
     redis_url: str, budget: float
 ) -> None:
     async def starve() -> None:
-        async with open_redis_pool(redis_url, socket_timeout=0.2, max_connections=1) as pool:
+        async with open_redis_pool(redis_url, connect_timeout=0.2, max_connections=1) as pool:
             held = await pool.get_connection()
             try:
                 async with redis_budget(budget):
