@@ -102,7 +102,6 @@ FUNCTIONS: dict[str, FunctionAsset] = {
                 "mangum",
                 "fastapi-offline",
                 "strawberry-graphql",
-                "cashews",
                 "limits",
                 "redis",
                 "pyjwt[crypto]",

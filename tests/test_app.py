@@ -168,7 +168,7 @@ def test_importing_the_http_entry_imports_no_cache_or_limit_library() -> None:
     own test: tests/platform/redis/test_first_use.py)."""
     code = (
         "import sys, handler.lambda_http\n"
-        "loaded = [m for m in ('cashews', 'limits', 'redis') if m in sys.modules]\n"
+        "loaded = [m for m in ('limits', 'redis') if m in sys.modules]\n"
         "assert loaded == [], loaded\n"
     )
     # A Redis that is never asked: building the app and entering its lifespan need none.

@@ -77,7 +77,7 @@ FIRST_USE = {
         docs["requestContext"] = dict(event["requestContext"], http=dict(
             event["requestContext"]["http"], path="/docs-assets/swagger-ui.css"))
         assert entry.handler(docs, None)["statusCode"] == 200
-        assert {{"strawberry", "cashews", "limits", "redis", "boto3"}} <= set(sys.modules)
+        assert {{"strawberry", "limits", "redis", "boto3"}} <= set(sys.modules)
     """,
     "worker": """
         import handler.lambda_worker as entry

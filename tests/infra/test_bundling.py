@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 ZIP_GOALS = {"http": 13_500_000, "worker": 6_000_000, "ws": 11_000_000, "stream": 8_000_000}
 # strawberry is not one here: the worker and the WebSocket function execute subscriptions
 # with it, its web integrations trimmed (infra.assets).
-WEB_FRAMEWORK = ("fastapi", "starlette", "cashews", "limits", "mangum")
+WEB_FRAMEWORK = ("fastapi", "starlette", "limits", "mangum")
 SERVERS = ("uvicorn", "uvloop", "httptools", "watchfiles", "websockets")
 
 

@@ -24,7 +24,7 @@ import sys
 from typing import Any
 
 RESTORES = 2
-HEAVY = ("strawberry", "cashews", "limits", "redis", "boto3", "jwt", "cryptography")
+HEAVY = ("strawberry", "limits", "redis", "boto3", "jwt", "cryptography")
 
 
 def tcp_sockets(ports: set[int]) -> dict[int, int]:

@@ -105,3 +105,52 @@ def test_a_generation_that_is_not_a_counter_reads_as_unknown(
         return await cache.generations(["users"])
 
     assert with_caches(shared, 1, body) is None
+
+
+def test_a_lookup_after_another_process_bumps_reads_the_new_generation(
+    redis_url: str, redis_prefix: str
+) -> None:
+    """A lookup asks for the entry under the generations its process saw last, in the
+    same round trip as the MGET that reads them: after another process bumps, that
+    guess is stale, and the lookup must read the new generation's entry, never the old."""
+    shared = PlatformSettings(
+        environment="test", redis_url=redis_url, redis_key_prefix=redis_prefix
+    )
+
+    async def body(one: ResponseCache, other: ResponseCache) -> list[Any]:
+        seen = []
+        first = await one.lookup("things", ["things"])
+        assert first.key is not None
+        await one.set(first.key, "old", 60)
+        seen.append(await one.lookup("things", ["things"]))  # the guess confirmed: a hit
+        await other.bump("things")
+        stale = await one.lookup("things", ["things"])  # the guess is now wrong
+        seen.append(stale)
+        assert stale.key is not None
+        await other.set(stale.key, "new", 60)
+        seen.append(await one.lookup("things", ["things"]))
+        seen.append(await other.lookup("things", ["things"]))
+        return [(found.key, found.value) for found in seen]
+
+    assert with_caches(shared, 2, body) == [
+        ("things#things=0", "old"),
+        ("things#things=1", None),
+        ("things#things=1", "new"),
+        ("things#things=1", "new"),
+    ]
+
+
+def test_values_and_counters_read_alike_on_both_backends(settings: PlatformSettings) -> None:
+    """The memory backend keeps counters as Redis does (decimal digits), expires values
+    after their TTL, and signs nothing differently: the same calls give the same answers."""
+
+    async def body(cache: ResponseCache) -> list[Any]:
+        await cache.set("short", {"a": [1, "é"]}, 0.05)
+        await cache.set("long", ["x"], 60)
+        before = [await cache.get("short"), await cache.get("long")]
+        await asyncio.sleep(0.2)
+        await cache.bump("n")
+        await cache.bump("n")
+        return [before, await cache.get("short"), await cache.generations(["n"])]
+
+    assert with_caches(settings, 1, body) == [[{"a": [1, "é"]}, ["x"]], None, [2]]

@@ -24,10 +24,13 @@ from redis.crc import key_slot
 from handler.platform.settings import PlatformSettings
 from tests.support.platform_app import cache_and_limits_app
 
-# What the app may send: keyed GET/SET (cashews), MGET of a lookup's generations (one
-# hash tag: one slot), EVALSHA/EVAL with one key and SCRIPT LOAD (limits' moving window),
-# and the connection's own PING/HELLO/CLIENT SETNAME.
-ALLOWED = {"GET", "MGET", "SET", "EVALSHA", "EVAL", "SCRIPT", "PING", "CLIENT", "HELLO"}
+# What the app may send: keyed GET/SET and INCR/EXPIRE (the cache), MGET of a lookup's
+# generations (one hash tag: one slot), EVALSHA/EVAL with one key and SCRIPT LOAD (limits'
+# moving window), and the connection's own PING/HELLO/CLIENT SETNAME.
+ALLOWED = {
+    *("GET", "MGET", "SET", "INCR", "EXPIRE"),
+    *("EVALSHA", "EVAL", "SCRIPT", "PING", "CLIENT", "HELLO"),
+}
 
 
 class Monitor:
@@ -190,5 +193,6 @@ def test_a_cache_hit_is_one_mget_and_one_get(database_zero: tuple[str, str]) -> 
         finally:
             monitor.stop()
     sent = [args for args in monitor.commands_of_any(prefix)]
+    # One pipeline: the MGET and the GET of the entry under the generations it confirms.
     assert [args[0].upper() for args in sent] == ["MGET", "GET"], sent
     assert sent[0][1:] == [f"{prefix}cache:{{gen}}:things"]
