@@ -5,13 +5,16 @@ Every figure a bench prints (`show`, `ratio`, `figure` of tests/bench/common.py)
 collected here under the bench's name. At the end of a run, the benches that ran replace
 their own rows in the JSON (a subset run, `python -m tests.bench cache`, leaves the other
 benches' rows as they were), each with the commit it measured and the date; then the
-table in the page is rendered again from the JSON. tests/bench/test_results.py holds the
-page to the JSON, so a figure edited by hand fails the tests.
+table in the page is rendered again from the JSON, and so is the table of goals (every
+figure whose note names a target, `target <= 1.2` or `goal <= 13.5 MB`, with whether the
+figure meets it). tests/bench/test_results.py holds the page to the JSON, so a figure
+edited by hand fails the tests.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import time
 from pathlib import Path
@@ -21,6 +24,9 @@ ROOT = Path(__file__).resolve().parents[2]
 RESULTS = ROOT / "docs" / "performance.json"
 PAGE = ROOT / "docs" / "performance.md"
 BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
+GOALS_BEGIN, GOALS_END = "<!-- goals:begin -->", "<!-- goals:end -->"
+# `target <= 1.2`, `goal <= 13.5 MB`, `target: <= 1500 ms`, `target <= 1000 us (1 ms)`.
+_GOAL = re.compile(r"\b(?:target|goal):? *(<=|>=) *([0-9.]+) *(ms|us|µs|s|MB)?")
 # What a run writes: not a change to what it measured.
 OUTPUTS = ("docs/performance.json", "docs/performance.md", "docs/performance.png")
 
@@ -65,7 +71,8 @@ def save(commit: str, path: Path = RESULTS, page: Path = PAGE) -> None:
         if rows:
             data[bench] = {"commit": commit, "date": date, "figures": rows}
     path.write_text(json.dumps(dict(sorted(data.items())), indent=1, ensure_ascii=False) + "\n")
-    page.write_text(with_table(page.read_text(), render(data)))
+    text = with_table(page.read_text(), render(data))
+    page.write_text(with_table(text, render_goals(data), GOALS_BEGIN, GOALS_END))
     _rows.clear()
     _current.clear()
 
@@ -93,14 +100,50 @@ def render(data: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def with_table(page: str, table: str) -> str:
+def render_goals(data: dict[str, Any]) -> str:
+    """The markdown table of every figure in `data` that has a goal, and whether it is met."""
+    lines = [
+        "| bench | figure | value | goal | met | measured |",
+        "|---|---|---|---|---|---|",
+    ]
+    for bench, entry in sorted(data.items()):
+        when = f"{entry['commit']}, {entry['date']}"
+        for row in entry["figures"]:
+            goal = goal_of(row.get("note", ""))
+            if goal is None:
+                continue
+            text, met = goal
+            value = _value(row["value"], row["unit"], row.get("shown_in"))
+            verdict = "yes" if met(row["value"], row["unit"]) else "**no**"
+            figure = row["figure"].replace("|", "\\|")
+            lines.append(f"| {bench} | {figure} | {value} | {text} | {verdict} | {when} |")
+    return "\n".join(lines)
+
+
+def goal_of(note: str) -> tuple[str, Any] | None:
+    """The goal a note names (`target <= 1.2`), as its text and a test of a row's value
+    (in the row's unit; a duration in seconds is compared in the goal's unit)."""
+    found = _GOAL.search(note)
+    if found is None:
+        return None
+    sign, bound, unit = found.group(1), float(found.group(2)), found.group(3) or ""
+    factor = _DURATIONS[unit][0] if unit in _DURATIONS else (1e6 if unit == "µs" else 1.0)
+
+    def met(value: float, row_unit: str) -> bool:
+        shown = value * factor if row_unit == "s" else value
+        return shown <= bound if sign == "<=" else shown >= bound
+
+    return f"{sign} {found.group(2)}{' ' + unit if unit else ''}", met
+
+
+def with_table(page: str, table: str, begin: str = BEGIN, end: str = END) -> str:
     """`page` with its text between the markers replaced by `table`."""
-    start, end = page.index(BEGIN) + len(BEGIN), page.index(END)
-    return f"{page[:start]}\n{table}\n{page[end:]}"
+    start, stop = page.index(begin) + len(begin), page.index(end)
+    return f"{page[:start]}\n{table}\n{page[stop:]}"
 
 
-def table_in(page: str) -> str:
-    return page[page.index(BEGIN) + len(BEGIN) : page.index(END)].strip("\n")
+def table_in(page: str, begin: str = BEGIN, end: str = END) -> str:
+    return page[page.index(begin) + len(begin) : page.index(end)].strip("\n")
 
 
 _DURATIONS = {"us": (1e6, "µs"), "ms": (1e3, "ms"), "s": (1.0, "s")}

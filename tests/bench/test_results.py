@@ -18,9 +18,53 @@ def test_the_page_shows_the_figures_of_the_json() -> None:
     )
 
 
+def test_the_page_shows_every_goal_of_the_json_and_whether_it_is_met() -> None:
+    page = results.PAGE.read_text()
+    assert results.table_in(page, results.GOALS_BEGIN, results.GOALS_END) == (
+        results.render_goals(results.load())
+    ), "docs/performance.md's goals differ from docs/performance.json: run the bench again"
+
+
+def test_goals_are_read_from_notes_in_the_unit_they_name() -> None:
+    rows = {
+        "figures": [
+            {"figure": "ratio", "value": 1.23, "unit": "x", "note": "target <= 1.2"},
+            {"figure": "speed-up", "value": 4.7, "unit": "x", "note": "target >= 1.8"},
+            {
+                "figure": "post",
+                "value": 0.8,
+                "unit": "s",
+                "shown_in": "ms",
+                "note": "±2%  target: <= 1500 ms",
+            },
+            {
+                "figure": "overhead",
+                "value": 0.0013,
+                "unit": "s",
+                "shown_in": "us",
+                "note": "target <= 1000 us (1 ms)",
+            },
+            {"figure": "asset", "value": 12.8, "unit": "MB", "note": "goal <= 13.5 MB"},
+            {"figure": "no goal", "value": 3.0, "unit": "x", "note": "±4%"},
+        ]
+    }
+    table = results.render_goals({"b": {"commit": "abc1234", "date": "2026-12-07", **rows}})
+    verdicts = {line.split(" | ")[1]: line.split(" | ")[4] for line in table.splitlines()[2:]}
+    assert verdicts == {
+        "ratio": "**no**",
+        "speed-up": "yes",
+        "post": "yes",
+        "overhead": "**no**",
+        "asset": "yes",
+    }
+
+
 def test_a_run_of_some_benches_replaces_only_their_rows(tmp_path: Path) -> None:
     data, page = tmp_path / "figures.json", tmp_path / "page.md"
-    page.write_text(f"# Figures\n\n{results.BEGIN}\nold\n{results.END}\n\nafter\n")
+    page.write_text(
+        f"# Figures\n\n{results.GOALS_BEGIN}\n{results.GOALS_END}\n\n"
+        f"{results.BEGIN}\nold\n{results.END}\n\nafter\n"
+    )
     results.begin("one")
     results.add("hit", 0.000125, "us", "target <= 1 ms")
     results.begin("two")

@@ -11,13 +11,9 @@ from typing import Any
 import pytest
 
 from tests.infra.helpers import Synth, asset_dir, installed
+from tests.support.asset_goals import ZIP_GOALS
 
 ROOT = Path(__file__).resolve().parents[2]
-# The goals of issue 12, zipped (MB = 10^6 bytes), well under Lambda's 50 MB direct upload,
-# raised for the functions that verify bearer tokens: `cryptography` (RS256/ES256 for
-# PyJWT) is ~5 MB zipped, its Rust binding nearly all of it. The WebSocket function checks
-# GraphQL subscriptions: graphql-core and strawberry's core add ~0.4 MB.
-ZIP_GOALS = {"http": 13_500_000, "worker": 6_000_000, "ws": 11_000_000, "stream": 8_000_000}
 # strawberry is not one here: the worker and the WebSocket function execute subscriptions
 # with it, its web integrations trimmed (infra.assets).
 WEB_FRAMEWORK = ("fastapi", "starlette", "limits", "mangum")
