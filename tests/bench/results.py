@@ -17,6 +17,7 @@ import json
 import re
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -86,38 +87,33 @@ def load(path: Path = RESULTS) -> dict[str, Any]:
 
 def render(data: dict[str, Any]) -> str:
     """The markdown table of every figure in `data`, bench by bench."""
-    lines = [
-        "| bench | figure | value | note | measured |",
-        "|---|---|---|---|---|",
-    ]
-    for bench, entry in sorted(data.items()):
-        when = f"{entry['commit']}, {entry['date']}"
-        for row in entry["figures"]:
-            value = _value(row["value"], row["unit"], row.get("shown_in"))
-            note = row.get("note", "").replace("|", "\\|")
-            figure = row["figure"].replace("|", "\\|")
-            lines.append(f"| {bench} | {figure} | {value} | {note} | {when} |")
+    lines = ["| bench | figure | value | note | measured |", "|---|---|---|---|---|"]
+    for bench, figure, value, row, when in _shown(data):
+        note = row.get("note", "").replace("|", "\\|")
+        lines.append(f"| {bench} | {figure} | {value} | {note} | {when} |")
     return "\n".join(lines)
 
 
 def render_goals(data: dict[str, Any]) -> str:
     """The markdown table of every figure in `data` that has a goal, and whether it is met."""
-    lines = [
-        "| bench | figure | value | goal | met | measured |",
-        "|---|---|---|---|---|---|",
-    ]
+    lines = ["| bench | figure | value | goal | met | measured |", "|---|---|---|---|---|---|"]
+    for bench, figure, value, row, when in _shown(data):
+        goal = goal_of(row.get("note", ""))
+        if goal is not None:
+            text, met = goal
+            verdict = "yes" if met(row["value"], row["unit"]) else "**no**"
+            lines.append(f"| {bench} | {figure} | {value} | {text} | {verdict} | {when} |")
+    return "\n".join(lines)
+
+
+def _shown(data: dict[str, Any]) -> Iterator[tuple[str, str, str, dict[str, Any], str]]:
+    """Each row of `data`, bench by bench: its bench, figure and value as a table shows
+    them, the row, and when it was measured."""
     for bench, entry in sorted(data.items()):
         when = f"{entry['commit']}, {entry['date']}"
         for row in entry["figures"]:
-            goal = goal_of(row.get("note", ""))
-            if goal is None:
-                continue
-            text, met = goal
             value = _value(row["value"], row["unit"], row.get("shown_in"))
-            verdict = "yes" if met(row["value"], row["unit"]) else "**no**"
-            figure = row["figure"].replace("|", "\\|")
-            lines.append(f"| {bench} | {figure} | {value} | {text} | {verdict} | {when} |")
-    return "\n".join(lines)
+            yield bench, row["figure"].replace("|", "\\|"), value, row, when
 
 
 def goal_of(note: str) -> tuple[str, Any] | None:
