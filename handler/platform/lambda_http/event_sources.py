@@ -47,9 +47,7 @@ def http_api_scope(event: dict[str, Any], context: Any) -> dict[str, Any]:
     stage is ours, `apply_stage_prefix`), built in one pass, its header pairs as tuples, as
     servers give them. Raises what Mangum's would on a malformed event."""
     http = event["requestContext"]["http"]
-    headers = {k.lower(): v for k, v in event.get("headers", {}).items()}
-    if event.get("cookies"):
-        headers["cookie"] = "; ".join(event["cookies"])
+    headers, pairs = _http_api_headers(event)
     # Mangum's get_server_and_port.
     host = headers.get("host", "mangum")
     if ":" not in host:
@@ -61,7 +59,7 @@ def http_api_scope(event: dict[str, Any], context: Any) -> dict[str, Any]:
         "type": "http",
         "method": http["method"],
         "http_version": "1.1",
-        "headers": [(k.encode(), v.encode()) for k, v in headers.items()],
+        "headers": pairs,
         # Mangum's strip_api_gateway_path with the base path "/".
         "path": unquote(path) if path else "/",
         "raw_path": None,
@@ -74,6 +72,38 @@ def http_api_scope(event: dict[str, Any], context: Any) -> dict[str, Any]:
         "aws.event": event,
         "aws.context": context,
     }
+
+
+# Header names seen in lower case (API Gateway sends them so), encoded: the same few
+# arrive on every request. Bounded, as a client may send any names.
+_LOWER_NAMES: dict[str, bytes] = {}
+_LOWER_NAMES_MAX = 256
+
+
+def _http_api_headers(event: dict[str, Any]) -> tuple[dict[str, Any], list[tuple[bytes, bytes]]]:
+    """Mangum's headers of a payload 2.0 event (names in lower case, `cookies` as one
+    `cookie` header; the dict to look headers up in) and the scope's pairs."""
+    headers = event.get("headers", {})
+    cookies = event.get("cookies")
+    try:
+        # Every name is one seen before, so in lower case: Mangum's dict is the event's.
+        pairs = [(_LOWER_NAMES[k], v.encode()) for k, v in headers.items()]
+    except KeyError:
+        pass
+    else:
+        if not cookies:
+            return headers, pairs
+        if "cookie" not in headers:  # (API Gateway moves them all to `cookies`)
+            pairs.append((b"cookie", "; ".join(cookies).encode()))
+            return headers, pairs
+    lowered = {k.lower(): v for k, v in headers.items()}
+    if cookies:
+        lowered["cookie"] = "; ".join(cookies)
+    pairs = [(k.encode(), v.encode()) for k, v in lowered.items()]
+    for name in headers:
+        if len(_LOWER_NAMES) < _LOWER_NAMES_MAX and name.lower() == name:
+            _LOWER_NAMES[name] = name.encode()
+    return lowered, pairs
 
 
 TrustedALB = type("ALB", (ALB,), {"scope": cached_property(_alb_scope)})

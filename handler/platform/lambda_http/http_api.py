@@ -43,7 +43,9 @@ def read_http_api(
     scope = http_api_scope(event, context)
     # Only these can be of the wrong type: every other field went through `.encode()`
     # (only text has one in JSON), `unquote` (text in, text out) or `int`.
-    problem = method_problem(scope["method"]) or address_problem("client", scope["client"])
+    problem = method_problem(scope["method"])
+    if problem is None and type(scope["client"][0]) is not str:
+        problem = address_problem("client", scope["client"])
     if problem is not None:
         return problem
     # Mangum's maybe_encode_body.
@@ -53,7 +55,9 @@ def read_http_api(
     elif not isinstance(body, bytes):
         body = body.encode()
     scope["state"] = state
-    apply_stage_prefix(scope, event)
+    stage = event["requestContext"].get("stage")
+    if (stage and stage != "$default") or "httpMethod" in event:
+        apply_stage_prefix(scope, event)  # else it would find no prefix: skip the call
     return scope, body
 
 
@@ -65,7 +69,10 @@ def http_api_response(answer: dict[str, Any], text_mime_types: list[str]) -> dic
     headers: dict[str, str] = {}
     cookies: list[str] = []
     for name, value in answer["headers"]:
-        key = name.decode().lower()
+        try:
+            key = _ANSWER_NAMES[name]
+        except (KeyError, TypeError):  # (TypeError: a bytearray, which decodes as well)
+            key = _answer_name(name)
         try:
             text = value.decode()
         except UnicodeDecodeError:
@@ -78,21 +85,35 @@ def http_api_response(answer: dict[str, Any], text_mime_types: list[str]) -> dic
             headers[key] = text
     if "content-type" not in headers:
         headers["content-type"] = "application/json"
-    body: bytes = answer["body"]
-    output, is_base64 = "", False
-    if body != b"":
-        content_type = headers["content-type"]
-        for text_mime_type in text_mime_types:
-            if text_mime_type in content_type:
-                try:
-                    output = body.decode()
-                except UnicodeDecodeError:
-                    output, is_base64 = base64.b64encode(body).decode(), True
-                break
-        else:
-            output, is_base64 = base64.b64encode(body).decode(), True
+    output, is_base64 = _body(answer["body"], headers["content-type"], text_mime_types)
     response: dict[str, Any] = {"statusCode": answer["status"], "body": output, "headers": headers}
     if cookies:
         response["cookies"] = cookies
     response["isBase64Encoded"] = is_base64
     return response
+
+
+def _body(body: bytes, content_type: str, text_mime_types: list[str]) -> tuple[str, bool]:
+    """Mangum's handle_base64_response_body: text if of a text type and UTF-8."""
+    if body == b"":
+        return "", False
+    for text_mime_type in text_mime_types:
+        if text_mime_type in content_type:
+            try:
+                return body.decode(), False
+            except UnicodeDecodeError:
+                break
+    return base64.b64encode(body).decode(), True
+
+
+# Answer header names seen, decoded and in lower case: an app sends the same few on every
+# answer. Bounded, as an app may send any names.
+_ANSWER_NAMES: dict[bytes, str] = {}
+_ANSWER_NAMES_MAX = 256
+
+
+def _answer_name(name: bytes) -> str:
+    key = name.decode().lower()
+    if type(name) is bytes and len(_ANSWER_NAMES) < _ANSWER_NAMES_MAX:
+        _ANSWER_NAMES[name] = key
+    return key

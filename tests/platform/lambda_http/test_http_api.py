@@ -79,6 +79,11 @@ def test_any_utf8_answer_is_mangums(headers: list[tuple[bytes, bytes]], body: by
     assert http_api_response(given_answer, DEFAULT_TEXT_MIME_TYPES) == mangums(given_answer)
 
 
+def test_a_header_name_given_as_a_bytearray_is_read_too() -> None:
+    given_answer = answer([(bytearray(b"X-A"), b"1")], b"{}")  # type: ignore[list-item]
+    assert http_api_response(given_answer, DEFAULT_TEXT_MIME_TYPES)["headers"]["x-a"] == "1"
+
+
 def test_a_header_value_that_is_not_utf8_is_read_as_latin_1() -> None:
     given_answer = answer([(b"x-name", "José".encode("latin-1"))], b"{}")
     assert http_api_response(given_answer, DEFAULT_TEXT_MIME_TYPES)["headers"]["x-name"] == "José"
