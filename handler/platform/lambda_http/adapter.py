@@ -104,7 +104,8 @@ class LambdaHttpAdapter:
             return f"malformed HTTPGateway event: {_short(exc)}"
         if isinstance(read, str):
             return f"malformed HTTPGateway event: {read}"
-        return self._respond_http_api, *read
+        scope, body = read
+        return self._respond_http_api, scope, body
 
     def _read_by_mangum(self, event: dict[str, Any], context: Any) -> Read:
         try:
