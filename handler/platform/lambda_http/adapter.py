@@ -6,7 +6,7 @@ entered once, when the execution environment initialises, its state is copied in
 every request scope (as uvicorn does), and SIGTERM runs the shutdown.
 
 HTTP API payload 2.0 events, nearly every invocation, skip Mangum both ways (`http_api`:
-the same scope and response dict, for a quarter of the adapter's cost per invocation).
+the same scope and response dict, for half the adapter's cost per invocation).
 
 `__call__` never raises, whatever JSON value it is given: Mangum trusts every field of
 an event, so reading one is guarded whole (an event it cannot read answers 400, logged

@@ -5,7 +5,8 @@
 - An ALB appends the peer it saw to `X-Forwarded-For`; Mangum takes the whole header as
   the client address, which the client can spoof. Only the last entry is kept here.
 - An HTTP API payload 2.0 scope (`http_api_scope`, also what `http_api` reads every such
-  event with) is built in one pass instead of Mangum's two (a dict, then the pairs).
+  event with) is built in one pass instead of Mangum's two (a dict, then the pairs), its
+  header names, when all are ones seen before, taken from a bounded cache.
 
 `apply_stage_prefix` exposes an API Gateway stage as the ASGI `root_path`.
 """
