@@ -1,9 +1,12 @@
-"""The HTTP events Lambda delivers, as Mangum's event handlers read them, with two fixes.
+"""The HTTP events Lambda delivers, as Mangum's event handlers read them, with three fixes.
 
 - Mangum's handlers rebuild `scope` on every property access (twice per HTTP API
   invocation); these cache it per event.
 - An ALB appends the peer it saw to `X-Forwarded-For`; Mangum takes the whole header as
   the client address, which the client can spoof. Only the last entry is kept here.
+- An HTTP API payload 2.0 scope (`http_api_scope`, also what `http_api` reads every such
+  event with) is built in one pass instead of Mangum's two (a dict, then the pairs), its
+  header names, when all are ones seen before, taken from a bounded cache.
 
 `apply_stage_prefix` exposes an API Gateway stage as the ASGI `root_path`.
 """
@@ -12,9 +15,9 @@ from __future__ import annotations
 
 from functools import cached_property
 from typing import Any
+from urllib.parse import unquote
 
 from mangum.handlers import ALB, APIGateway, HTTPGateway, LambdaAtEdge
-from mangum.handlers.utils import get_server_and_port, strip_api_gateway_path
 
 
 def _scope_once(source: type) -> type:
@@ -33,35 +36,75 @@ def _alb_scope(self: Any) -> dict[str, Any]:
 
 
 def _http_api_scope(self: Any) -> dict[str, Any]:
-    """Mangum's scope of an HTTP API event, for payload 2.0 (every HTTP API invocation)
-    built in one pass, with its header pairs as tuples, as servers give them; the same
-    keys and values as Mangum's (tests/platform/lambda_http check both)."""
-    event = self.event
-    if event["version"] != "2.0":
+    """Payload 2.0 in one pass (`http_api_scope`); 1.0 as Mangum reads it."""
+    if self.event["version"] != "2.0" or self.config["api_gateway_base_path"] != "/":
         scope: dict[str, Any] = HTTPGateway.scope.fget(self)  # type: ignore[attr-defined]
         return scope
+    return http_api_scope(self.event, self.context)
+
+
+def http_api_scope(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Mangum's scope of an HTTP API payload 2.0 event (no `api_gateway_base_path`: the
+    stage is ours, `apply_stage_prefix`), built in one pass, its header pairs as tuples, as
+    servers give them. Raises what Mangum's would on a malformed event."""
     http = event["requestContext"]["http"]
-    headers = {k.lower(): v for k, v in event.get("headers", {}).items()}
-    if event.get("cookies"):
-        headers["cookie"] = "; ".join(event["cookies"])
+    headers, pairs = _http_api_headers(event)
+    # Mangum's get_server_and_port.
+    host = headers.get("host", "mangum")
+    if ":" not in host:
+        port = headers.get("x-forwarded-port", 80)
+    else:
+        host, port = host.split(":")
+    path = http["path"]
     return {
         "type": "http",
         "method": http["method"],
         "http_version": "1.1",
-        "headers": [(k.encode(), v.encode()) for k, v in headers.items()],
-        "path": strip_api_gateway_path(
-            http["path"], api_gateway_base_path=self.config["api_gateway_base_path"]
-        ),
+        "headers": pairs,
+        # Mangum's strip_api_gateway_path with the base path "/".
+        "path": unquote(path) if path else "/",
         "raw_path": None,
         "root_path": "",
         "scheme": headers.get("x-forwarded-proto", "https"),
         "query_string": event.get("rawQueryString", "").encode(),
-        "server": get_server_and_port(headers),
+        "server": (host, int(port)),
         "client": (http["sourceIp"], 0),
         "asgi": {"version": "3.0", "spec_version": "2.0"},
         "aws.event": event,
-        "aws.context": self.context,
+        "aws.context": context,
     }
+
+
+# Header names seen in lower case (API Gateway sends them so), encoded: the same few
+# arrive on every request. Bounded, as a client may send any names.
+_LOWER_NAMES: dict[str, bytes] = {}
+_LOWER_NAMES_MAX = 256
+
+
+def _http_api_headers(event: dict[str, Any]) -> tuple[dict[str, Any], list[tuple[bytes, bytes]]]:
+    """Mangum's headers of a payload 2.0 event (names in lower case, `cookies` as one
+    `cookie` header; the dict to look headers up in) and the scope's pairs."""
+    headers = event.get("headers", {})
+    cookies = event.get("cookies")
+    try:
+        # Every name is one seen before, so in lower case: Mangum's dict is the event's.
+        pairs = [(_LOWER_NAMES[k], v.encode()) for k, v in headers.items()]
+    except KeyError:
+        pass
+    else:
+        if not cookies:
+            return headers, pairs
+        if "cookie" not in headers:  # (API Gateway moves them all to `cookies`)
+            pairs.append((b"cookie", "; ".join(cookies).encode()))
+            return headers, pairs
+    lowered = {k.lower(): v for k, v in headers.items()}
+    if cookies:
+        lowered["cookie"] = "; ".join(cookies)
+    pairs = [(k.encode(), v.encode()) for k, v in lowered.items()]
+    for name in headers:
+        if len(_LOWER_NAMES) < _LOWER_NAMES_MAX and name.lower() == name:
+            _LOWER_NAMES[name] = name.encode()
+    return lowered, pairs
 
 
 TrustedALB = type("ALB", (ALB,), {"scope": cached_property(_alb_scope)})

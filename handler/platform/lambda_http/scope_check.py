@@ -20,9 +20,9 @@ _METHOD = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,32}")
 
 def scope_problem(scope: Mapping[str, Any]) -> str | None:
     """What makes `scope` unfit for an ASGI app, or None when it is fit."""
-    method = scope.get("method")
-    if not isinstance(method, str) or not _METHOD.fullmatch(method):
-        return f"the method must be an HTTP token, not {_shown(method)}"
+    problem = method_problem(scope.get("method"))
+    if problem is not None:
+        return problem
     for key in ("path", "root_path", "scheme", "http_version"):
         if not isinstance(scope.get(key), str):
             return f"{key} must be text, not {_shown(scope.get(key))}"
@@ -30,9 +30,24 @@ def scope_problem(scope: Mapping[str, Any]) -> str | None:
     if not isinstance(scope.get("query_string"), bytes) or not isinstance(raw_path, bytes | None):
         return "the query string and the raw path must be text"
     for key in ("client", "server"):
-        if not _address(scope.get(key)):
-            return f"{key} must be a (host, port) pair, not {_shown(scope.get(key))}"
+        problem = address_problem(key, scope.get(key))
+        if problem is not None:
+            return problem
     return _headers_problem(scope.get("headers"))
+
+
+def method_problem(method: Any) -> str | None:
+    """What makes `method` no HTTP method, or None."""
+    if not isinstance(method, str) or not _METHOD.fullmatch(method):
+        return f"the method must be an HTTP token, not {_shown(method)}"
+    return None
+
+
+def address_problem(key: str, value: Any) -> str | None:
+    """What makes `value` (the scope's `key`) no ASGI address, or None."""
+    if not _address(value):
+        return f"{key} must be a (host, port) pair, not {_shown(value)}"
+    return None
 
 
 def _headers_problem(headers: Any) -> str | None:
