@@ -47,15 +47,19 @@ def per_call_interleaved(
     number: int,
     repeats: int = 9,
     clock: Callable[[], float] = time.perf_counter,
+    rotate: bool = False,
 ) -> dict[str, float]:
     """Like `per_call` for several functions, taking their samples in turn, so a burst of
     load on a shared machine lands on all of them rather than on one. `clock` may be
-    `time.process_time`: this process's CPU, which other processes disturb less."""
+    `time.process_time`: this process's CPU, which other processes disturb less. `rotate`
+    reverses the order every other repeat, so no function always runs in the caches the
+    one before it left."""
     for fn in fns.values():
         fn()
     samples: dict[str, list[float]] = {name: [] for name in fns}
-    for _ in range(repeats):
-        for name, fn in fns.items():
+    order = list(fns.items())
+    for repeat in range(repeats):
+        for name, fn in order if not rotate or repeat % 2 == 0 else order[::-1]:
             start = clock()
             for _ in range(number):
                 fn()

@@ -61,8 +61,9 @@ def http_api_scope(event: dict[str, Any], context: Any) -> dict[str, Any]:
         "method": http["method"],
         "http_version": "1.1",
         "headers": pairs,
-        # Mangum's strip_api_gateway_path with the base path "/".
-        "path": unquote(path) if path else "/",
+        # Mangum's strip_api_gateway_path with the base path "/": unquote (which also
+        # refuses what is not text), unless the text has nothing to unquote (most paths).
+        "path": (path if type(path) is str and "%" not in path else unquote(path)) if path else "/",
         "raw_path": None,
         "root_path": "",
         "scheme": headers.get("x-forwarded-proto", "https"),

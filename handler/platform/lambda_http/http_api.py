@@ -33,6 +33,9 @@ from handler.platform.lambda_http.event_sources import apply_stage_prefix, http_
 from handler.platform.lambda_http.scope_check import address_problem, method_problem
 
 
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
 def is_http_api(event: dict[str, Any]) -> bool:
     """Whether Mangum (with this project's handlers, ALB first) would read `event` as an
     HTTP API payload 2.0 event: version 2.0, and a request context that is not an ALB's."""
@@ -47,8 +50,10 @@ def read_http_api(
     event, or what makes the scope unfit for an app. Raises on a malformed event."""
     scope = http_api_scope(event, context)
     # Only these can be of the wrong type: every other field went through `.encode()`
-    # (only text has one in JSON), `unquote` (text in, text out) or `int`.
-    problem = method_problem(scope["method"])
+    # (only text has one in JSON), `unquote` (text in, text out) or `int`. The usual
+    # methods skip the token pattern.
+    method = scope["method"]
+    problem = None if type(method) is str and method in _METHODS else method_problem(method)
     if problem is None and type(scope["client"][0]) is not str:
         problem = address_problem("client", scope["client"])
     if problem is not None:
