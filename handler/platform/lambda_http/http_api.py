@@ -32,7 +32,6 @@ from typing import Any
 from handler.platform.lambda_http.event_sources import apply_stage_prefix, http_api_scope
 from handler.platform.lambda_http.scope_check import address_problem, method_problem
 
-
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
