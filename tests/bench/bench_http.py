@@ -32,11 +32,13 @@ RUNS = 5
 
 
 def warm_invocations() -> None:
-    # As on Lambda: ACCESS_LOG=auto writes no line there (API Gateway logs each request).
+    # As on Lambda: ACCESS_LOG=auto writes no line there (API Gateway logs each request),
+    # and the JSON formatter takes each invocation's request id (`bind_lambda_context`).
     # Anonymous reads: the issuer (required in production) is never asked.
     settings = Settings(
         environment="production",
         log_level="WARNING",
+        log_format="json",
         access_log="off",
         auth_issuer="https://issuer.example.invalid/pool",
     )

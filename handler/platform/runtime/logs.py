@@ -18,6 +18,8 @@ if TYPE_CHECKING:
 # Set by a driver that refused a WebSocket handshake on purpose, with an HTTP answer.
 handshake_denied: ContextVar[bool] = ContextVar("handshake_denied", default=False)
 _json_formatter: LambdaPowertoolsFormatter | None = None
+# The formatter and the function (ARN, name) whose keys it holds, once stamped.
+_bound: tuple[object, object] | None = None
 _TEXT_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 
 
@@ -75,13 +77,29 @@ _TOKEN_IN_QUERY = re.compile(r"([?&](?:access_)?token=)[^&\s\"]*", re.IGNORECASE
 
 
 def bind_lambda_context(context: Any, **extra: Any) -> None:
-    """Stamp the invocation's request id (and extras) on every following JSON log line."""
-    if _json_formatter is None or context is None:
+    """Stamp the invocation's request id (and extras) on every following JSON log line:
+    the keys Powertools' `inject_lambda_context` adds, read here without building its
+    context model (that model cost most of this call, on every invocation). Within one
+    function only the request id changes from one invocation to the next: once the
+    function's keys are stamped, that is all that is written."""
+    global _bound  # noqa: PLW0603 - what the process's one formatter already holds
+    formatter = _json_formatter
+    if formatter is None or context is None:
         return
-    from aws_lambda_powertools.logging.lambda_context import build_lambda_context_model
-
     try:
-        keys = vars(build_lambda_context_model(context))
+        function = (context.invoked_function_arn, context.function_name)
+        request_id = context.aws_request_id
+        if _bound == (formatter, function) and not extra:
+            formatter.append_keys(function_request_id=request_id)
+            return
+        keys = {
+            "function_name": context.function_name,
+            "function_memory_size": context.memory_limit_in_mb,
+            "function_arn": context.invoked_function_arn,
+            "function_request_id": request_id,
+        }
     except AttributeError:  # a hand-made context in a test or a direct invoke
         keys = {"function_request_id": getattr(context, "aws_request_id", None)}
-    _json_formatter.append_keys(**keys, **extra)
+        function = None
+    formatter.append_keys(**keys, **extra)
+    _bound = (formatter, function) if function is not None and not extra else None
