@@ -35,7 +35,7 @@ async def open_cache_and_limits(settings: PlatformSettings) -> AsyncIterator[Cac
     """The cache and the rate limiter, and the Redis pool they share when REDIS_URL is
     set.
 
-    Nothing here talks to Redis, builds a backend or imports cashews, limits or redis:
+    Nothing here talks to Redis, builds a backend or imports limits or redis:
     each is built by the first request that needs it, so cold starts serving other
     routes skip ~100 ms of imports, and a Redis that is down at startup costs the first
     request its timeout, not the cold start its life.

@@ -1,5 +1,5 @@
-"""The response cache store: JSON values (never pickle) in cashews, in memory locally and
-in the shared Redis on AWS; never raises for backend trouble. Routes use it through the
+"""The response cache store: JSON values (never pickle), in memory locally and in the
+shared Redis on AWS; never raises for backend trouble. Routes use it through the
 `@cached` decorator (`handler.platform.http.cached`)."""
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """Where the response cache keeps its bytes: the port, and the in-memory adapter.
 
 `CacheBackend` is the little the cache needs from a key-value store: GET, SET with a
-TTL, the counters of generations (INCR, expiry set by the first bump), and a lookup that
-reads a few counters and one entry together. `MemoryBackend` serves a local run (one
+TTL, the counters of generations (a bump: INCR, a new counter starting from a given
+value, the expiry renewed), and a lookup that reads a few counters and one entry
+together. `MemoryBackend` serves a local run (one
 process); `handler.platform.cache.redis_backend.RedisBackend` serves the fleet.
 
 Written here rather than on cashews (which this project used until issue 20): the cache
@@ -42,9 +43,9 @@ class CacheBackend(Protocol):
 
     async def set(self, key: str, value: bytes, ttl: float) -> None: ...
 
-    async def incr(self, key: str, ttl: float) -> int:
-        """Add one to the counter under `key` (0 when missing); a new counter expires
-        after `ttl` seconds, and later increments keep that expiry."""
+    async def bump(self, key: str, start: int, ttl: float) -> int:
+        """Add one to the counter under `key` (a missing one starts from `start`) and
+        return it; the counter expires `ttl` seconds after its last bump."""
         ...
 
 
@@ -70,14 +71,10 @@ class MemoryBackend:
     async def set(self, key: str, value: bytes, ttl: float) -> None:
         self._write(key, value, time.monotonic() + ttl)
 
-    async def incr(self, key: str, ttl: float) -> int:
-        found = self._items.get(key)
-        now = time.monotonic()
-        if found is None or found[0] <= now:
-            expires, count = now + ttl, 1
-        else:
-            expires, count = found[0], int(found[1]) + 1
-        self._write(key, str(count).encode(), expires)
+    async def bump(self, key: str, start: int, ttl: float) -> int:
+        found = self._read(key)
+        count = (start if found is None else int(found)) + 1
+        self._write(key, str(count).encode(), time.monotonic() + ttl)
         return count
 
     def _read(self, key: str) -> bytes | None:

@@ -1,6 +1,6 @@
 """The response cache on the shared Redis (ElastiCache Serverless on AWS).
 
-Only single-key GET, SET and INCR/EXPIRE, and the MGET of generation keys (which share
+Only single-key GET, SET, INCR and PEXPIRE, and the MGET of generation keys (which share
 one hash tag, so one slot) reach Redis: the plain client works on ElastiCache
 Serverless, which is cluster mode. A lookup's MGET and GET travel in one pipeline (not a
 transaction: each command stays in its own slot), so a hit costs one round trip.
@@ -42,12 +42,15 @@ class RedisBackend:
     async def set(self, key: str, value: bytes, ttl: float) -> None:
         await self.client.set(key, value, px=max(1, int(ttl * 1000)))
 
-    async def incr(self, key: str, ttl: float) -> int:
-        # EXPIRE NX sets the expiry of a new counter only: the first bump's, as promised.
+    async def bump(self, key: str, start: int, ttl: float) -> int:
+        # Not a transaction, and none is needed: SET NX gives a new counter its expiry,
+        # INCR keeps it, PEXPIRE renews it; no step leaves a counter that never expires.
+        milliseconds = max(1, int(ttl * 1000))
         pipe = self.client.pipeline(transaction=False)
+        pipe.set(key, start, nx=True, px=milliseconds)
         pipe.incr(key)
-        pipe.expire(key, max(1, int(ttl)), nx=True)
-        count, _ = await pipe.execute()
+        pipe.pexpire(key, milliseconds)
+        _, count, _ = await pipe.execute()
         return int(count)
 
 

@@ -11,6 +11,13 @@ starts a new one (`bump("users")`, one INCR). Every process reads the generation
 shared store on every lookup (one MGET), so after a bump nobody, anywhere, reads the old
 entries; they expire with their TTL. No key listing, no multi-key delete.
 
+A counter expires a day after its last bump (names like `users:5` would otherwise pile
+up), and reads as 0 once gone. A new counter starts from the clock (milliseconds since
+the epoch), not from 0: an entry stored under a value of an expired counter (one stored
+just before it expired lives on for its TTL) can then never be read again, since no
+later counter passes through that value. Entries outlive no counter by more than their
+TTL, which `@cached` keeps under a day.
+
 A lookup reads the generations and the entry in one round trip: it asks for the entry
 under the generations this process saw last for those names (a guess, kept per process),
 in the same pipeline as the MGET that tells the truth. The guess is only trusted when
@@ -25,6 +32,8 @@ import hashlib
 import hmac
 import json
 import logging
+import time
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -41,11 +50,13 @@ if TYPE_CHECKING:
     from handler.platform.redis.pool import RedisPool
 
 logger = logging.getLogger(__name__)
-# A generation counter lives this long after its first bump. Far above any entry's TTL, so
-# when it expires (and reads 0 again) no entry stored under the old 0 can still be alive.
+# A generation counter lives this long after its last bump: more than any entry's TTL
+# (`@cached` refuses longer), so no entry stored under 0 before it existed outlives it.
 GENERATION_SECONDS = 24 * 3600
 # How many sets of names a process remembers the generations of (a guess, see above).
 GUESSES = 1024
+# Counters read as text: no counter (milliseconds since the epoch, plus bumps) is longer.
+_COUNTER_DIGITS = 19
 _DIGEST = b"sha256"
 
 
@@ -83,7 +94,7 @@ class ResponseCache:
         self.prefix = prefix
         self.metrics = metrics
         self._secret = secret.encode()
-        self._guesses: dict[tuple[str, ...], list[int]] = {}
+        self._guesses: OrderedDict[tuple[str, ...], list[int]] = OrderedDict()
         self.guarded = GuardedBackend(
             backend,
             timeout=timeout,
@@ -130,7 +141,8 @@ class ResponseCache:
             return Lookup(key, await self.get(key) if read else None)
         remembered = tuple(names)
         generation_keys = [self._generation_key(name) for name in names]
-        guess = self._guesses.get(remembered) if read else None
+        # Names this process has not seen yet are most likely never bumped: 0.
+        guess = self._guesses.get(remembered, [0] * len(names)) if read else None
 
         async def find(backend: CacheBackend) -> tuple[list[int] | None, bytes | None]:
             if guess is None:
@@ -186,11 +198,12 @@ class ResponseCache:
         return f"{self.prefix}{{gen}}:{name}"
 
     def _remember(self, names: tuple[str, ...], counters: list[int]) -> None:
-        # Bounded: per-item names (`users:5`) would otherwise grow without end. Forgetting
-        # costs one more round trip on the next lookup, nothing else.
-        if len(self._guesses) >= GUESSES and names not in self._guesses:
-            self._guesses.clear()
+        # Bounded, the least recently used first out: per-item names (`users:5`) would
+        # otherwise grow without end. Forgetting costs a round trip, nothing else.
         self._guesses[names] = counters
+        self._guesses.move_to_end(names)
+        if len(self._guesses) > GUESSES:
+            self._guesses.popitem(last=False)
 
     def _encoded(self, key: str, value: Any) -> bytes:
         payload = json.dumps(value, separators=(",", ":")).encode()
@@ -205,7 +218,9 @@ class ResponseCache:
             return None
         try:
             return json.loads(self._verified(key, raw))
-        except ValueError as exc:  # BadValue, JSONDecodeError, UnicodeDecodeError
+        # BadValue, JSONDecodeError, UnicodeDecodeError; RecursionError: JSON nested
+        # deeper than the parser goes (`[[[[...`).
+        except (ValueError, RecursionError) as exc:
             logger.warning("cached value for %s rejected (%s); recomputing", key, repr(exc))
             return None
 
@@ -221,7 +236,10 @@ class ResponseCache:
         return payload
 
     def _signature(self, key: str, payload: bytes) -> bytes:
-        return hmac.new(self._secret, key.encode() + payload, hashlib.sha256).hexdigest().encode()
+        # The key's length first: no other (key, payload) split of the same bytes signs
+        # alike, so a signed value cannot be replayed under a longer key.
+        signed = f"{len(key)}:{key}".encode() + payload
+        return hmac.new(self._secret, signed, hashlib.sha256).hexdigest().encode()
 
 
 def _entry_key(key: str, names: Sequence[str], counters: Sequence[int]) -> str:
@@ -240,7 +258,7 @@ def _counters(names: Sequence[str], values: Sequence[bytes | None]) -> list[int]
     for name, value in zip(names, values, strict=True):
         if value is None:
             found.append(0)
-        elif value.isdigit():
+        elif len(value) <= _COUNTER_DIGITS and value.isdigit():
             found.append(int(value))
         else:
             logger.warning("cache generation %s holds %r, not a counter", name, value[:40])
@@ -249,7 +267,8 @@ def _counters(names: Sequence[str], values: Sequence[bytes | None]) -> list[int]
 
 
 def _bump(key: str) -> Callable[[CacheBackend], Awaitable[int]]:
-    return lambda backend: backend.incr(key, GENERATION_SECONDS)
+    start = time.time_ns() // 1_000_000
+    return lambda backend: backend.bump(key, start, GENERATION_SECONDS)
 
 
 @asynccontextmanager

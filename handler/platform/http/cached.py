@@ -50,7 +50,7 @@ from fastapi import Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from handler.platform.cache.answers import RawHeaders, decode_answer
-from handler.platform.cache.store import ResponseCache
+from handler.platform.cache.store import GENERATION_SECONDS, ResponseCache
 from handler.platform.metrics.names import CacheOutcome
 
 logger = logging.getLogger(__name__)
@@ -107,8 +107,11 @@ def cached(
     ttl: float | timedelta, *, generations: Generations | Iterable[str] | None = None
 ) -> Callable[[F], F]:
     seconds = ttl.total_seconds() if isinstance(ttl, timedelta) else float(ttl)
-    if seconds <= 0:
-        raise ValueError(f"cache ttl must be positive, got {ttl!r}")
+    if not 0 < seconds < GENERATION_SECONDS:
+        # Entries must not outlive a generation counter (handler.platform.cache.store).
+        raise ValueError(
+            f"cache ttl must be positive and under {GENERATION_SECONDS} s, got {ttl!r}"
+        )
     if generations is None or callable(generations):
         plan = CachePlan(seconds, () if generations is None else None, generations)
     else:

@@ -14,10 +14,14 @@
 from __future__ import annotations
 
 from functools import cached_property
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import unquote
 
 from mangum.handlers import ALB, APIGateway, HTTPGateway, LambdaAtEdge
+from mangum.handlers.utils import get_server_and_port
+
+K = TypeVar("K")
+V = TypeVar("V")
 
 
 def _scope_once(source: type) -> type:
@@ -49,12 +53,6 @@ def http_api_scope(event: dict[str, Any], context: Any) -> dict[str, Any]:
     servers give them. Raises what Mangum's would on a malformed event."""
     http = event["requestContext"]["http"]
     headers, pairs = _http_api_headers(event)
-    # Mangum's get_server_and_port.
-    host = headers.get("host", "mangum")
-    if ":" not in host:
-        port = headers.get("x-forwarded-port", 80)
-    else:
-        host, port = host.split(":")
     path = http["path"]
     return {
         "type": "http",
@@ -68,7 +66,7 @@ def http_api_scope(event: dict[str, Any], context: Any) -> dict[str, Any]:
         "root_path": "",
         "scheme": headers.get("x-forwarded-proto", "https"),
         "query_string": event.get("rawQueryString", "").encode(),
-        "server": (host, int(port)),
+        "server": get_server_and_port(headers),
         "client": (http["sourceIp"], 0),
         "asgi": {"version": "3.0", "spec_version": "2.0"},
         "aws.event": event,
@@ -77,9 +75,18 @@ def http_api_scope(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 
 # Header names seen in lower case (API Gateway sends them so), encoded: the same few
-# arrive on every request. Bounded, as a client may send any names.
+# arrive on every request.
 _LOWER_NAMES: dict[str, bytes] = {}
-_LOWER_NAMES_MAX = 256
+NAMES_KEPT = 256
+
+
+def remember(names: dict[K, V], name: K, value: V) -> None:
+    """Keep `name` in a cache of header names, bounded as a client (or an app) may send
+    any names: a full cache starts again, so a flood of odd names costs speed only while
+    it lasts."""
+    if len(names) >= NAMES_KEPT:
+        names.clear()
+    names[name] = value
 
 
 def _http_api_headers(event: dict[str, Any]) -> tuple[dict[str, Any], list[tuple[bytes, bytes]]]:
@@ -103,8 +110,8 @@ def _http_api_headers(event: dict[str, Any]) -> tuple[dict[str, Any], list[tuple
         lowered["cookie"] = "; ".join(cookies)
     pairs = [(k.encode(), v.encode()) for k, v in lowered.items()]
     for name in headers:
-        if len(_LOWER_NAMES) < _LOWER_NAMES_MAX and name.lower() == name:
-            _LOWER_NAMES[name] = name.encode()
+        if name.lower() == name:
+            remember(_LOWER_NAMES, name, name.encode())
     return lowered, pairs
 
 

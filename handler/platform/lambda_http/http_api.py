@@ -17,8 +17,10 @@ Here each is one pass: the checks are the ones the scope's construction does not
 make (every other field is text or bytes because it came from text through `.encode()`,
 and an event is JSON), header names seen before come from a bounded cache (the same few
 arrive every time), and a header value is decoded once, as UTF-8 when it is, else as
-latin-1 (what `_utf8_headers` then Mangum did in two steps). The adapter now adds
-~14 µs (1.12-1.16x; with an app that answers at once, 5.8 µs, from 11.8). Other events
+latin-1 (what `_utf8_headers` then Mangum did in two steps); Mangum's own helpers still
+decode the body and encode the answer's. The adapter now adds about half as much (~14 µs;
+with an app that answers at once, 5.8 µs, from 11.8; the bench's current ratio is in
+docs/performance.md). Other events
 keep Mangum's handlers (`event_sources`). tests/platform/lambda_http/test_http_api.py
 holds both outputs equal to Mangum's, and the verdict on hostile events equal to the
 general path's.
@@ -26,10 +28,15 @@ general path's.
 
 from __future__ import annotations
 
-import base64
 from typing import Any
 
-from handler.platform.lambda_http.event_sources import apply_stage_prefix, http_api_scope
+from mangum.handlers.utils import handle_base64_response_body, maybe_encode_body
+
+from handler.platform.lambda_http.event_sources import (
+    apply_stage_prefix,
+    http_api_scope,
+    remember,
+)
 from handler.platform.lambda_http.scope_check import address_problem, method_problem
 
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
@@ -57,16 +64,16 @@ def read_http_api(
         problem = address_problem("client", scope["client"])
     if problem is not None:
         return problem
-    # Mangum's maybe_encode_body.
-    body = event.get("body") or b""
-    if event.get("isBase64Encoded", False):
-        body = base64.b64decode(body)
-    elif not isinstance(body, bytes):
-        body = body.encode()
+    body = maybe_encode_body(
+        event.get("body") or b"", is_base64=event.get("isBase64Encoded", False)
+    )
     scope["state"] = state
     stage = event["requestContext"].get("stage")
+    # Under `$default` (most APIs) there is no prefix to find: the call is skipped. The
+    # scope comparison with the general path (tests/platform/lambda_http) holds the two
+    # to the same answer for every stage.
     if (stage and stage != "$default") or "httpMethod" in event:
-        apply_stage_prefix(scope, event)  # else it would find no prefix: skip the call
+        apply_stage_prefix(scope, event)
     return scope, body
 
 
@@ -94,7 +101,7 @@ def http_api_response(answer: dict[str, Any], text_mime_types: list[str]) -> dic
             headers[key] = text
     if "content-type" not in headers:
         headers["content-type"] = "application/json"
-    output, is_base64 = _body(answer["body"], headers["content-type"], text_mime_types)
+    output, is_base64 = handle_base64_response_body(answer["body"], headers, text_mime_types)
     response: dict[str, Any] = {"statusCode": answer["status"], "body": output, "headers": headers}
     if cookies:
         response["cookies"] = cookies
@@ -102,27 +109,13 @@ def http_api_response(answer: dict[str, Any], text_mime_types: list[str]) -> dic
     return response
 
 
-def _body(body: bytes, content_type: str, text_mime_types: list[str]) -> tuple[str, bool]:
-    """Mangum's handle_base64_response_body: text if of a text type and UTF-8."""
-    if body == b"":
-        return "", False
-    for text_mime_type in text_mime_types:
-        if text_mime_type in content_type:
-            try:
-                return body.decode(), False
-            except UnicodeDecodeError:
-                break
-    return base64.b64encode(body).decode(), True
-
-
 # Answer header names seen, decoded and in lower case: an app sends the same few on every
-# answer. Bounded, as an app may send any names.
+# answer.
 _ANSWER_NAMES: dict[bytes, str] = {}
-_ANSWER_NAMES_MAX = 256
 
 
 def _answer_name(name: bytes) -> str:
     key = name.decode().lower()
-    if type(name) is bytes and len(_ANSWER_NAMES) < _ANSWER_NAMES_MAX:
-        _ANSWER_NAMES[name] = key
+    if type(name) is bytes:
+        remember(_ANSWER_NAMES, name, key)
     return key

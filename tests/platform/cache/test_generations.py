@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 from typing import Any
@@ -35,14 +36,28 @@ def with_caches(settings: PlatformSettings, count: int, body: Callable[..., Awai
     return asyncio.run(run())
 
 
-def test_generations_start_at_zero_and_count_bumps(settings: PlatformSettings) -> None:
+def test_generations_read_zero_until_bumped_then_count_up_from_the_clock(
+    settings: PlatformSettings,
+) -> None:
+    """A new counter starts from the time of its first bump, in milliseconds: a counter
+    that expired and starts again never passes through a value it had before."""
+
     async def body(cache: ResponseCache) -> list[Any]:
         before = await cache.generations(["users", "users:1"])
+        started = time.time_ns() // 1_000_000
         assert await cache.bump("users") is True
         assert await cache.bump("users", "users:1") is True
-        return [before, await cache.generations(["users", "users:1", "users:2"])]
+        after = await cache.generations(["users", "users:1", "users:2"])
+        assert after is not None
+        users, one, two = after
+        now = time.time_ns() // 1_000_000
+        assert started < users <= now + 2  # two bumps
+        assert started < one <= now + 1
+        assert await cache.bump("users") is True
+        again = await cache.generations(["users"])
+        return [before, two, again == [users + 1]]
 
-    assert with_caches(settings, 1, body) == [[0, 0], [2, 1, 0]]
+    assert with_caches(settings, 1, body) == [[0, 0], 0, True]
 
 
 def test_a_bump_is_seen_by_every_process_on_the_same_redis(
@@ -56,23 +71,59 @@ def test_a_bump_is_seen_by_every_process_on_the_same_redis(
         await one.bump("users")
         return [await other.generations(["users"]), await one.generations(["users"])]
 
-    assert with_caches(shared, 2, body) == [[1], [1]]
+    seen, own = with_caches(shared, 2, body)
+    assert seen == own
+    assert seen[0] > 0
 
 
-def test_the_generation_key_expires_far_after_any_entry(redis_url: str, redis_prefix: str) -> None:
+def test_the_generation_key_expires_a_day_after_its_last_bump(
+    redis_url: str, redis_prefix: str
+) -> None:
+    import redis
+
+    shared = PlatformSettings(
+        environment="test", redis_url=redis_url, redis_key_prefix=redis_prefix
+    )
+    key = f"{redis_prefix}cache:{{gen}}:users"
+
+    async def body(cache: ResponseCache) -> None:
+        await cache.bump("users")
+
+    with redis.Redis.from_url(redis_url) as client:
+        with_caches(shared, 1, body)
+        assert GENERATION_SECONDS - 60 < client.ttl(key) <= GENERATION_SECONDS
+        client.pexpire(key, 5_000)  # as if the first bump were a day old
+        with_caches(shared, 1, body)
+        assert GENERATION_SECONDS - 60 < client.ttl(key) <= GENERATION_SECONDS
+
+
+def test_a_counter_that_expired_never_comes_back_to_an_old_value(
+    redis_url: str, redis_prefix: str
+) -> None:
+    """An entry stored just before its counter expired lives on for its TTL; the next
+    counter must not pass through the value that entry was stored under."""
     import redis
 
     shared = PlatformSettings(
         environment="test", redis_url=redis_url, redis_key_prefix=redis_prefix
     )
 
-    async def body(cache: ResponseCache) -> None:
+    async def body(cache: ResponseCache) -> Any:
         await cache.bump("users")
+        await cache.bump("users")
+        old = await cache.lookup("list", ["users"])
+        assert old.key is not None
+        await cache.set(old.key, "stale", 60)
+        with redis.Redis.from_url(redis_url) as client:
+            client.delete(f"{redis_prefix}cache:{{gen}}:users")  # it expired
+        for _ in range(3):
+            await cache.bump("users")
+            found = await cache.lookup("list", ["users"])
+            assert found.key != old.key
+            assert found.value is None
+        return True
 
-    with_caches(shared, 1, body)
-    with redis.Redis.from_url(redis_url) as client:
-        ttl = client.ttl(f"{redis_prefix}cache:{{gen}}:users")
-    assert GENERATION_SECONDS - 60 < ttl <= GENERATION_SECONDS
+    assert with_caches(shared, 1, body) is True
 
 
 def test_with_redis_unreachable_generations_are_unknown_and_bumps_fail(
@@ -132,12 +183,15 @@ def test_a_lookup_after_another_process_bumps_reads_the_new_generation(
         seen.append(await other.lookup("things", ["things"]))
         return [(found.key, found.value) for found in seen]
 
-    assert with_caches(shared, 2, body) == [
-        ("things#things=0", "old"),
-        ("things#things=1", None),
-        ("things#things=1", "new"),
-        ("things#things=1", "new"),
-    ]
+    (first_key, old), (stale_key, missing), (one_key, new), (other_key, new_too) = with_caches(
+        shared, 2, body
+    )
+    assert (first_key, old) == ("things#things=0", "old")
+    assert stale_key != first_key
+    assert stale_key.startswith("things#things=")
+    assert missing is None
+    assert one_key == other_key == stale_key
+    assert new == new_too == "new"
 
 
 def test_values_and_counters_read_alike_on_both_backends(settings: PlatformSettings) -> None:
@@ -150,7 +204,11 @@ def test_values_and_counters_read_alike_on_both_backends(settings: PlatformSetti
         before = [await cache.get("short"), await cache.get("long")]
         await asyncio.sleep(0.2)
         await cache.bump("n")
+        first = await cache.generations(["n"])
         await cache.bump("n")
-        return [before, await cache.get("short"), await cache.generations(["n"])]
+        second = await cache.generations(["n"])
+        assert first is not None
+        assert second is not None
+        return [before, await cache.get("short"), second[0] - first[0]]
 
-    assert with_caches(settings, 1, body) == [[{"a": [1, "é"]}, ["x"]], None, [2]]
+    assert with_caches(settings, 1, body) == [[{"a": [1, "é"]}, ["x"]], None, 1]

@@ -4,6 +4,7 @@ memory and on a real Redis, locally and on Lambda."""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
 from fastapi import Depends, FastAPI, Response
@@ -119,9 +120,11 @@ def test_a_hit_replays_the_endpoints_headers_not_its_dependencies(app: FastAPI) 
     assert [a.headers.get_list("x-endpoint") for a in answers] == [["own"]] * 3
 
 
-def test_cached_rejects_a_ttl_that_is_not_positive() -> None:
-    with pytest.raises(ValueError, match="ttl must be positive"):
-        cached(ttl=0)
+@pytest.mark.parametrize("ttl", [0, -1, 24 * 3600, timedelta(days=2)])
+def test_cached_rejects_a_ttl_not_positive_or_longer_than_a_generation(ttl: object) -> None:
+    # An entry must not outlive the generation counter it was stored under.
+    with pytest.raises(ValueError, match="ttl must be positive and under 86400 s"):
+        cached(ttl=ttl)  # type: ignore[arg-type]
 
 
 def test_hit_through_the_lambda_adapter(

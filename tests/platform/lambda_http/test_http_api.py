@@ -134,3 +134,24 @@ def test_any_v2_event_reads_as_through_mangum(
     by_hand = verdict(lambda_handler._read(event, context), given_answer)
     by_mangum = verdict(lambda_handler._read_by_mangum(event, context), given_answer)
     assert by_hand == by_mangum
+
+
+@pytest.mark.parametrize(
+    ("stage", "path", "root_path"),
+    [
+        ("prod", "/prod/api/v1/users", "/prod"),
+        ("prod", "/api/v1/users", ""),
+        ("$default", "/api/v1/users", ""),
+        ("", "/prod/api/v1/users", ""),
+    ],
+)
+def test_a_named_stage_is_the_root_path_as_through_mangum(
+    lambda_handler: LambdaHttpAdapter, stage: str, path: str, root_path: str
+) -> None:
+    event = http_event("http_api_v2", path=path)
+    event["requestContext"]["stage"] = stage
+    given_answer, context = answer([], b"{}"), LambdaContext()
+    by_hand = verdict(lambda_handler._read(event, context), given_answer)
+    by_mangum = verdict(lambda_handler._read_by_mangum(event, context), given_answer)
+    assert by_hand == by_mangum
+    assert by_hand[0]["root_path"] == root_path

@@ -24,11 +24,11 @@ from redis.crc import key_slot
 from handler.platform.settings import PlatformSettings
 from tests.support.platform_app import cache_and_limits_app
 
-# What the app may send: keyed GET/SET and INCR/EXPIRE (the cache), MGET of a lookup's
+# What the app may send: keyed GET/SET and INCR/PEXPIRE (the cache), MGET of a lookup's
 # generations (one hash tag: one slot), EVALSHA/EVAL with one key and SCRIPT LOAD (limits'
 # moving window), and the connection's own PING/HELLO/CLIENT SETNAME.
 ALLOWED = {
-    *("GET", "MGET", "SET", "INCR", "EXPIRE"),
+    *("GET", "MGET", "SET", "INCR", "PEXPIRE"),
     *("EVALSHA", "EVAL", "SCRIPT", "PING", "CLIENT", "HELLO"),
 }
 
