@@ -1,9 +1,7 @@
 """The response cache store: in memory locally, on the shared Redis on AWS.
 
-Values are JSON, never pickle: a value read from Redis can at worst be wrong, never run
-code. With CACHE_SECRET set, each value also carries an HMAC-SHA256 of its key and bytes
-(`sha256:<hex>_<json>`), checked in constant time; a value that fails the check reads as
-a miss.
+Values are JSON, never pickle, signed with CACHE_SECRET when it is set
+(`handler.platform.cache.values`); a value that fails its check reads as a miss.
 
 Invalidation is by generations, not by deleting keys: an entry's key can name the
 current generation of what it was computed from (`generations(["users"])`), and a write
@@ -28,9 +26,6 @@ entry. Every generation key carries the hash tag `{gen}`, so the MGET stays in o
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
 import logging
 import time
 from collections import OrderedDict
@@ -40,6 +35,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from handler.platform.cache.backends import CacheBackend, MemoryBackend
+from handler.platform.cache.values import ValueCodec
 from handler.platform.metrics.names import CACHE_OUTCOMES, REDIS_FAIL_OPEN, CacheOutcome
 from handler.platform.metrics.recorder import NO_METRICS, Metrics
 from handler.platform.redis.breaker import Breaker
@@ -57,7 +53,6 @@ GENERATION_SECONDS = 24 * 3600
 GUESSES = 1024
 # Counters read as text: no counter (milliseconds since the epoch, plus bumps) is longer.
 _COUNTER_DIGITS = 19
-_DIGEST = b"sha256"
 
 
 def backend_errors() -> tuple[type[BaseException], ...]:
@@ -66,10 +61,6 @@ def backend_errors() -> tuple[type[BaseException], ...]:
     from redis.exceptions import RedisError
 
     return (RedisError, OSError, TimeoutError)
-
-
-class BadValue(ValueError):
-    """A stored value we did not store: unsigned or badly signed, not JSON, not UTF-8."""
 
 
 class ResponseCache:
@@ -93,7 +84,7 @@ class ResponseCache:
     ) -> None:
         self.prefix = prefix
         self.metrics = metrics
-        self._secret = secret.encode()
+        self._codec = ValueCodec(secret)
         self._guesses: OrderedDict[tuple[str, ...], list[int]] = OrderedDict()
         self.guarded = GuardedBackend(
             backend,
@@ -125,7 +116,7 @@ class ResponseCache:
 
     async def set(self, key: str, value: Any, ttl: float) -> None:
         full = self.prefix + key
-        encoded = self._encoded(full, value)
+        encoded = self._codec.encode(full, value)
         try:
             await self.guarded.call(lambda backend: backend.set(full, encoded, ttl))
         except BackendUnavailable:
@@ -205,41 +196,16 @@ class ResponseCache:
         if len(self._guesses) > GUESSES:
             self._guesses.popitem(last=False)
 
-    def _encoded(self, key: str, value: Any) -> bytes:
-        payload = json.dumps(value, separators=(",", ":")).encode()
-        if not self._secret:
-            return payload
-        return _DIGEST + b":" + self._signature(key, payload) + b"_" + payload
-
     def _decoded(self, key: str, raw: bytes | None) -> Any | None:
         """The value stored under `key`, None when nothing is, or when what is there is
         not a value of ours (logged; the caller recomputes)."""
         if raw is None:
             return None
         try:
-            return json.loads(self._verified(key, raw))
-        # BadValue, JSONDecodeError, UnicodeDecodeError; RecursionError: JSON nested
-        # deeper than the parser goes (`[[[[...`).
+            return self._codec.decode(key, raw)
         except (ValueError, RecursionError) as exc:
             logger.warning("cached value for %s rejected (%s); recomputing", key, repr(exc))
             return None
-
-    def _verified(self, key: str, raw: bytes) -> bytes:
-        if not self._secret:
-            return raw
-        signed, sep, payload = raw.partition(b"_")
-        digest, _, signature = signed.partition(b":")
-        if not sep or digest != _DIGEST:
-            raise BadValue("not signed")
-        if not hmac.compare_digest(signature, self._signature(key, payload)):
-            raise BadValue("bad signature")
-        return payload
-
-    def _signature(self, key: str, payload: bytes) -> bytes:
-        # The key's length first: no other (key, payload) split of the same bytes signs
-        # alike, so a signed value cannot be replayed under a longer key.
-        signed = f"{len(key)}:{key}".encode() + payload
-        return hmac.new(self._secret, signed, hashlib.sha256).hexdigest().encode()
 
 
 def _entry_key(key: str, names: Sequence[str], counters: Sequence[int]) -> str:
