@@ -80,7 +80,7 @@ def warm_invocations() -> None:
     # CPU time of this process: what the adapter costs, less disturbed by the other
     # processes of a shared machine than wall time.
     times = per_call_interleaved(
-        {**calls, "stock": run_stock}, number=NUMBER, clock=time.process_time
+        {**calls, "stock": run_stock}, number=NUMBER, clock=time.process_time, rotate=True
     )
     t_ours, t_direct, t_stock = times["ours"], times["direct"], times["stock"]
     # The overhead, five times over: ours and the direct call alone, in short turns whose

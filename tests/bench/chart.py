@@ -39,10 +39,9 @@ def _note(key: str, values: dict[str, float]) -> str:
     get = values.get
     if key == "warm invocation (µs)" and get("lambda_http.handler"):
         ours = values["lambda_http.handler"]
-        return (
-            f"{get('stock Mangum(app)', 0) / ours:.1f}x faster than stock Mangum,"
-            f" {ours / get('direct ASGI call', ours):.2f}x a direct call (goals >= 1.8x, <= 1.2x)"
-        )
+        # Not the overhead over the direct call: its goal is held on five runs of their
+        # own (the goals table), these bars share one run with stock Mangum's.
+        return f"{get('stock Mangum(app)', 0) / ours:.1f}x faster than stock Mangum (goal >= 1.8x)"
     if key == "cold start to first answer (ms)" and get("bare FastAPI + Mangum + boto3"):
         ratio = get("handler.lambda_http", 0) / values["bare FastAPI + Mangum + boto3"]
         return f"{ratio:.2f}x bare FastAPI + Mangum + boto3 (goal <= 1.3x)"
