@@ -14,11 +14,12 @@ A process with neither logs a warning and reaches nobody.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, Protocol
 
 from handler.platform.graphql_ws.publisher import encode_event
+from handler.platform.runtime.process_slot import ProcessSlot
 
 if TYPE_CHECKING:
     from handler.platform.realtime.fanout import Fanout
@@ -47,32 +48,27 @@ class FanoutPublishing:
         await self.fanout.publish(CHANNEL, encode_event(topic, payload, filters or {}))
 
 
-_installed: Publishing | None = None
+# One per process, like the hub.
+_publishing: ProcessSlot[Publishing] = ProcessSlot()
 
 
-@contextmanager
-def installed_publishing(publishing: Publishing) -> Iterator[Publishing]:
+def installed_publishing(publishing: Publishing) -> AbstractContextManager[Publishing]:
     """Make `publishing` the one `publish` uses while the block runs (the app's lifespan)."""
-    global _installed  # noqa: PLW0603 - one per process, like the hub
-    previous, _installed = _installed, publishing
-    try:
-        yield publishing
-    finally:
-        _installed = previous if _installed is publishing else _installed
+    return _publishing.installed(publishing)
 
 
 def install_publishing(publishing: Publishing | None) -> None:
     """From now on (a Lambda function's init); None leaves the process without one."""
-    global _installed  # noqa: PLW0603
-    _installed = publishing
+    _publishing.set(publishing)
 
 
 async def publish(
     topic: str, payload: Mapping[str, Any], filters: Mapping[str, Any] | None = None
 ) -> None:
-    if _installed is None:
+    publishing = _publishing.value
+    if publishing is None:
         logger.warning("subscription event %s with no publisher in this process", topic)
         return
-    outcome = await _installed.deliver(topic, payload, filters)
+    outcome = await publishing.deliver(topic, payload, filters)
     if outcome is not None:
         logger.info("subscription event %s: %s", topic, outcome)

@@ -9,37 +9,31 @@ no hub installed has nobody to reach: the broadcast is logged and sends nothing.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 
 from handler.platform.realtime.hub import Hub
 from handler.platform.realtime.types import BroadcastResult
+from handler.platform.runtime.process_slot import ProcessSlot
 
 logger = logging.getLogger(__name__)
 
-_installed: Hub | None = None
+# One hub per process, like the process's sockets.
+_hub: ProcessSlot[Hub] = ProcessSlot()
 
 
-@contextmanager
-def installed_hub(hub: Hub) -> Iterator[Hub]:
+def installed_hub(hub: Hub) -> AbstractContextManager[Hub]:
     """Make `hub` the one `broadcast` uses while the block runs (the app's lifespan)."""
-    global _installed  # noqa: PLW0603 - one hub per process, like the process's sockets
-    previous, _installed = _installed, hub
-    try:
-        yield hub
-    finally:
-        _installed = previous if _installed is hub else _installed
+    return _hub.installed(hub)
 
 
 def install_hub(hub: Hub | None) -> None:
     """Make `hub` the one `broadcast` uses from now on (a Lambda function's init); None
     leaves the process without one."""
-    global _installed  # noqa: PLW0603
-    _installed = hub
+    _hub.set(hub)
 
 
 def current_hub() -> Hub | None:
-    return _installed
+    return _hub.value
 
 
 async def broadcast(text: str) -> BroadcastResult:
@@ -49,7 +43,7 @@ async def broadcast(text: str) -> BroadcastResult:
     function that can reach DynamoDB and the @connections API (not from inside a VPC
     without a NAT gateway). Raises `MessageRefused` for text over 128 KB.
     """
-    hub = _installed
+    hub = _hub.value
     if hub is None:
         logger.warning("broadcast with no WebSocket hub in this process: nobody reached")
         return BroadcastResult()

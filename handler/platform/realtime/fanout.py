@@ -23,8 +23,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable
+from contextlib import AbstractContextManager
+
+from handler.platform.runtime.process_slot import ProcessSlot
 
 logger = logging.getLogger(__name__)
 
@@ -75,34 +77,28 @@ class InProcessFanout(Fanout):
         return None
 
 
-_installed: Fanout | None = None
+# One fan-out per process, like its sockets.
+_fanout: ProcessSlot[Fanout] = ProcessSlot()
 _default: Fanout | None = None
 
 
 def install_fanout(fanout: Fanout | None) -> None:
     """Make `fanout` the process's current one (the app's lifespan); None goes back to the
     process default."""
-    global _installed  # noqa: PLW0603 - one fan-out per process, like its sockets
-    _installed = fanout
+    _fanout.set(fanout)
 
 
-@contextmanager
-def installed_fanout(fanout: Fanout) -> Iterator[Fanout]:
+def installed_fanout(fanout: Fanout) -> AbstractContextManager[Fanout]:
     """Make `fanout` the current one while the block runs (the app's lifespan), then put
     back the one before it."""
-    global _installed  # noqa: PLW0603
-    previous, _installed = _installed, fanout
-    try:
-        yield fanout
-    finally:
-        _installed = previous if _installed is fanout else _installed
+    return _fanout.installed(fanout)
 
 
 def current_fanout() -> Fanout:
     """The installed fan-out, or the process's default `InProcessFanout`."""
     global _default  # noqa: PLW0603
-    if _installed is not None:
-        return _installed
+    if _fanout.value is not None:
+        return _fanout.value
     if _default is None:
         _default = InProcessFanout()
     return _default
