@@ -79,29 +79,31 @@ class Network(Construct):
             description="Interface endpoints: HTTPS from the functions in this VPC only",
             allow_all_outbound=False,
         )
-        self.sqs_endpoint = self.vpc.add_interface_endpoint(
-            "Sqs",
-            service=ec2.InterfaceVpcEndpointAwsService.SQS,
-            subnets=self.app_subnets,
-            private_dns_enabled=True,
-            security_groups=[self.endpoint_security_group],
-            # Opened per client security group by allow_endpoints_from, not to the VPC CIDR.
-            open=False,
-        )
+        self.sqs_endpoint = self._interface_endpoint("Sqs", ec2.InterfaceVpcEndpointAwsService.SQS)
         self.cognito_endpoint: ec2.InterfaceVpcEndpoint | None = None
         if not nat:
             # The HTTP function fetches the user pool's signing keys (JWKS) from the user
             # pool API's host, cognito-idp.{region}.amazonaws.com, which this endpoint's
             # private DNS answers inside the VPC. (It serves no user pool domain: the pool
             # has none.) With a NAT gateway the keys come through it instead.
-            self.cognito_endpoint = self.vpc.add_interface_endpoint(
-                "CognitoIdp",
-                service=ec2.InterfaceVpcEndpointAwsService.COGNITO_IDP,
-                subnets=self.app_subnets,
-                private_dns_enabled=True,
-                security_groups=[self.endpoint_security_group],
-                open=False,
+            self.cognito_endpoint = self._interface_endpoint(
+                "CognitoIdp", ec2.InterfaceVpcEndpointAwsService.COGNITO_IDP
             )
+
+    def _interface_endpoint(
+        self, id: str, service: ec2.InterfaceVpcEndpointAwsService
+    ) -> ec2.InterfaceVpcEndpoint:
+        """An interface endpoint in the app's subnets, answering the service's own host
+        name (private DNS), behind the endpoints' security group."""
+        return self.vpc.add_interface_endpoint(
+            id,
+            service=service,
+            subnets=self.app_subnets,
+            private_dns_enabled=True,
+            security_groups=[self.endpoint_security_group],
+            # Opened per client security group by allow_endpoints_from, not to the VPC CIDR.
+            open=False,
+        )
 
     def allow_endpoints_from(self, peer: ec2.ISecurityGroup) -> None:
         self.endpoint_security_group.add_ingress_rule(

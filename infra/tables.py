@@ -14,17 +14,28 @@ from infra.app_tables import APP_TABLES, AppTable
 
 
 def ttl_table(
-    scope: Construct, id: str, *, partition_key: str, ttl_attribute: str
+    scope: Construct,
+    id: str,
+    *,
+    partition_key: str,
+    ttl_attribute: str,
+    sort_key: str | None = None,
 ) -> dynamodb.Table:
-    """A table keyed on one string attribute whose rows expire through `ttl_attribute`.
+    """A table keyed on one string attribute (and a string `sort_key`, if given) whose
+    rows expire through `ttl_attribute`.
 
-    Its rows (connections, idempotency records) live hours at most, so `cdk destroy`
-    deletes the table rather than orphaning it.
+    Its rows (connections, subscriptions, idempotency records) live hours at most, so
+    `cdk destroy` deletes the table rather than orphaning it.
     """
     return dynamodb.Table(
         scope,
         id,
         partition_key=dynamodb.Attribute(name=partition_key, type=dynamodb.AttributeType.STRING),
+        sort_key=(
+            dynamodb.Attribute(name=sort_key, type=dynamodb.AttributeType.STRING)
+            if sort_key
+            else None
+        ),
         billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
         time_to_live_attribute=ttl_attribute,
         point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
@@ -45,17 +56,8 @@ def keyed_ttl_table(
 ) -> dynamodb.Table:
     """`ttl_table` with a sort key and one global secondary index (name, partition key;
     every attribute projected), for rows read by another key than their own."""
-    table = dynamodb.Table(
-        scope,
-        id,
-        partition_key=dynamodb.Attribute(name=partition_key, type=dynamodb.AttributeType.STRING),
-        sort_key=dynamodb.Attribute(name=sort_key, type=dynamodb.AttributeType.STRING),
-        billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
-        time_to_live_attribute=ttl_attribute,
-        point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
-            point_in_time_recovery_enabled=True
-        ),
-        removal_policy=RemovalPolicy.DESTROY,
+    table = ttl_table(
+        scope, id, partition_key=partition_key, sort_key=sort_key, ttl_attribute=ttl_attribute
     )
     name, key = index
     table.add_global_secondary_index(
