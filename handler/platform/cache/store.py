@@ -132,8 +132,9 @@ class ResponseCache:
             return Lookup(key, await self.get(key) if read else None)
         remembered = tuple(names)
         generation_keys = [self._generation_key(name) for name in names]
-        # Names this process has not seen yet are most likely never bumped: 0.
-        guess = self._guesses.get(remembered, [0] * len(names)) if read else None
+        guess = self._guesses.get(remembered) if read else None
+        if read and guess is None:
+            guess = [0] * len(names)  # names not seen yet: most likely never bumped
 
         async def find(backend: CacheBackend) -> tuple[list[int] | None, bytes | None]:
             if guess is None:
